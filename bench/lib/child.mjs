@@ -1,0 +1,21 @@
+// Run a trial script in a fresh Node process (no JIT warm-up, heap or
+// threadpool state carried over between trials) and parse the JSON it prints
+// as its last stdout line. stderr goes straight to our terminal.
+import { spawnSync } from 'node:child_process';
+
+export function runNodeTrial(script, args, env = process.env) {
+  const r = spawnSync(process.execPath, [script, ...args.map(String)], {
+    encoding: 'utf8',
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 << 20,
+  });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`trial ${script} ${args.join(' ')} failed (exit ${r.status ?? r.signal}); see its stderr above`);
+  const last = r.stdout.trim().split('\n').pop();
+  try {
+    return JSON.parse(last);
+  } catch {
+    throw new Error(`trial printed no JSON result: ${r.stdout.slice(-500)}`);
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Memory for direct I/O: buffers whose address is a multiple of the file's memory alignment.
+ *
+ * They are carved out of ordinary over-allocated Node buffers (an aligned view into a slightly larger
+ * allocation), never external ArrayBuffers, so they work where those are forbidden (the V8 sandbox,
+ * Electron). Bounce buffers are pooled by size class so hot paths do not allocate.
+ */
+import type { NativeBinding } from './binding';
+
+/** Pooled buffers are aligned to this; it covers every memory alignment reported here (512 or 4096). */
+export const POOL_ALIGNMENT = 4096;
+const MAX_POOLED_SIZE = 4 * 1024 * 1024;
+/** Each size class keeps at most this many bytes of idle buffers (and at least 4 buffers). */
+const MAX_IDLE_BYTES_PER_CLASS = 8 * 1024 * 1024;
+
+/** Rounds `value` down to a multiple of `alignment` (a power of two). */
+export function alignDown(value: number, alignment: number): number {
+  return value - (value % alignment);
+}
+
+/** Rounds `value` up to a multiple of `alignment`. */
+export function alignUp(value: number, alignment: number): number {
+  const rest = value % alignment;
+  return rest === 0 ? value : value + alignment - rest;
+}
+
+export class AlignedBufferPool {
+  readonly #binding: NativeBinding;
+  readonly #free = new Map<number, Buffer[]>();
+
+  constructor(binding: NativeBinding) {
+    this.#binding = binding;
+  }
+
+  /** A new buffer of exactly `size` bytes whose address is a multiple of `alignment`. */
+  allocate(size: number, alignment: number): Buffer {
+    const backing = Buffer.allocUnsafeSlow(size + alignment);
+    const skip = this.#binding.alignmentOffset(backing, alignment);
+    return backing.subarray(skip, skip + size);
+  }
+
+  /** Whether `view` starts at an address that is a multiple of `alignment`. */
+  isAligned(view: Uint8Array, alignment: number): boolean {
+    return this.#binding.alignmentOffset(view, alignment) === 0;
+  }
+
+  /**
+   * A buffer of at least `size` bytes aligned to `alignment`; its contents are arbitrary. Give it back
+   * with {@link release} once no request uses it.
+   */
+  take(size: number, alignment: number): Buffer {
+    const sizeClass = sizeClassOf(size);
+    if (alignment > POOL_ALIGNMENT || sizeClass > MAX_POOLED_SIZE) return this.allocate(size, alignment);
+    return this.#free.get(sizeClass)?.pop() ?? this.allocate(sizeClass, POOL_ALIGNMENT);
+  }
+
+  /** Returns a buffer from {@link take}. The caller must hold no other reference that it still uses. */
+  release(buffer: Buffer): void {
+    const size = buffer.byteLength;
+    if (size > MAX_POOLED_SIZE || size !== sizeClassOf(size)) return;
+    let list = this.#free.get(size);
+    if (list === undefined) this.#free.set(size, (list = []));
+    if (list.length < Math.max(4, MAX_IDLE_BYTES_PER_CLASS / size)) list.push(buffer);
+  }
+}
+
+/** The power of two at or above `size` (at least POOL_ALIGNMENT); sizes past 2^30 are not pooled. */
+function sizeClassOf(size: number): number {
+  if (size <= POOL_ALIGNMENT) return POOL_ALIGNMENT;
+  return size > 2 ** 30 ? size : 2 ** (32 - Math.clz32(size - 1));
+}

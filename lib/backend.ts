@@ -1,0 +1,92 @@
+/**
+ * Which backend this environment runs on, and why. Kernel AIO is set up lazily, on first use.
+ */
+import * as os from 'node:os';
+import * as util from 'node:util';
+
+import { loaded } from './binding';
+import { Engine } from './engine';
+
+/** The backend in use: `'kernel-aio'`, or `'node-fs'` with the reason kernel AIO is not used. */
+export interface Backend {
+  readonly name: 'kernel-aio' | 'node-fs';
+  readonly reason: string;
+}
+
+const DEFAULT_QUEUE_DEPTH = 512;
+
+function errnoName(errno: number): string {
+  return util.getSystemErrorMap().get(errno)?.[0] ?? `errno ${-errno}`;
+}
+
+function explainSetupFailure(errno: number): string {
+  const name = errnoName(errno);
+  switch (name) {
+    case 'EAGAIN':
+      return 'io_setup failed with EAGAIN: the system-wide budget of AIO events is used up ' +
+        '(see /proc/sys/fs/aio-nr against /proc/sys/fs/aio-max-nr; raise it with `sysctl fs.aio-max-nr=1048576`)';
+    case 'ENOSYS':
+      return 'io_setup failed with ENOSYS: this kernel was built without AIO (CONFIG_AIO)';
+    case 'EPERM':
+      return 'io_setup failed with EPERM: a sandbox (seccomp) forbids kernel AIO';
+    default:
+      return `io_setup failed with ${name}`;
+  }
+}
+
+function queueDepth(): number {
+  const raw = process.env.AIOFS_QUEUE_DEPTH;
+  const depth = raw === undefined ? DEFAULT_QUEUE_DEPTH : Number(raw);
+  return Number.isInteger(depth) && depth >= 1 && depth <= 65536 ? depth : DEFAULT_QUEUE_DEPTH;
+}
+
+interface Decision {
+  backend: Backend;
+  engine: Engine | null;
+}
+
+function decide(): Decision {
+  const forced = process.env.AIOFS_BACKEND;
+  if (forced === 'node-fs') {
+    return { backend: { name: 'node-fs', reason: 'forced by AIOFS_BACKEND=node-fs' }, engine: null };
+  }
+  if (loaded.binding === null) return { backend: { name: 'node-fs', reason: loaded.reason }, engine: null };
+  const depth = queueDepth();
+  const engine = Engine.create(loaded.binding, depth);
+  if (typeof engine === 'number') {
+    return { backend: { name: 'node-fs', reason: explainSetupFailure(engine) }, engine: null };
+  }
+  return {
+    backend: {
+      name: 'kernel-aio',
+      reason: `Linux kernel AIO (io_submit) on ${os.release()}, up to ${depth} requests in flight per thread`,
+    },
+    engine,
+  };
+}
+
+let decision: Decision | undefined;
+
+/** This environment's engine, created on first call; null on the node-fs backend. */
+export function engine(): Engine | null {
+  decision ??= decide();
+  return decision.engine;
+}
+
+/**
+ * The backend this thread uses. Reading it sets up kernel AIO if that has not happened yet.
+ * `AIOFS_BACKEND=node-fs` forces the fallback; `AIOFS_QUEUE_DEPTH` sets requests in flight per thread.
+ */
+export const backend: Backend = {
+  get name() {
+    decision ??= decide();
+    return decision.backend.name;
+  },
+  get reason() {
+    decision ??= decide();
+    return decision.backend.reason;
+  },
+  toJSON() {
+    return { name: this.name, reason: this.reason };
+  },
+} as Backend;

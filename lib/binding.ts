@@ -1,0 +1,74 @@
+/**
+ * The one place the native addon is loaded, and the typed shape of what it exports.
+ * `test/binding.test.ts` checks that the real exports match {@link NativeBinding}.
+ */
+import * as path from 'node:path';
+
+/** Kernel AIO opcodes (IOCB_CMD_*), as in native/linux_aio_abi.h. */
+export const enum Op {
+  Pread = 0,
+  Pwrite = 1,
+  Fsync = 2,
+  Fdsync = 3,
+  Preadv = 7,
+  Pwritev = 8,
+}
+
+/** Counters of one environment's AIO context. */
+export interface ContextStats {
+  /** Most requests in the kernel at once (io_setup's nr_events); more wait in a queue. */
+  capacity: number;
+  inFlight: number;
+  queued: number;
+  /** io_submit system calls made so far. */
+  submitCalls: number;
+  /** iocbs the kernel accepted so far. */
+  submitted: number;
+  /** Completions handed to JavaScript so far (refused submissions included). */
+  completed: number;
+  /** Most iocbs accepted by a single io_submit. */
+  maxBatch: number;
+}
+
+/** What native/addon.cc exports. Native calls return negative errno numbers instead of throwing. */
+export interface NativeBinding {
+  /** Creates this environment's AIO context: 0, or -errno from io_setup. Idempotent. */
+  setup(maxEvents: number, onComplete: (count: number) => void, slots: Float64Array): number;
+  /** Queues one request over the whole of `memory` (null for FSYNC/FDSYNC). */
+  submit(op: Op, fd: number, memory: Uint8Array | null, position: number, rwFlags: number, id: number): void;
+  /** Queues one PREADV/PWRITEV request over several buffers. */
+  submitv(op: Op, fd: number, memory: Uint8Array[], position: number, rwFlags: number, id: number): void;
+  /** 1: removed before submission (completes with -ECANCELED); 0: in the kernel (completes later); -1: unknown. */
+  cancel(id: number): number;
+  stats(): ContextStats | null;
+  /** [memoryAlign, offsetAlign, reported (1) or not (0)] from statx(STATX_DIOALIGN), or -errno. */
+  dioAlignment(fd: number): [number, number, number] | number;
+  /** A new O_DIRECT descriptor for the file open as `fd` (access mode and O_SYNC/O_DSYNC of `flags`), or -errno. */
+  reopenDirect(fd: number, flags: number): number;
+  /** lseek(2): the new offset, or -errno. */
+  seek(fd: number, offset: number, whence: number): number;
+  /** fallocate(2): 0, or -errno. */
+  fallocate(fd: number, mode: number, offset: number, length: number): number;
+  /** Bytes from the start of `view` to the first address that is a multiple of `alignment`. */
+  alignmentOffset(view: Uint8Array, alignment: number): number;
+}
+
+/** The addon, or why it could not be loaded. */
+export type BindingLoad = { binding: NativeBinding; reason?: undefined } | { binding: null; reason: string };
+
+function load(): BindingLoad {
+  if (process.platform !== 'linux') {
+    return { binding: null, reason: `kernel AIO is Linux-only; this is ${process.platform}` };
+  }
+  try {
+    // node-gyp-build finds prebuilds/<platform>-<arch>/ first, then build/Release (a local compile).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;
+    return { binding: nodeGypBuild(path.join(__dirname, '..')) };
+  } catch (error) {
+    return { binding: null, reason: `the native addon did not load: ${(error as Error).message.split('\n')[0]}` };
+  }
+}
+
+/** Loaded once per environment (each worker thread loads its own copy of this module). */
+export const loaded: BindingLoad = load();

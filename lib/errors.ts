@@ -1,0 +1,315 @@
+/**
+ * Errors shaped exactly like the ones Node 20's `fs/promises` produces, so
+ * that aiofs can be a drop-in: same class, `name`, `code`, `message`, own
+ * enumerable keys and stack header.
+ *
+ * Ported from Node's lib/internal/errors.js.
+ */
+import { format, getSystemErrorMap, inspect } from 'node:util';
+
+/** Primitive type names Node lists as "of type x" in ERR_INVALID_ARG_TYPE. */
+const kTypes: readonly string[] = [
+  'string', 'function', 'number', 'object', 'Function', 'Object', 'boolean', 'bigint', 'symbol',
+];
+const classRegExp = /^[A-Z][a-zA-Z0-9]*$/;
+
+/**
+ * Whether stacks are formatted by Node's own formatter, which puts `[CODE]`
+ * in the header of Node's errors, rather than by a user override
+ * (source-map-support, test runners), which does not.
+ */
+function nodeFormatsStacks(): boolean {
+  const prepare: unknown = Error.prepareStackTrace;
+  return prepare === undefined || (typeof prepare === 'function' && prepare.name === 'ErrorPrepareStackTrace');
+}
+
+/**
+ * Gives `err` Node's internal-error look: the stack header reads
+ * `TypeError [ERR_X]: message` while `err.name` stays the base class name.
+ * V8 formats `stack` on first access, so we format it once with a temporary
+ * own `name` and then drop that name again.
+ */
+function addCodeToStack(err: Error & { readonly code: string }): void {
+  if (!nodeFormatsStacks()) return;
+  err.name = `${err.name} [${err.code}]`;
+  void err.stack;
+  Reflect.deleteProperty(err, 'name');
+}
+
+/**
+ * Shared shape of Node's `ERR_*` errors: own enumerable `code` and
+ * `toString()` of `Name [CODE]: message`.
+ */
+function defineNodeError(Base: ErrorConstructor) {
+  class NodeError extends Base {
+    readonly code: string;
+
+    constructor(code: string, message: string) {
+      super(message);
+      this.code = code;
+      addCodeToStack(this);
+    }
+
+    override toString(): string {
+      return `${this.name} [${this.code}]: ${this.message}`;
+    }
+  }
+  return NodeError;
+}
+
+/** Like Node's, an error class reports its built-in base (TypeError, …) as `constructor`. */
+function reportBaseAsConstructor(cls: { readonly prototype: Error }, Base: ErrorConstructor): void {
+  Object.defineProperty(cls.prototype, 'constructor', { configurable: true, get: () => Base });
+}
+
+const NodeError = defineNodeError(Error);
+const NodeTypeError = defineNodeError(TypeError);
+const NodeRangeError = defineNodeError(RangeError);
+
+/** `a`, `a or b`, `a, b, or c` (Node's formatList). */
+function formatList(items: readonly string[], type: string): string {
+  if (items.length < 3) return items.join(` ${type} `);
+  return `${items.slice(0, -1).join(', ')}, ${type} ${items[items.length - 1]}`;
+}
+
+/**
+ * Node's determineSpecificType: how ERR_INVALID_ARG_TYPE describes the value
+ * it received, e.g. `type number (NaN)`, `an instance of Map`, `null`.
+ */
+export function describeReceived(value: unknown): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'undefined':
+      return 'undefined';
+    case 'bigint':
+      return `type bigint (${value}n)`;
+    case 'number':
+      return `type number (${Object.is(value, -0) ? '-0' : String(value)})`;
+    case 'boolean':
+      return `type boolean (${value})`;
+    case 'symbol':
+      return `type symbol (${String(value)})`;
+    case 'function':
+      return `function ${value.name}`;
+    case 'object': {
+      const ctor: unknown = (value as { constructor?: unknown }).constructor;
+      if (ctor && 'name' in (ctor as object)) {
+        return `an instance of ${(ctor as { name: unknown }).name}`;
+      }
+      return inspect(value, { depth: -1 });
+    }
+    default: {
+      // Only strings are left.
+      const text = String(value);
+      const shown = text.length > 28 ? `${text.slice(0, 25)}...` : text;
+      return shown.includes("'") ? `type string (${JSON.stringify(shown)})` : `type string ('${shown}')`;
+    }
+  }
+}
+
+/** Node's addNumericalSeparator: `1234567` → `1_234_567` (integers only). */
+export function addNumericalSeparator(val: string): string {
+  let res = '';
+  let i = val.length;
+  const start = val[0] === '-' ? 1 : 0;
+  for (; i >= start + 4; i -= 3) {
+    res = `_${val.slice(i - 3, i)}${res}`;
+  }
+  return `${val.slice(0, i)}${res}`;
+}
+
+function invalidArgTypeMessage(name: string, expected: string | readonly string[], actual: unknown): string {
+  const expectedList = typeof expected === 'string' ? [expected] : expected;
+  let msg = 'The ';
+  if (name.endsWith(' argument')) {
+    msg += `${name} `;
+  } else {
+    msg += `"${name}" ${name.includes('.') ? 'property' : 'argument'} `;
+  }
+  msg += 'must be ';
+
+  const types: string[] = [];
+  const instances: string[] = [];
+  const other: string[] = [];
+  for (const value of expectedList) {
+    if (kTypes.includes(value)) types.push(value.toLowerCase());
+    else if (classRegExp.test(value)) instances.push(value);
+    else other.push(value);
+  }
+
+  // With instances present, `object` is listed as the instance `Object`.
+  if (instances.length > 0) {
+    const pos = types.indexOf('object');
+    if (pos !== -1) {
+      types.splice(pos, 1);
+      instances.push('Object');
+    }
+  }
+
+  if (types.length > 0) {
+    msg += `${types.length > 1 ? 'one of type' : 'of type'} ${formatList(types, 'or')}`;
+    if (instances.length > 0 || other.length > 0) msg += ' or ';
+  }
+  if (instances.length > 0) {
+    msg += `an instance of ${formatList(instances, 'or')}`;
+    if (other.length > 0) msg += ' or ';
+  }
+  if (other.length > 0) {
+    if (other.length > 1) {
+      msg += `one of ${formatList(other, 'or')}`;
+    } else {
+      const only = other[0] ?? '';
+      msg += only.toLowerCase() !== only ? `an ${only}` : only;
+    }
+  }
+  return `${msg}. Received ${describeReceived(actual)}`;
+}
+
+/** `TypeError [ERR_INVALID_ARG_TYPE]`: an argument has the wrong type. */
+export class ERR_INVALID_ARG_TYPE extends NodeTypeError {
+  /**
+   * @param name Argument name; containing `.` makes it a "property".
+   * @param expected Type names (`'number'`), class names (`'Buffer'`) or other descriptions.
+   * @param actual The value received.
+   */
+  constructor(name: string, expected: string | readonly string[], actual: unknown) {
+    super('ERR_INVALID_ARG_TYPE', invalidArgTypeMessage(name, expected, actual));
+  }
+}
+reportBaseAsConstructor(ERR_INVALID_ARG_TYPE, TypeError);
+
+/** `TypeError [ERR_INVALID_ARG_VALUE]`: an argument has the right type but a bad value. */
+export class ERR_INVALID_ARG_VALUE extends NodeTypeError {
+  /**
+   * @param name Argument name; containing `.` makes it a "property".
+   * @param value The value received (shown with `util.inspect`, cut at 128 chars).
+   * @param reason Completes "The argument 'x' …".
+   */
+  constructor(name: string, value: unknown, reason = 'is invalid') {
+    let inspected = inspect(value);
+    if (inspected.length > 128) inspected = `${inspected.slice(0, 128)}...`;
+    const type = name.includes('.') ? 'property' : 'argument';
+    super('ERR_INVALID_ARG_VALUE', `The ${type} '${name}' ${reason}. Received ${inspected}`);
+  }
+}
+reportBaseAsConstructor(ERR_INVALID_ARG_VALUE, TypeError);
+
+/** `RangeError [ERR_OUT_OF_RANGE]`: a number (or bigint) outside the accepted range. */
+export class ERR_OUT_OF_RANGE extends NodeRangeError {
+  /**
+   * @param name Argument name.
+   * @param range Completes "It must be …", e.g. `'>= 0'` or `'an integer'`.
+   * @param input The value received; large integers are shown as `1_000_000_000_000`.
+   */
+  constructor(name: string, range: string, input: unknown) {
+    let received: string;
+    if (typeof input === 'number' && Number.isInteger(input) && Math.abs(input) > 2 ** 32) {
+      received = addNumericalSeparator(String(input));
+    } else if (typeof input === 'bigint') {
+      received = String(input);
+      if (input > 2n ** 32n || input < -(2n ** 32n)) received = addNumericalSeparator(received);
+      received += 'n';
+    } else {
+      received = inspect(input);
+    }
+    super('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be ${range}. Received ${received}`);
+  }
+}
+reportBaseAsConstructor(ERR_OUT_OF_RANGE, RangeError);
+
+/** `TypeError [ERR_UNKNOWN_ENCODING]`: e.g. `readFile({ encoding: 'buffer' })`. */
+export class ERR_UNKNOWN_ENCODING extends NodeTypeError {
+  /** @param encoding The encoding that was asked for. */
+  constructor(encoding: unknown) {
+    super('ERR_UNKNOWN_ENCODING', format('Unknown encoding: %s', encoding));
+  }
+}
+reportBaseAsConstructor(ERR_UNKNOWN_ENCODING, TypeError);
+
+/** `RangeError [ERR_FS_FILE_TOO_LARGE]`: `readFile` of a file over 2 GiB. */
+export class ERR_FS_FILE_TOO_LARGE extends NodeRangeError {
+  /** @param size The file's size in bytes. */
+  constructor(size: number) {
+    super('ERR_FS_FILE_TOO_LARGE', format('File size (%s) is greater than 2 GiB', size));
+  }
+}
+reportBaseAsConstructor(ERR_FS_FILE_TOO_LARGE, RangeError);
+
+/** `Error [ERR_INVALID_STATE]`, e.g. `Invalid state: The FileHandle is closed`. */
+export class ERR_INVALID_STATE extends NodeError {
+  /** @param what Appended to `Invalid state: `. */
+  constructor(what: string) {
+    super('ERR_INVALID_STATE', format('Invalid state: %s', what));
+  }
+}
+reportBaseAsConstructor(ERR_INVALID_STATE, Error);
+
+/**
+ * Node's `AbortError` (not the DOMException): `name` `'AbortError'`, `code`
+ * `'ABORT_ERR'`; fs/promises passes `{ cause: signal.reason }`.
+ */
+export class AbortError extends Error {
+  readonly code = 'ABORT_ERR';
+
+  /**
+   * @param message Defaults to Node's `'The operation was aborted'`.
+   * @param options `{ cause }`, as for `Error`.
+   */
+  constructor(message = 'The operation was aborted', options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'AbortError';
+  }
+}
+
+/** A libuv failure as Node reports it; `dest` is set for two-path calls. */
+export interface SystemError extends NodeJS.ErrnoException {
+  dest?: string;
+}
+
+/**
+ * The error a failed libuv call rejects with (Node's UVException): message
+ * `CODE: description, syscall 'path' -> 'dest'`, own properties `errno`,
+ * `code`, `syscall`, then `path` and `dest` when given.
+ * @param errno Negative errno, e.g. -2 for ENOENT.
+ * @param syscall The operation, e.g. `'open'`, `'read'`.
+ * @param path Path the operation was about (Buffers are shown as UTF-8).
+ * @param dest Second path, e.g. the target of `rename`.
+ */
+export function systemError(
+  errno: number,
+  syscall: string,
+  path?: string | Buffer,
+  dest?: string | Buffer,
+): SystemError {
+  const [code, description] = getSystemErrorMap().get(errno) ?? ['UNKNOWN', 'unknown error'];
+  let message = `${code}: ${description}, ${syscall}`;
+  const pathString = path?.toString();
+  const destString = dest?.toString();
+  if (pathString !== undefined) message += ` '${pathString}'`;
+  if (destString !== undefined) message += ` -> '${destString}'`;
+
+  const err: SystemError = new Error(message);
+  err.errno = errno;
+  err.code = code;
+  err.syscall = syscall;
+  if (pathString !== undefined) err.path = pathString;
+  if (destString !== undefined) err.dest = destString;
+  return err;
+}
+
+/**
+ * What a fs/promises FileHandle method rejects with once the handle is
+ * closed: `Error('file closed')` with `code` `'EBADF'` and `syscall` set to
+ * the name of Node's internal function, which is not always the method name:
+ * read, readv, write, writev, readFile → same name; stat → `fstat`,
+ * truncate → `ftruncate`, sync → `fsync`, datasync → `fdatasync`,
+ * chmod → `fchmod`, chown → `fchown`, utimes → `futimes`,
+ * writeFile and appendFile → `writeFile`.
+ * @param syscall Node's internal function name, as listed above.
+ */
+export function closedFileError(syscall: string): NodeJS.ErrnoException {
+  const err: NodeJS.ErrnoException = new Error('file closed');
+  err.code = 'EBADF';
+  err.syscall = syscall;
+  return err;
+}

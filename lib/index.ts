@@ -1,0 +1,10 @@
+/**
+ * aiofs: file I/O over Linux kernel AIO, a drop-in for node:fs.
+ *
+ * `backend` tells which backend this thread runs on and why; `promises` mirrors fs/promises.
+ */
+import * as promises from './promises';
+
+export { backend, type Backend } from './backend';
+export { AioFileHandle } from './file-handle';
+export { promises };

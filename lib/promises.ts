@@ -1,0 +1,69 @@
+/**
+ * `aiofs/promises`: the fs/promises functions aiofs accelerates, with the same signatures, results
+ * and errors. Metadata-only calls (stat, truncate by path, ...) are node:fs's own, re-exported.
+ */
+import * as fsp from 'node:fs/promises';
+
+import { AioFileHandle, type ReadFileArgument, type WriteFileArgument, type WriteFileData } from './file-handle';
+import { normalizeReadFileOptions, normalizeWriteFileOptions, parseMode, parseOpenFlags, toPathString } from './validate';
+
+export { AioFileHandle } from './file-handle';
+export type { ReadFileArgument, ReadResult, WriteFileArgument, WriteFileData, WriteResult } from './file-handle';
+export { constants, stat, lstat, truncate } from 'node:fs/promises';
+
+type PathLike = string | Buffer | URL;
+
+/** Opens a file, like fs/promises' open(); reads and writes on the handle use kernel AIO. */
+export async function open(path: PathLike, flags?: string | number, mode?: string | number): Promise<AioFileHandle> {
+  const file = toPathString(path);
+  const numericFlags = parseOpenFlags(flags ?? 'r');
+  const handle = await fsp.open(file, numericFlags, parseMode(mode, 0o666));
+  return new AioFileHandle(handle, numericFlags);
+}
+
+/** Reads a whole file, like fs/promises' readFile(). */
+export async function readFile(path: PathLike | AioFileHandle | fsp.FileHandle, options?: ReadFileArgument): Promise<string | Buffer> {
+  if (path instanceof AioFileHandle) return path.readFile(options);
+  const { flag } = normalizeReadFileOptions(options);
+  if (isForeignHandle(path)) return fsp.readFile(path, options);
+  const handle = await open(path, flag as string | number);
+  try {
+    return await handle.readFile(options);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes a whole file, like fs/promises' writeFile() (including `flush`). */
+export function writeFile(path: PathLike | AioFileHandle | fsp.FileHandle, data: WriteFileData, options?: WriteFileArgument): Promise<void> {
+  return writeWhole(path, data, options, 'w');
+}
+
+/** Appends to a file, like fs/promises' appendFile(). */
+export function appendFile(path: PathLike | AioFileHandle | fsp.FileHandle, data: WriteFileData, options?: WriteFileArgument): Promise<void> {
+  return writeWhole(path, data, options, 'a');
+}
+
+async function writeWhole(
+  path: PathLike | AioFileHandle | fsp.FileHandle,
+  data: WriteFileData,
+  options: WriteFileArgument,
+  defaultFlag: 'w' | 'a',
+): Promise<void> {
+  if (path instanceof AioFileHandle) return path.writeFile(data, options);
+  const { flag, mode, flush } = normalizeWriteFileOptions(options, defaultFlag);
+  if (isForeignHandle(path)) {
+    return defaultFlag === 'w' ? fsp.writeFile(path, data, options) : fsp.appendFile(path, data as string, options);
+  }
+  const handle = await open(path, flag as string | number, mode as string | number);
+  try {
+    await handle.writeFile(data, options);
+    if (flush) await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function isForeignHandle(path: unknown): path is fsp.FileHandle {
+  return typeof path === 'object' && path !== null && !(path instanceof URL) && !Buffer.isBuffer(path) && 'fd' in path;
+}

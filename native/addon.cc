@@ -1,0 +1,151 @@
+// The addon's entry: binds the per-environment AioContext and the file helpers to JavaScript.
+// lib/binding.ts holds the typed interface these exports must match (test/binding.test.ts checks it).
+#include <napi.h>
+
+#include <cerrno>
+
+#include "aio_context.h"
+#include "file_helpers.h"
+
+namespace aiofs {
+
+namespace {
+
+AioContext* Current(Napi::Env env) {
+  void* data = nullptr;
+  napi_get_instance_data(env, &data);
+  return static_cast<AioContext*>(data);
+}
+
+bool ThrowIf(Napi::Env env, bool bad, const char* message) {
+  if (bad) Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
+  return bad;
+}
+
+// setup(maxEvents, onComplete(count), slots: Float64Array) -> 0 or -errno.
+// Creates this environment's context; later calls return 0 and change nothing.
+Napi::Value Setup(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (ThrowIf(env, !info[0].IsNumber() || !info[1].IsFunction() || !info[2].IsTypedArray(),
+              "setup(maxEvents, onComplete, slots)"))
+    return env.Undefined();
+  if (Current(env) != nullptr) return Napi::Number::New(env, 0);
+  if (ThrowIf(env, info[2].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+                       info[2].As<Napi::TypedArray>().ElementLength() < 2,
+              "slots must be a Float64Array of at least 2 elements"))
+    return env.Undefined();
+  int err = 0;
+  uint32_t maxEvents = info[0].As<Napi::Number>().Uint32Value();
+  AioContext* ctx = AioContext::Create(env, maxEvents, info[1], info[2], &err);
+  if (ctx == nullptr) return Napi::Number::New(env, -err);
+  // No finalizer: the context's own cleanup hook owns its destruction (see aio_context.h).
+  napi_set_instance_data(env, ctx, nullptr, nullptr);
+  return Napi::Number::New(env, 0);
+}
+
+// Pins the memory of `view` to the request and returns its address.
+uint8_t* Pin(Napi::Env env, Request* r, Napi::TypedArray view) {
+  napi_ref ref;
+  napi_create_reference(env, view, 1, &ref);
+  r->memory.push_back(ref);
+  return static_cast<uint8_t*>(view.ArrayBuffer().Data()) + view.ByteOffset();
+}
+
+Request* Prepare(const Napi::CallbackInfo& info, AioContext* ctx) {
+  Request* r = ctx->NewRequest();
+  r->cb.aio_lio_opcode = static_cast<uint16_t>(info[0].As<Napi::Number>().Uint32Value());
+  r->cb.aio_fildes = info[1].As<Napi::Number>().Uint32Value();
+  r->cb.aio_offset = info[3].As<Napi::Number>().Int64Value();
+  r->cb.aio_rw_flags = info[4].As<Napi::Number>().Int32Value();
+  r->id = info[5].As<Napi::Number>().DoubleValue();
+  return r;
+}
+
+bool CheckSubmitArgs(const Napi::CallbackInfo& info, AioContext* ctx) {
+  Napi::Env env = info.Env();
+  if (ThrowIf(env, ctx == nullptr, "setup() first")) return false;
+  return !ThrowIf(env, !info[0].IsNumber() || !info[1].IsNumber() || !info[3].IsNumber() ||
+                           !info[4].IsNumber() || !info[5].IsNumber(),
+                  "submit(op, fd, memory, position, rwFlags, id)");
+}
+
+// submit(op, fd, view | null, position, rwFlags, id): PREAD/PWRITE into/from the whole view, or
+// FSYNC/FDSYNC with null. Queued now; reaches the kernel before the loop next waits.
+Napi::Value Submit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  AioContext* ctx = Current(env);
+  if (!CheckSubmitArgs(info, ctx)) return env.Undefined();
+  if (ThrowIf(env, !info[2].IsTypedArray() && !info[2].IsNull(), "memory must be a TypedArray or null"))
+    return env.Undefined();
+  Request* r = Prepare(info, ctx);
+  if (info[2].IsTypedArray()) {
+    Napi::TypedArray view = info[2].As<Napi::TypedArray>();
+    r->cb.aio_buf = reinterpret_cast<uint64_t>(Pin(env, r, view));
+    r->cb.aio_nbytes = view.ByteLength();
+  }
+  ctx->Enqueue(r);
+  return env.Undefined();
+}
+
+// submitv(op, fd, views[], position, rwFlags, id): PREADV/PWRITEV over several views in one request.
+Napi::Value SubmitV(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  AioContext* ctx = Current(env);
+  if (!CheckSubmitArgs(info, ctx)) return env.Undefined();
+  if (ThrowIf(env, !info[2].IsArray(), "memory must be an array of TypedArrays")) return env.Undefined();
+  Napi::Array views = info[2].As<Napi::Array>();
+  for (uint32_t i = 0; i < views.Length(); i++) {
+    if (ThrowIf(env, !views.Get(i).IsTypedArray(), "memory must be an array of TypedArrays"))
+      return env.Undefined();
+  }
+  Request* r = Prepare(info, ctx);
+  for (uint32_t i = 0; i < views.Length(); i++) {
+    Napi::TypedArray view = views.Get(i).As<Napi::TypedArray>();
+    r->iov.push_back(iovec{Pin(env, r, view), view.ByteLength()});
+  }
+  r->cb.aio_buf = reinterpret_cast<uint64_t>(r->iov.data());
+  r->cb.aio_nbytes = r->iov.size();
+  ctx->Enqueue(r);
+  return env.Undefined();
+}
+
+// cancel(id) -> 1 (was still queued: completes with -ECANCELED), 0 (in the kernel: completes later), -1.
+Napi::Value Cancel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  AioContext* ctx = Current(env);
+  if (ctx == nullptr || !info[0].IsNumber()) return Napi::Number::New(env, -1);
+  return Napi::Number::New(env, ctx->Cancel(info[0].As<Napi::Number>().DoubleValue()));
+}
+
+// stats() -> counters of this environment's context, or null before setup().
+Napi::Value Stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  AioContext* ctx = Current(env);
+  if (ctx == nullptr) return env.Null();
+  Napi::Object out = Napi::Object::New(env);
+  out["capacity"] = ctx->capacity();
+  out["inFlight"] = ctx->inFlight();
+  out["queued"] = static_cast<double>(ctx->queued());
+  out["submitCalls"] = ctx->stats.submitCalls;
+  out["submitted"] = ctx->stats.submitted;
+  out["completed"] = ctx->stats.completed;
+  out["maxBatch"] = ctx->stats.maxBatch;
+  return out;
+}
+
+}  // namespace
+
+}  // namespace aiofs
+
+Napi::Object InitAiofs(Napi::Env env, Napi::Object exports) {
+  using namespace aiofs;
+  exports["setup"] = Napi::Function::New(env, Setup, "setup");
+  exports["submit"] = Napi::Function::New(env, Submit, "submit");
+  exports["submitv"] = Napi::Function::New(env, SubmitV, "submitv");
+  exports["cancel"] = Napi::Function::New(env, Cancel, "cancel");
+  exports["stats"] = Napi::Function::New(env, Stats, "stats");
+  RegisterFileHelpers(env, exports);
+  return exports;
+}
+
+NODE_API_MODULE(aiofs, InitAiofs)

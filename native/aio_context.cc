@@ -1,0 +1,271 @@
+#include "aio_context.h"
+
+#include <fcntl.h>
+#include <sys/eventfd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace aiofs {
+
+namespace {
+constexpr long kReapBatch = 256;     // io_events fetched per io_getevents call
+constexpr size_t kSubmitBatch = 256;  // iocbs offered per io_submit call
+}  // namespace
+
+AioContext* AioContext::Create(napi_env env, unsigned maxEvents, napi_value onComplete,
+                               napi_value completionSlots, int* err) {
+  uv_loop_t* loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) {
+    *err = EINVAL;
+    return nullptr;
+  }
+  aio_context_t ctx = 0;
+  if (io_setup(maxEvents, &ctx) != 0) {
+    *err = errno;
+    return nullptr;
+  }
+  int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (efd < 0) {
+    *err = errno;
+    io_destroy(ctx);
+    return nullptr;
+  }
+  auto* self = new AioContext(env, loop, ctx, efd, maxEvents);
+  self->onComplete_ = Napi::Persistent(Napi::Function(env, onComplete));
+  self->slots_ = Napi::Persistent(Napi::Float64Array(env, completionSlots));
+  self->asyncContext_ = new Napi::AsyncContext(env, "aiofs:completion");
+  napi_add_async_cleanup_hook(env, OnCleanup, self, &self->cleanupHandle_);
+  return self;
+}
+
+AioContext::AioContext(napi_env env, uv_loop_t* loop, aio_context_t ctx, int eventFd, unsigned capacity)
+    : env_(env), loop_(loop), ctx_(ctx), eventFd_(eventFd), capacity_(capacity) {
+  live_.prev = live_.next = &live_;
+  uv_poll_init(loop_, &poll_, eventFd_);
+  poll_.data = this;
+  uv_poll_start(&poll_, UV_READABLE, OnReadable);
+  uv_prepare_init(loop_, &prepare_);
+  prepare_.data = this;
+  openHandles_ = 2;
+  // Neither handle keeps the loop alive by itself; UpdateLoopRef() refs the poll while work is pending.
+  uv_unref(reinterpret_cast<uv_handle_t*>(&poll_));
+  uv_unref(reinterpret_cast<uv_handle_t*>(&prepare_));
+}
+
+AioContext::~AioContext() {
+  for (Request* r : free_) delete r;
+  delete asyncContext_;
+}
+
+Request* AioContext::NewRequest() {
+  if (free_.empty()) return new Request();
+  Request* r = free_.back();
+  free_.pop_back();
+  return r;
+}
+
+void AioContext::Enqueue(Request* r) {
+  r->submitted = false;
+  r->cb.aio_data = reinterpret_cast<uint64_t>(r);
+  r->cb.aio_flags |= kIocbFlagResfd;
+  r->cb.aio_resfd = static_cast<uint32_t>(eventFd_);
+  r->next = &live_;
+  r->prev = live_.prev;
+  live_.prev->next = r;
+  live_.prev = r;
+  pending_.push_back(r);
+  // Everything enqueued during this turn of the loop goes to the kernel together, in the prepare phase
+  // just before the loop polls (or at the end of a completion batch, whichever comes first).
+  uv_prepare_start(&prepare_, OnPrepare);
+  UpdateLoopRef();
+}
+
+int AioContext::Cancel(double id) {
+  for (Request* r = live_.next; r != &live_; r = r->next) {
+    if (r->id != id) continue;
+    if (!r->submitted) {
+      pending_.erase(std::find(pending_.begin(), pending_.end(), r));
+      Finish(r, -ECANCELED);
+      uv_prepare_start(&prepare_, OnPrepare);  // delivers the result from the loop, never re-entrantly
+      return 1;
+    }
+    // Since Linux 4.19 every outcome of io_cancel, success included, is reported by a normal completion
+    // event; regular files have no cancel method and answer EINVAL. Either way the result arrives later.
+    io_event ignored;
+    io_cancel(ctx_, &r->cb, &ignored);
+    return 0;
+  }
+  return -1;
+}
+
+void AioContext::Flush() {
+  iocb* batch[kSubmitBatch];
+  while (!pending_.empty() && inFlight_ < capacity_) {
+    size_t n = std::min({pending_.size(), static_cast<size_t>(capacity_ - inFlight_), kSubmitBatch});
+    for (size_t i = 0; i < n; i++) batch[i] = &pending_[i]->cb;
+    long accepted = io_submit(ctx_, static_cast<long>(n), batch);
+    stats.submitCalls++;
+    if (accepted > 0) {
+      // io_submit takes iocbs strictly in order and stops at the first it cannot take: exactly the first
+      // `accepted` reached the kernel. The rest stay queued, to be offered again (never twice).
+      for (long i = 0; i < accepted; i++) {
+        pending_.front()->submitted = true;
+        pending_.pop_front();
+      }
+      inFlight_ += static_cast<unsigned>(accepted);
+      stats.submitted += static_cast<double>(accepted);
+      stats.maxBatch = std::max(stats.maxBatch, static_cast<double>(accepted));
+      continue;
+    }
+    int error = accepted == 0 ? EAGAIN : errno;
+    if (error == EINTR) continue;
+    // EAGAIN with requests in flight: the ring is full; a completion frees a slot and Reap() flushes again.
+    if (error == EAGAIN && inFlight_ > 0) break;
+    // Otherwise the first iocb itself was refused (EBADF, EINVAL, EOPNOTSUPP for RWF_NOWAIT on tmpfs...):
+    // it never reached the kernel, so it is complete, with that error.
+    Request* refused = pending_.front();
+    pending_.pop_front();
+    Finish(refused, -error);
+  }
+  if (pending_.empty() || inFlight_ >= capacity_) uv_prepare_stop(&prepare_);
+  UpdateLoopRef();
+}
+
+void AioContext::Release(Request* r) {
+  for (napi_ref ref : r->memory) napi_delete_reference(env_, ref);
+  r->memory.clear();
+  r->iov.clear();
+  r->prev->next = r->next;
+  r->next->prev = r->prev;
+  r->cb = iocb{};
+  free_.push_back(r);
+}
+
+void AioContext::Finish(Request* r, int64_t result) {
+  finished_.emplace_back(r->id, static_cast<double>(result));
+  Release(r);
+}
+
+void AioContext::Deliver() {
+  if (finished_.empty()) return;
+  Napi::HandleScope scope(env_);
+  Napi::Float64Array slots = slots_.Value();
+  size_t perCall = slots.ElementLength() / 2;
+  size_t done = 0;
+  while (done < finished_.size()) {
+    size_t n = std::min(perCall, finished_.size() - done);
+    for (size_t i = 0; i < n; i++) {
+      slots[2 * i] = finished_[done + i].first;
+      slots[2 * i + 1] = finished_[done + i].second;
+    }
+    done += n;
+    stats.completed += static_cast<double>(n);
+    onComplete_.MakeCallback(Napi::Object::New(env_), {Napi::Number::New(env_, static_cast<double>(n))},
+                             *asyncContext_);
+    if (Napi::Env(env_).IsExceptionPending()) {
+      // The dispatcher reports callback errors itself; anything else is a bug worth surfacing loudly.
+      napi_value error;
+      napi_get_and_clear_last_exception(env_, &error);
+      napi_fatal_exception(env_, error);
+    }
+    // What these callbacks (and their promise continuations) queued goes to the kernel now, while the
+    // rest of the batch is still being handed over: the device is not left idle behind JavaScript.
+    Flush();
+  }
+  finished_.clear();
+}
+
+void AioContext::Reap() {
+  io_event events[kReapBatch];
+  timespec noWait{0, 0};
+  for (;;) {
+    long n = io_getevents(ctx_, 0, kReapBatch, events, &noWait);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    for (long i = 0; i < n; i++) {
+      inFlight_--;
+      Finish(reinterpret_cast<Request*>(events[i].data), events[i].res);
+    }
+    if (n < kReapBatch) break;
+  }
+}
+
+void AioContext::OnReadable(uv_poll_t* handle, int status, int) {
+  auto* self = static_cast<AioContext*>(handle->data);
+  uint64_t count;
+  // The eventfd counts completions; reading resets it. Events completing after the read bump it again,
+  // so the poll fires again: none is missed.
+  while (read(self->eventFd_, &count, sizeof count) < 0 && errno == EINTR) {
+  }
+  if (status == 0) self->Reap();
+  self->Pump();
+}
+
+void AioContext::OnPrepare(uv_prepare_t* handle) { static_cast<AioContext*>(handle->data)->Pump(); }
+
+void AioContext::Pump() {
+  Deliver();
+  // Requests queued by JavaScript since the last flush (in callbacks, promise continuations, timers...)
+  // go out together; any the kernel refuses are delivered in turn.
+  Flush();
+  Deliver();
+  UpdateLoopRef();
+}
+
+void AioContext::UpdateLoopRef() {
+  auto* h = reinterpret_cast<uv_handle_t*>(&poll_);
+  bool busy = inFlight_ > 0 || !pending_.empty() || !finished_.empty();
+  if (busy) {
+    uv_ref(h);
+  } else {
+    uv_unref(h);
+  }
+}
+
+// Runs once, when the environment (main thread or worker) is torn down; JavaScript no longer runs.
+// Safe in every state: with nothing in flight the wait below returns at once. Queued requests never
+// reached the kernel and are simply released. Requests in the kernel are waited for (regular-file
+// direct I/O always completes; io_cancel cannot stop it) so that their memory outlives them; then the
+// kernel context, the loop handles and the eventfd are closed in that order.
+void AioContext::OnCleanup(napi_async_cleanup_hook_handle handle, void* arg) {
+  auto* self = static_cast<AioContext*>(arg);
+  uv_prepare_stop(&self->prepare_);
+  uv_poll_stop(&self->poll_);
+  while (!self->pending_.empty()) {
+    self->Release(self->pending_.front());
+    self->pending_.pop_front();
+  }
+  io_event events[kReapBatch];
+  while (self->inFlight_ > 0) {
+    long n = io_getevents(self->ctx_, 1, kReapBatch, events, nullptr);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;  // cannot happen with a valid context; io_destroy below still waits for the I/O
+    }
+    for (long i = 0; i < n; i++) {
+      self->inFlight_--;
+      self->Release(reinterpret_cast<Request*>(events[i].data));
+    }
+  }
+  self->finished_.clear();
+  // io_destroy also blocks until any I/O still in the kernel is done, before the context goes.
+  io_destroy(self->ctx_);
+  self->onComplete_.Reset();
+  self->slots_.Reset();
+  napi_set_instance_data(self->env_, nullptr, nullptr, nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&self->poll_), OnHandleClosed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&self->prepare_), OnHandleClosed);
+  self->cleanupHandle_ = handle;
+}
+
+void AioContext::OnHandleClosed(uv_handle_t* handle) {
+  auto* self = static_cast<AioContext*>(handle->data);
+  if (--self->openHandles_ > 0) return;
+  close(self->eventFd_);
+  napi_async_cleanup_hook_handle hook = self->cleanupHandle_;
+  delete self;
+  napi_remove_async_cleanup_hook(hook);
+}
+
+}  // namespace aiofs

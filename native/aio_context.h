@@ -1,0 +1,100 @@
+// One kernel AIO context per Node environment (the main thread and each worker), shared by every file.
+//
+// Ownership:
+// - The context is created by Setup() on first use and stored as the environment's instance data. It owns
+//   the kernel context (io_setup), an eventfd, a uv_poll_t watching that eventfd and a uv_prepare_t, all on
+//   the environment's own loop (napi_get_uv_event_loop, never uv_default_loop()).
+// - It is destroyed only by its async environment-cleanup hook, after every request that reached the
+//   kernel has completed (io_getevents), so no buffer is released and no memory freed under the kernel.
+// - Each Request holds a strong reference (napi_ref) to the JavaScript memory the kernel reads or writes,
+//   from Enqueue() until its completion is reaped; JavaScript never sees the Request itself.
+#pragma once
+
+#include <napi.h>
+#include <uv.h>
+
+#include <sys/uio.h>
+
+#include <deque>
+#include <utility>
+#include <vector>
+
+#include "linux_aio_abi.h"
+
+namespace aiofs {
+
+struct Request {
+  iocb cb{};                     // the kernel refers to it by address while in flight (io_cancel)
+  std::vector<napi_ref> memory;  // one per buffer: keeps it alive until the completion is reaped
+  std::vector<iovec> iov;        // PREADV/PWRITEV: the kernel reads this array at io_submit
+  double id = 0;                 // JavaScript's name for the request, echoed in its completion
+  bool submitted = false;        // accepted by io_submit, so only its completion may end it
+  Request* prev = nullptr;       // every live request is on one list (cancel, teardown)
+  Request* next = nullptr;
+};
+
+struct ContextStats {
+  double submitCalls = 0;  // io_submit system calls made
+  double submitted = 0;    // iocbs the kernel accepted
+  double completed = 0;    // completions delivered to JavaScript (including refused submissions)
+  double maxBatch = 0;     // most iocbs accepted by one io_submit
+};
+
+class AioContext {
+ public:
+  // Returns nullptr and sets *err (a positive errno) when the kernel refuses a context
+  // (ENOSYS: no AIO; EAGAIN: fs.aio-max-nr used up; EPERM: a sandbox forbids it).
+  static AioContext* Create(napi_env env, unsigned maxEvents, napi_value onComplete,
+                            napi_value completionSlots, int* err);
+
+  // Takes ownership of r; the request reaches the kernel before the loop next waits for I/O.
+  void Enqueue(Request* r);
+  // 1: still queued, removed and completed with -ECANCELED. 0: in the kernel, which was asked to cancel
+  // (regular files answer EINVAL): its completion still arrives. -1: no such live request.
+  int Cancel(double id);
+
+  ContextStats stats;
+  unsigned capacity() const { return capacity_; }
+  unsigned inFlight() const { return inFlight_; }
+  size_t queued() const { return pending_.size(); }
+
+ private:
+  AioContext(napi_env env, uv_loop_t* loop, aio_context_t ctx, int eventFd, unsigned capacity);
+  ~AioContext();
+
+  void Flush();
+  void Finish(Request* r, int64_t result);  // unlinks r and records its result for delivery
+  void Deliver();  // hands recorded results to JavaScript in calls of up to slots/2, flushing between calls
+  void Reap();
+  void Pump();  // deliver, submit, deliver refusals: what every loop callback ends with
+  void UpdateLoopRef();
+  void Release(Request* r);
+
+  static void OnReadable(uv_poll_t* handle, int status, int events);
+  static void OnPrepare(uv_prepare_t* handle);
+  static void OnCleanup(napi_async_cleanup_hook_handle handle, void* arg);
+  static void OnHandleClosed(uv_handle_t* handle);
+
+  napi_env env_;
+  uv_loop_t* loop_;
+  aio_context_t ctx_;
+  int eventFd_;
+  unsigned capacity_;  // most requests in flight at once: io_setup's nr_events
+  unsigned inFlight_ = 0;
+  std::deque<Request*> pending_;  // accepted from JavaScript, not yet accepted by the kernel
+  Request live_;                  // sentinel of the list of every live request
+  std::vector<Request*> free_;
+  std::vector<std::pair<double, double>> finished_;  // (id, result) waiting for Deliver()
+  uv_poll_t poll_;
+  uv_prepare_t prepare_;
+  int openHandles_ = 0;
+  Napi::FunctionReference onComplete_;
+  Napi::Reference<Napi::Float64Array> slots_;  // [id, result] pairs shared with JavaScript
+  Napi::AsyncContext* asyncContext_ = nullptr;
+  napi_async_cleanup_hook_handle cleanupHandle_ = nullptr;
+
+ public:
+  Request* NewRequest();
+};
+
+}  // namespace aiofs

@@ -1,0 +1,94 @@
+#include "file_helpers.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "linux_aio_abi.h"
+
+namespace aiofs {
+
+namespace {
+
+// -errno, the convention every native call uses; JavaScript shapes it into a Node error.
+Napi::Number Errno(Napi::Env env) { return Napi::Number::New(env, -errno); }
+
+// dioAlignment(fd) -> [memoryAlign, offsetAlign, statxReportedIt(0|1)] or -errno.
+// STATX_DIOALIGN (Linux 6.1) reports both per file; 0 means "no direct I/O for this file". Where the
+// kernel does not report it (older kernels, tmpfs, /proc), the third element is 0.
+Napi::Value DioAlignment(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  statx_buf st{};
+  if (statx(fd, "", kAtEmptyPath, kStatxTypeMode | kStatxDioAlign, &st) != 0) return Errno(env);
+  Napi::Array out = Napi::Array::New(env, 3);
+  bool reported = (st.stx_mask & kStatxDioAlign) != 0;
+  out[0u] = Napi::Number::New(env, reported ? st.stx_dio_mem_align : 0);
+  out[1u] = Napi::Number::New(env, reported ? st.stx_dio_offset_align : 0);
+  out[2u] = Napi::Number::New(env, reported ? 1 : 0);
+  return out;
+}
+
+// reopenDirect(fd, flags) -> a new O_DIRECT fd on the same file, or -errno. Of `flags` only the access
+// mode and O_SYNC/O_DSYNC are used: O_CREAT/O_TRUNC/O_APPEND must not act a second time.
+// Reopening /proc/self/fd/N reaches the same inode even if the path was renamed or unlinked, and also
+// works for an fd the user handed in.
+Napi::Value ReopenDirect(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int kept = info[1].As<Napi::Number>().Int32Value() & (O_ACCMODE | O_SYNC | O_DSYNC);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  int direct = open(path, kept | O_DIRECT | O_CLOEXEC);
+  if (direct < 0) return Errno(env);
+  return Napi::Number::New(env, direct);
+}
+
+// seek(fd, offset, whence) -> the new offset, or -errno. lseek never waits for the device.
+Napi::Value Seek(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  off_t offset = static_cast<off_t>(info[1].As<Napi::Number>().Int64Value());
+  int whence = info[2].As<Napi::Number>().Int32Value();
+  off_t result = lseek(fd, offset, whence);
+  if (result < 0) return Errno(env);
+  return Napi::Number::New(env, static_cast<double>(result));
+}
+
+// fallocate(fd, mode, offset, length) -> 0 or -errno.
+Napi::Value Fallocate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int mode = info[1].As<Napi::Number>().Int32Value();
+  off_t offset = static_cast<off_t>(info[2].As<Napi::Number>().Int64Value());
+  off_t length = static_cast<off_t>(info[3].As<Napi::Number>().Int64Value());
+  if (fallocate(fd, mode, offset, length) != 0) return Errno(env);
+  return Napi::Number::New(env, 0);
+}
+
+// alignmentOffset(view, alignment) -> bytes to skip from the view's start to an aligned address.
+// Lets JavaScript carve aligned views out of ordinary (over-allocated) buffers, which works where
+// external ArrayBuffers are forbidden (V8 sandbox, Electron). V8 never moves a backing store.
+Napi::Value AlignmentOffset(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::TypedArray view = info[0].As<Napi::TypedArray>();
+  uint64_t alignment = info[1].As<Napi::Number>().Int64Value();
+  auto address = reinterpret_cast<uintptr_t>(static_cast<uint8_t*>(view.ArrayBuffer().Data()) +
+                                             view.ByteOffset());
+  uint64_t misalignment = address % alignment;
+  return Napi::Number::New(env, static_cast<double>(misalignment == 0 ? 0 : alignment - misalignment));
+}
+
+}  // namespace
+
+void RegisterFileHelpers(Napi::Env env, Napi::Object exports) {
+  exports["dioAlignment"] = Napi::Function::New(env, DioAlignment, "dioAlignment");
+  exports["reopenDirect"] = Napi::Function::New(env, ReopenDirect, "reopenDirect");
+  exports["seek"] = Napi::Function::New(env, Seek, "seek");
+  exports["fallocate"] = Napi::Function::New(env, Fallocate, "fallocate");
+  exports["alignmentOffset"] = Napi::Function::New(env, AlignmentOffset, "alignmentOffset");
+}
+
+}  // namespace aiofs

@@ -1,0 +1,100 @@
+// The Linux kernel AIO ABI, written out here (as Seastar's linux-aio.hh does) so the addon builds
+// against any libc and needs no libaio. Layouts follow include/uapi/linux/aio_abi.h and stat.h.
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace aiofs {
+
+using aio_context_t = unsigned long;
+
+// Opcodes (IOCB_CMD_*). lib/engine.ts repeats these numbers as its Op enum.
+enum : uint16_t {
+  kCmdPread = 0,
+  kCmdPwrite = 1,
+  kCmdFsync = 2,
+  kCmdFdsync = 3,
+  kCmdPreadv = 7,
+  kCmdPwritev = 8,
+};
+
+// aio_flags, IOCB_FLAG_RESFD: the completion also bumps the eventfd in aio_resfd (since 2.6.22).
+constexpr uint32_t kIocbFlagResfd = 1u << 0;
+// aio_rw_flags, RWF_NOWAIT: fail with -EAGAIN instead of blocking (buffered reads: page-cache miss; since 4.14).
+constexpr int32_t kRwfNowait = 0x00000008;
+
+// 64 bytes; little-endian field order (x86-64, arm64).
+struct iocb {
+  uint64_t aio_data;
+  uint32_t aio_key;
+  int32_t aio_rw_flags;
+  uint16_t aio_lio_opcode;
+  int16_t aio_reqprio;
+  uint32_t aio_fildes;
+  uint64_t aio_buf;
+  uint64_t aio_nbytes;
+  int64_t aio_offset;
+  uint64_t aio_reserved2;
+  uint32_t aio_flags;
+  uint32_t aio_resfd;
+};
+static_assert(sizeof(iocb) == 64, "struct iocb is 64 bytes in the kernel ABI");
+
+struct io_event {
+  uint64_t data;  // the iocb's aio_data
+  uint64_t obj;   // the iocb's address
+  int64_t res;    // bytes transferred, or -errno
+  int64_t res2;
+};
+static_assert(sizeof(io_event) == 32, "struct io_event is 32 bytes in the kernel ABI");
+
+// The system calls return -1 and set errno, as syscall(2) does.
+inline long io_setup(unsigned nr_events, aio_context_t* ctx) { return syscall(SYS_io_setup, nr_events, ctx); }
+inline long io_destroy(aio_context_t ctx) { return syscall(SYS_io_destroy, ctx); }
+inline long io_submit(aio_context_t ctx, long nr, iocb** iocbs) { return syscall(SYS_io_submit, ctx, nr, iocbs); }
+inline long io_cancel(aio_context_t ctx, iocb* cb, io_event* result) {
+  return syscall(SYS_io_cancel, ctx, cb, result);
+}
+inline long io_getevents(aio_context_t ctx, long min_nr, long nr, io_event* events, timespec* timeout) {
+  return syscall(SYS_io_getevents, ctx, min_nr, nr, events, timeout);
+}
+
+// statx(2) with STATX_DIOALIGN (Linux 6.1): only the fields aiofs reads; the layout is the kernel's.
+constexpr unsigned kStatxTypeMode = 0x0003u;  // STATX_TYPE | STATX_MODE
+constexpr unsigned kStatxDioAlign = 0x2000u;  // STATX_DIOALIGN
+struct statx_timestamp {
+  int64_t tv_sec;
+  uint32_t tv_nsec;
+  int32_t reserved;
+};
+struct statx_buf {
+  uint32_t stx_mask;
+  uint32_t stx_blksize;
+  uint64_t stx_attributes;
+  uint32_t stx_nlink;
+  uint32_t stx_uid;
+  uint32_t stx_gid;
+  uint16_t stx_mode;
+  uint16_t spare0;
+  uint64_t stx_ino;
+  uint64_t stx_size;
+  uint64_t stx_blocks;
+  uint64_t stx_attributes_mask;
+  statx_timestamp stx_atime, stx_btime, stx_ctime, stx_mtime;
+  uint32_t stx_rdev_major, stx_rdev_minor;
+  uint32_t stx_dev_major, stx_dev_minor;
+  uint64_t stx_mnt_id;
+  uint32_t stx_dio_mem_align;
+  uint32_t stx_dio_offset_align;
+  uint64_t spare3[12];
+};
+static_assert(sizeof(statx_buf) == 256, "struct statx is 256 bytes in the kernel ABI");
+constexpr int kAtEmptyPath = 0x1000;  // AT_EMPTY_PATH
+inline long statx(int dirfd, const char* path, int flags, unsigned mask, statx_buf* buf) {
+  return syscall(SYS_statx, dirfd, path, flags, mask, buf);
+}
+
+}  // namespace aiofs
