@@ -4,7 +4,7 @@
 import * as os from 'node:os';
 import * as util from 'node:util';
 
-import { loaded } from './binding';
+import { loaded, type ContextStats } from './binding';
 import { Engine } from './engine';
 
 /** The backend in use: `'kernel-aio'`, or `'node-fs'` with the reason kernel AIO is not used. */
@@ -90,3 +90,11 @@ export const backend: Backend = {
     return { name: this.name, reason: this.reason };
   },
 } as Backend;
+
+/**
+ * Counters of this thread's AIO context (io_submit calls, requests in flight, queued...), or null on
+ * the node-fs backend or before the first kernel-AIO request.
+ */
+export function contextStats(): ContextStats | null {
+  return decision?.engine?.stats() ?? null;
+}

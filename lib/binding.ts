@@ -28,6 +28,10 @@ export interface ContextStats {
   completed: number;
   /** Most iocbs accepted by a single io_submit. */
   maxBatch: number;
+  /** io_cancel calls made for requests already in the kernel. */
+  cancelAsked: number;
+  /** Of those, how many the kernel refused (EINVAL: regular files cannot cancel); their results were dropped. */
+  cancelRefused: number;
 }
 
 /** What native/addon.cc exports. Native calls return negative errno numbers instead of throwing. */
@@ -52,6 +56,20 @@ export interface NativeBinding {
   /** Bytes from the start of `view` to the first address that is a multiple of `alignment`. */
   alignmentOffset(view: Uint8Array, alignment: number): number;
 }
+
+/** The names NativeBinding declares; the compiler keeps this list and the interface in step. */
+export const NATIVE_EXPORTS = Object.keys({
+  setup: true,
+  submit: true,
+  submitv: true,
+  cancel: true,
+  stats: true,
+  dioAlignment: true,
+  reopenDirect: true,
+  seek: true,
+  fallocate: true,
+  alignmentOffset: true,
+} satisfies Record<keyof NativeBinding, true>);
 
 /** The addon, or why it could not be loaded. */
 export type BindingLoad = { binding: NativeBinding; reason?: undefined } | { binding: null; reason: string };

@@ -66,6 +66,8 @@ export class DirectFile {
   #probeCache: boolean;
 
   #inFlight = 0;
+  /** Engine ids of this file's requests in flight, for cancelAll(). */
+  readonly #ids = new Set<number>();
   #idleWaiters: (() => void)[] = [];
   readonly #locks = new Set<BlockLock>();
   /** Only meaningful while #grown; otherwise the file's size is asked of the kernel each time. */
@@ -237,8 +239,8 @@ export class DirectFile {
     return new Promise((resolve) => {
       this.#begin();
       const memory = bounce.byteLength === span ? bounce : bounce.subarray(0, span);
-      this.#engine.submit(Op.Pread, this.#directFd, memory, start, 0, (result) => {
-        this.#end();
+      const id = this.#engine.submit(Op.Pread, this.#directFd, memory, start, 0, (result) => {
+        this.#end(id);
         if (result >= 0) {
           const skip = position - start;
           const count = Math.max(0, Math.min(target.byteLength, result - skip));
@@ -248,6 +250,7 @@ export class DirectFile {
         this.#pool.release(bounce);
         resolve(result);
       });
+      this.#ids.add(id);
     });
   }
 
@@ -383,18 +386,28 @@ export class DirectFile {
   #io(op: Op, fd: number, memory: Uint8Array | null, position: number, rwFlags: number): Promise<number> {
     this.#begin();
     return new Promise((resolve) => {
-      this.#engine.submit(op, fd, memory, position, rwFlags, (result) => {
-        this.#end();
+      const id = this.#engine.submit(op, fd, memory, position, rwFlags, (result) => {
+        this.#end(id);
         resolve(result);
       });
+      this.#ids.add(id);
     });
+  }
+
+  /**
+   * Asks the kernel to cancel this file's requests in flight. Regular files cannot cancel (EINVAL), so
+   * they run to completion; their memory stays pinned until then and quiesce()/close() still wait.
+   */
+  cancelAll(): void {
+    for (const id of this.#ids) this.#engine.cancel(id);
   }
 
   #begin(): void {
     this.#inFlight++;
   }
 
-  #end(): void {
+  #end(id?: number): void {
+    if (id !== undefined) this.#ids.delete(id);
     if (--this.#inFlight > 0) return;
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];

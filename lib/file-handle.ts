@@ -15,7 +15,7 @@ import { AlignedBufferPool } from './aligned-buffer';
 import { Backend, backend as threadBackend, engine as threadEngine } from './backend';
 import { Op, loaded } from './binding';
 import { DirectFile, PIECE_SIZE, type CachePolicy } from './direct-file';
-import { ERR_FS_FILE_TOO_LARGE, closedFileError, systemError } from './errors';
+import { AbortError, ERR_FS_FILE_TOO_LARGE, closedFileError, systemError } from './errors';
 import {
   checkAborted,
   normalizeReadArgs,
@@ -27,6 +27,7 @@ import {
   normalizeWritevArgs,
   toWriteFileChunk,
   toWriteFileData,
+  type AbortSignalLike,
 } from './validate';
 
 /** open(2) access-mode bits (Linux); node:fs does not export O_ACCMODE. */
@@ -220,7 +221,8 @@ export class AioFileHandle extends EventEmitter {
       let done = 0;
       while (done < size) {
         checkAborted(signal);
-        const count = await direct.read(contents.subarray(done, Math.min(size, done + WHOLE_FILE_CHUNK)), start + done);
+        const chunk = direct.read(contents.subarray(done, Math.min(size, done + WHOLE_FILE_CHUNK)), start + done);
+        const count = await abortable(chunk, signal, direct);
         if (count < 0) throw systemError(count, 'read');
         done += count;
         if (count < Math.min(WHOLE_FILE_CHUNK, size - (done - count))) break;
@@ -248,7 +250,7 @@ export class AioFileHandle extends EventEmitter {
       const bytes = toWriteFileChunk(chunk, encoding);
       for (let done = 0; done < bytes.byteLength; done += WHOLE_FILE_CHUNK) {
         checkAborted(signal);
-        await this.#writeBytes(bytes.subarray(done, done + WHOLE_FILE_CHUNK), null);
+        await abortable(this.#writeBytes(bytes.subarray(done, done + WHOLE_FILE_CHUNK), null), signal, this.#direct);
       }
     }
   }
@@ -357,6 +359,34 @@ function attachDirect(fd: number, flags: number, cache: CachePolicy): DirectFile
   pool ??= new AlignedBufferPool(binding);
   const policy = (flags & fs.constants.O_DIRECT) !== 0 ? 'bypass' : cache;
   return new DirectFile(engine, binding, pool, fd, directFd, { memoryAlign, offsetAlign }, canPatch, policy);
+}
+
+/**
+ * Settles as `io` does, or rejects with AbortError as soon as `signal` aborts. The file's requests are
+ * then cancelled; regular files cannot cancel (EINVAL), so they finish in the background, their results
+ * dropped, and close() still waits for them.
+ */
+function abortable(io: Promise<number>, signal: AbortSignalLike | undefined, direct: DirectFile): Promise<number> {
+  const target = signal as AbortSignal | undefined;
+  // fs accepts any object with `aborted` as a signal; only real ones can be listened to.
+  if (typeof target?.addEventListener !== 'function') return io;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      direct.cancelAll();
+      reject(new AbortError(undefined, { cause: target.reason }));
+    };
+    target.addEventListener('abort', onAbort, { once: true });
+    io.then(
+      (result) => {
+        target.removeEventListener('abort', onAbort);
+        resolve(result);
+      },
+      (error: unknown) => {
+        target.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 /** The bytes `[offset, offset + length)` of `view` as a Uint8Array (the view itself when it already is one). */

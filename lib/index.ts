@@ -5,6 +5,7 @@
  */
 import * as promises from './promises';
 
-export { backend, type Backend } from './backend';
+export { backend, contextStats, type Backend } from './backend';
+export type { ContextStats } from './binding';
 export { AioFileHandle } from './file-handle';
 export { promises };

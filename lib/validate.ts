@@ -20,7 +20,7 @@ import {
   ERR_OUT_OF_RANGE,
   ERR_UNKNOWN_ENCODING,
   systemError,
-} from './errors.js';
+} from './errors';
 
 const { O_APPEND, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_SYNC, O_TRUNC, O_WRONLY } = fsConstants;
 
@@ -241,12 +241,12 @@ export function normalizeReadArgs(
   let buffer = bufferOrOptions;
   let offset = offsetOrOptions;
   if (!isArrayBufferView(buffer)) {
-    // read(options)
-    if (bufferOrOptions !== undefined) {
-      if (Array.isArray(bufferOrOptions) || (bufferOrOptions !== null && typeof bufferOrOptions !== 'object')) {
-        throw new ERR_INVALID_ARG_TYPE('options', 'Object', bufferOrOptions);
-      }
-    }
+    // read(options): a plain object, null or undefined.
+    const isOptions =
+      bufferOrOptions === null ||
+      bufferOrOptions === undefined ||
+      (typeof bufferOrOptions === 'object' && !Array.isArray(bufferOrOptions));
+    if (!isOptions) throw new ERR_INVALID_ARG_TYPE('options', 'Object', bufferOrOptions);
     const options = bufferOrOptions ?? {};
     buffer = getProperty(options, 'buffer');
     if (buffer === undefined) buffer = Buffer.alloc(kDefaultReadBufferSize);

@@ -130,6 +130,8 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   out["submitted"] = ctx->stats.submitted;
   out["completed"] = ctx->stats.completed;
   out["maxBatch"] = ctx->stats.maxBatch;
+  out["cancelAsked"] = ctx->stats.cancelAsked;
+  out["cancelRefused"] = ctx->stats.cancelRefused;
   return out;
 }
 

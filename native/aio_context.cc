@@ -93,7 +93,8 @@ int AioContext::Cancel(double id) {
     // Since Linux 4.19 every outcome of io_cancel, success included, is reported by a normal completion
     // event; regular files have no cancel method and answer EINVAL. Either way the result arrives later.
     io_event ignored;
-    io_cancel(ctx_, &r->cb, &ignored);
+    stats.cancelAsked++;
+    if (io_cancel(ctx_, &r->cb, &ignored) != 0 && errno == EINVAL) stats.cancelRefused++;
     return 0;
   }
   return -1;
@@ -149,31 +150,45 @@ void AioContext::Finish(Request* r, int64_t result) {
 
 void AioContext::Deliver() {
   if (finished_.empty()) return;
-  Napi::HandleScope scope(env_);
+  // Raw N-API with every status checked: in a worker being terminated JavaScript can no longer run,
+  // calls fail, and the results are dropped (their requests were already released).
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env_, &scope) != napi_ok) {
+    finished_.clear();
+    return;
+  }
   Napi::Float64Array slots = slots_.Value();
-  size_t perCall = slots.ElementLength() / 2;
+  napi_value callback = onComplete_.Value();
+  napi_value receiver;
+  bool ok = slots != nullptr && callback != nullptr && napi_get_global(env_, &receiver) == napi_ok;
+  size_t perCall = ok ? slots.ElementLength() / 2 : 0;
+  double* out = ok ? slots.Data() : nullptr;
   size_t done = 0;
-  while (done < finished_.size()) {
+  while (ok && done < finished_.size()) {
     size_t n = std::min(perCall, finished_.size() - done);
     for (size_t i = 0; i < n; i++) {
-      slots[2 * i] = finished_[done + i].first;
-      slots[2 * i + 1] = finished_[done + i].second;
+      out[2 * i] = finished_[done + i].first;
+      out[2 * i + 1] = finished_[done + i].second;
     }
     done += n;
     stats.completed += static_cast<double>(n);
-    onComplete_.MakeCallback(Napi::Object::New(env_), {Napi::Number::New(env_, static_cast<double>(n))},
-                             *asyncContext_);
-    if (Napi::Env(env_).IsExceptionPending()) {
+    napi_value count;
+    ok = napi_create_double(env_, static_cast<double>(n), &count) == napi_ok;
+    napi_status status = ok ? napi_make_callback(env_, *asyncContext_, receiver, callback, 1, &count, nullptr)
+                            : napi_generic_failure;
+    if (status == napi_pending_exception) {
       // The dispatcher reports callback errors itself; anything else is a bug worth surfacing loudly.
       napi_value error;
-      napi_get_and_clear_last_exception(env_, &error);
-      napi_fatal_exception(env_, error);
+      if (napi_get_and_clear_last_exception(env_, &error) == napi_ok) napi_fatal_exception(env_, error);
+    } else if (status != napi_ok) {
+      ok = false;
     }
     // What these callbacks (and their promise continuations) queued goes to the kernel now, while the
     // rest of the batch is still being handed over: the device is not left idle behind JavaScript.
     Flush();
   }
   finished_.clear();
+  napi_close_handle_scope(env_, scope);
 }
 
 void AioContext::Reap() {

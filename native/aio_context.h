@@ -38,6 +38,8 @@ struct ContextStats {
   double submitted = 0;    // iocbs the kernel accepted
   double completed = 0;    // completions delivered to JavaScript (including refused submissions)
   double maxBatch = 0;     // most iocbs accepted by one io_submit
+  double cancelAsked = 0;  // io_cancel calls made for requests already in the kernel
+  double cancelRefused = 0;  // ...that the kernel refused (EINVAL for regular files): result dropped
 };
 
 class AioContext {

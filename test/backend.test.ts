@@ -1,0 +1,37 @@
+// Which backend runs, and why: kernel AIO here, node:fs when forced or when kernel AIO is unavailable.
+import { describe, expect, it } from 'vitest';
+
+import { backend } from '../dist/index.js';
+import { runFixture } from './support/run-fixture.js';
+
+describe('backend', () => {
+  it('uses kernel AIO on Linux when nothing stands in the way', () => {
+    const run = runFixture('backend-report.mjs');
+    expect(run.status, run.stderr).toBe(0);
+    console.log(`backend here: ${String(run.report.name)} (${String(run.report.reason)})`);
+    if (process.platform === 'linux' && process.env.AIOFS_BACKEND === undefined) {
+      expect(run.report.name).toBe('kernel-aio');
+      expect(run.report.reason).toMatch(/kernel AIO/);
+      expect(run.report.fileBackend).toEqual({ name: 'kernel-aio', reason: 'regular file with direct I/O' });
+      expect((run.report.stats as { submitted: number }).submitted).toBeGreaterThan(0);
+    }
+    expect(run.report).toMatchObject({ roundTrip: true, readOk: true });
+  });
+
+  it('falls back to node:fs when AIOFS_BACKEND=node-fs, and says so', () => {
+    const run = runFixture('backend-report.mjs', [], { env: { AIOFS_BACKEND: 'node-fs' } });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.report).toMatchObject({
+      name: 'node-fs',
+      reason: 'forced by AIOFS_BACKEND=node-fs',
+      fileBackend: { name: 'node-fs', reason: 'forced by AIOFS_BACKEND=node-fs' },
+      roundTrip: true,
+      readOk: true,
+      stats: null,
+    });
+  });
+
+  it('describes itself as JSON', () => {
+    expect(JSON.parse(JSON.stringify(backend))).toEqual({ name: backend.name, reason: backend.reason });
+  });
+});

@@ -1,0 +1,146 @@
+// The native engine's edges: batching, a ring smaller than the load, workers terminated mid-I/O,
+// process.exit() and gc() with requests in flight, the threadpool out of the picture, cancel/abort.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { backend, contextStats } from '../dist/index.js';
+import { NATIVE_EXPORTS, loaded } from '../dist/binding.js';
+import { open, readFile } from '../dist/promises.js';
+import { runFixture } from './support/run-fixture.js';
+
+const kernel = backend.name === 'kernel-aio';
+if (!kernel) console.log(`native-edges: skipped, backend is node-fs (${backend.reason})`);
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'aiofs-edges-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe.skipIf(!kernel)('native engine', () => {
+  it('exports exactly the functions lib/binding.ts declares', () => {
+    const binding = loaded.binding as unknown as Record<string, unknown>;
+    expect(Object.keys(binding).sort()).toEqual([...NATIVE_EXPORTS].sort());
+    for (const name of NATIVE_EXPORTS) expect(typeof binding[name], name).toBe('function');
+  });
+
+  it('sends the requests of one event-loop turn in one io_submit', async () => {
+    const file = join(dir, 'batch.bin');
+    writeFileSync(file, Buffer.alloc(1 << 20, 5));
+    const fh = await open(file, 'r');
+    await fh.read(Buffer.alloc(10), 0, 10, 0); // sets up the context
+    const before = contextStats()!;
+    const reads = Array.from({ length: 100 }, (_, i) => fh.read(Buffer.alloc(4096), 0, 4096, i * 8192));
+    const results = await Promise.all(reads);
+    const after = contextStats()!;
+    await fh.close();
+    expect(results.every((r) => r.bytesRead === 4096 && r.buffer.every((b) => b === 5))).toBe(true);
+    // 100 reads issued synchronously: one io_submit for all (plus at most a few cache probes).
+    expect(after.maxBatch).toBeGreaterThanOrEqual(100);
+    expect(after.submitCalls - before.submitCalls).toBeLessThanOrEqual(3);
+  });
+
+  it('queues instead of failing when the ring is smaller than the load', () => {
+    const run = runFixture('small-ring.mjs', [], { env: { AIOFS_QUEUE_DEPTH: '4', AIOFS_TEST_DIR: dir } });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.report).toMatchObject({ capacity: 4, wrong: 0, diskWrong: 0 });
+    expect(run.report.maxBatch).toBeLessThanOrEqual(4);
+    expect(run.report.submitted).toBeGreaterThanOrEqual(2000);
+  });
+
+  it('survives workers terminated with requests in flight', () => {
+    const run = runFixture('worker-terminate.mjs', ['30'], { env: { AIOFS_TEST_DIR: dir } });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.report).toMatchObject({ rounds: 30, kernelRounds: 30 });
+    expect(run.report.maxInFlightAtTerminate).toBeGreaterThan(0);
+  });
+
+  it('exits cleanly on process.exit() with requests in flight', () => {
+    const run = runFixture('exit-in-flight.mjs', [], { env: { AIOFS_TEST_DIR: dir } });
+    expect(run.signal).toBeNull();
+    expect(run.status).toBe(42);
+    expect(run.report.pending).toBeGreaterThan(0);
+  });
+
+  it('keeps in-flight buffers alive through gc()', () => {
+    const run = runFixture('gc-in-flight.mjs', [], { nodeFlags: ['--expose-gc'], env: { AIOFS_TEST_DIR: dir } });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.report).toEqual({ checked: 960, mismatches: 0, fileIntact: true });
+  });
+
+  it('does reads, writes, fsync and fdatasync with every threadpool thread blocked', () => {
+    const run = runFixture('threadpool-blocked.mjs', [], { env: { UV_THREADPOOL_SIZE: '4', AIOFS_TEST_DIR: dir } });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    // The control proves the pool was blocked: node:fs's read waited until it was freed.
+    expect(run.report).toMatchObject({ backend: 'kernel-aio', controlResult: 'timeout', controlAfter: 'completed', aiofsResult: 'completed' });
+    expect(run.report.completedThroughKernel).toBeGreaterThanOrEqual(6);
+    expect(run.report.size).toBe((1 << 20) + 123 + 3000);
+  });
+
+  it('aborts readFile mid-flight: AbortError at once, the request waited for, the fd closed', async () => {
+    const file = join(dir, 'abort.bin');
+    writeFileSync(file, Buffer.alloc(64 << 20, 1));
+    const before = contextStats()!;
+    const controller = new AbortController();
+    const reading = readFile(file, { signal: controller.signal });
+    const fdsBefore = (await fsp.readdir('/proc/self/fd')).length;
+    // Abort the moment the first requests are in the kernel.
+    const abortWhenBusy = () => {
+      if ((contextStats()?.inFlight ?? 0) > 0) controller.abort(new Error('stop'));
+      else setImmediate(abortWhenBusy);
+    };
+    abortWhenBusy();
+    const error = await reading.then(() => null, (e: unknown) => e as Error & { code?: string; cause?: unknown });
+    expect(error?.name).toBe('AbortError');
+    expect(error?.code).toBe('ABORT_ERR');
+    expect((error?.cause as Error).message).toBe('stop');
+    const after = contextStats()!;
+    // Regular files cannot cancel: io_cancel was asked, refused with EINVAL, and the result dropped.
+    expect(after.cancelAsked).toBeGreaterThan(before.cancelAsked);
+    expect(after.cancelRefused).toBe(after.cancelAsked);
+    expect(after.inFlight).toBe(0);
+    expect((await fsp.readdir('/proc/self/fd')).length).toBeLessThan(fdsBefore);
+  });
+
+  it('fails every method with EBADF once closed, and close() twice returns the same promise', async () => {
+    const file = join(dir, 'closed.bin');
+    writeFileSync(file, 'abc');
+    const fh = await open(file, 'r+');
+    const first = fh.close();
+    expect(fh.close()).toBe(first);
+    await first;
+    expect(fh.fd).toBe(-1);
+    const calls: [string, () => Promise<unknown>][] = [
+      ['read', () => fh.read(Buffer.alloc(3), 0, 3, 0)],
+      ['readv', () => fh.readv([Buffer.alloc(3)])],
+      ['write', () => fh.write(Buffer.from('x'))],
+      ['writev', () => fh.writev([Buffer.from('x')])],
+      ['fsync', () => fh.sync()],
+      ['fdatasync', () => fh.datasync()],
+      ['fstat', () => fh.stat()],
+      ['ftruncate', () => fh.truncate(1)],
+      ['readFile', () => fh.readFile()],
+      ['writeFile', () => fh.writeFile('x')],
+    ];
+    for (const [syscall, call] of calls) {
+      await expect(call(), syscall).rejects.toMatchObject({ code: 'EBADF', message: 'file closed', syscall });
+    }
+    expect(readFileSync(file, 'utf8')).toBe('abc');
+  });
+
+  it('reports why a file runs on node-fs', async () => {
+    const fh = await open('/proc/self/status', 'r');
+    expect(fh.backend.name).toBe('node-fs');
+    expect(fh.backend.reason).toMatch(/direct I\/O|regular file/);
+    const { bytesRead } = await fh.read(Buffer.alloc(100), 0, 100, 0);
+    expect(bytesRead).toBeGreaterThan(0);
+    await fh.close();
+  });
+});
