@@ -10,8 +10,6 @@ export const enum Op {
   Pwrite = 1,
   Fsync = 2,
   Fdsync = 3,
-  Preadv = 7,
-  Pwritev = 8,
 }
 
 /** Counters of one environment's AIO context. */
@@ -40,10 +38,11 @@ export interface NativeBinding {
   setup(maxEvents: number, onComplete: (count: number) => void, slots: Float64Array): number;
   /** Queues one request over the whole of `memory` (null for FSYNC/FDSYNC). */
   submit(op: Op, fd: number, memory: Uint8Array | null, position: number, rwFlags: number, id: number): void;
-  /** Queues one PREADV/PWRITEV request over several buffers. */
-  submitv(op: Op, fd: number, memory: Uint8Array[], position: number, rwFlags: number, id: number): void;
-  /** 1: removed before submission (completes with -ECANCELED); 0: in the kernel (completes later); -1: unknown. */
-  cancel(id: number): number;
+  /**
+   * Cancels every live request on `fd`: queued ones complete with -ECANCELED; the kernel is asked to
+   * cancel the rest (regular files refuse), which complete later. Returns how many were found.
+   */
+  cancel(fd: number): number;
   stats(): ContextStats | null;
   /** [memoryAlign, offsetAlign, reported (1) or not (0)] from statx(STATX_DIOALIGN), or -errno. */
   dioAlignment(fd: number): [number, number, number] | number;
@@ -61,7 +60,6 @@ export interface NativeBinding {
 export const NATIVE_EXPORTS = Object.keys({
   setup: true,
   submit: true,
-  submitv: true,
   cancel: true,
   stats: true,
   dioAlignment: true,

@@ -47,6 +47,11 @@ export interface DirectGeometry {
 /** Page-cache policy for reads. */
 export type CachePolicy = 'auto' | 'bypass';
 
+/** Whether [position, position + length) lies within one PIECE_SIZE-aligned piece. */
+function isOnePiece(position: number, length: number): boolean {
+  return alignDown(position, PIECE_SIZE) === alignDown(position + length - 1, PIECE_SIZE);
+}
+
 interface BlockLock {
   start: number;
   end: number;
@@ -66,8 +71,6 @@ export class DirectFile {
   #probeCache: boolean;
 
   #inFlight = 0;
-  /** Engine ids of this file's requests in flight, for cancelAll(). */
-  readonly #ids = new Set<number>();
   #idleWaiters: (() => void)[] = [];
   readonly #locks = new Set<BlockLock>();
   /** Only meaningful while #grown; otherwise the file's size is asked of the kernel each time. */
@@ -105,7 +108,10 @@ export class DirectFile {
     let length = target.byteLength;
     if (this.#grown) length = Math.max(0, Math.min(length, this.#logicalSize - position));
     if (length === 0) return Promise.resolve(0);
-    return this.#inPieces(position, length, (offset, size) =>
+    if (isOnePiece(position, length)) {
+      return this.#readPiece(length === target.byteLength ? target : target.subarray(0, length), position);
+    }
+    return this.#allPieces(position, length, (offset, size) =>
       this.#readPiece(target.subarray(offset, offset + size), position + offset),
     );
   }
@@ -118,11 +124,13 @@ export class DirectFile {
     const end = alignUp(position + length, this.#offsetAlign);
     const unlock = await this.#lock(start, end);
     try {
-      const grown = await this.#ensureSize(end);
+      const grown = await this.#ensureSize(start, end);
       if (grown < 0) return grown;
-      const written = await this.#inPieces(position, length, (offset, size) =>
-        this.#writePiece(source.subarray(offset, offset + size), position + offset),
-      );
+      const written = isOnePiece(position, length)
+        ? await this.#writePiece(source, position)
+        : await this.#allPieces(position, length, (offset, size) =>
+            this.#writePiece(source.subarray(offset, offset + size), position + offset),
+          );
       if (written > 0) this.#logicalSize = Math.max(this.#logicalSize, position + written);
       return written;
     } finally {
@@ -167,11 +175,6 @@ export class DirectFile {
    * Splits [position, position + length) at multiples of PIECE_SIZE (so pieces share no block), runs
    * the pieces at once, and sums them like one pread/pwrite: up to the first short piece, or -errno.
    */
-  #inPieces(position: number, length: number, run: (offset: number, size: number) => Promise<number>): Promise<number> {
-    if (alignDown(position, PIECE_SIZE) === alignDown(position + length - 1, PIECE_SIZE)) return run(0, length);
-    return this.#allPieces(position, length, run);
-  }
-
   async #allPieces(position: number, length: number, run: (offset: number, size: number) => Promise<number>) {
     const pieces: Promise<number>[] = [];
     const sizes: number[] = [];
@@ -239,8 +242,8 @@ export class DirectFile {
     return new Promise((resolve) => {
       this.#begin();
       const memory = bounce.byteLength === span ? bounce : bounce.subarray(0, span);
-      const id = this.#engine.submit(Op.Pread, this.#directFd, memory, start, 0, (result) => {
-        this.#end(id);
+      this.#engine.submit(Op.Pread, this.#directFd, memory, start, 0, (result) => {
+        this.#end();
         if (result >= 0) {
           const skip = position - start;
           const count = Math.max(0, Math.min(target.byteLength, result - skip));
@@ -250,7 +253,6 @@ export class DirectFile {
         this.#pool.release(bounce);
         resolve(result);
       });
-      this.#ids.add(id);
     });
   }
 
@@ -306,11 +308,12 @@ export class DirectFile {
   }
 
   /**
-   * Makes sure [0, end) lies inside i_size before a direct write, growing the file ahead if needed.
+   * Makes sure [0, end) lies inside i_size before a direct write of [start, end), growing the file
+   * ahead if needed.
    * Growth waits until none of this file's direct I/O is in flight, because fallocate and ftruncate
    * wait for in-flight direct I/O on the inode (inode_dio_wait) and would block the event loop.
    */
-  async #ensureSize(end: number): Promise<number> {
+  async #ensureSize(start: number, end: number): Promise<number> {
     if (!this.#grown) {
       // Not grown: the kernel's size is the truth (another writer or a truncate may have changed it).
       this.#diskSize = this.#logicalSize = fs.fstatSync(this.#fd).size;
@@ -319,7 +322,10 @@ export class DirectFile {
     while (this.#inFlight > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     if (end <= this.#diskSize) return 0;
     const target = alignUp(end + this.#growStep, GROW_MIN);
-    let status = this.#binding.fallocate(this.#directFd, 0, this.#diskSize, target - this.#diskSize);
+    // Allocate from the write on: a write far past the end leaves the gap before it a hole, as
+    // pwrite does (fallocate past i_size does not fill what lies between).
+    const from = Math.max(this.#diskSize, start);
+    let status = this.#binding.fallocate(this.#directFd, 0, from, target - from);
     let grownTo = target;
     if (status < 0) {
       // No fallocate here, or no room for the look-ahead: grow to exactly what this write needs
@@ -386,11 +392,10 @@ export class DirectFile {
   #io(op: Op, fd: number, memory: Uint8Array | null, position: number, rwFlags: number): Promise<number> {
     this.#begin();
     return new Promise((resolve) => {
-      const id = this.#engine.submit(op, fd, memory, position, rwFlags, (result) => {
-        this.#end(id);
+      this.#engine.submit(op, fd, memory, position, rwFlags, (result) => {
+        this.#end();
         resolve(result);
       });
-      this.#ids.add(id);
     });
   }
 
@@ -399,15 +404,15 @@ export class DirectFile {
    * they run to completion; their memory stays pinned until then and quiesce()/close() still wait.
    */
   cancelAll(): void {
-    for (const id of this.#ids) this.#engine.cancel(id);
+    this.#engine.cancel(this.#directFd);
+    this.#engine.cancel(this.#fd);
   }
 
   #begin(): void {
     this.#inFlight++;
   }
 
-  #end(id?: number): void {
-    if (id !== undefined) this.#ids.delete(id);
+  #end(): void {
     if (--this.#inFlight > 0) return;
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];

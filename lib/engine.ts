@@ -16,6 +16,8 @@ export type Completion = (result: number) => void;
  */
 const SLOTS_PER_CALL = 8;
 
+const SHARED_ENGINE = Symbol.for('aiofs.engine.v1');
+
 export class Engine {
   readonly #binding: NativeBinding;
   readonly #slots = new Float64Array(2 * SLOTS_PER_CALL);
@@ -26,56 +28,48 @@ export class Engine {
     this.#binding = binding;
   }
 
-  /** Sets up the environment's kernel context; returns -errno when io_setup refuses. */
+  /**
+   * Sets up the environment's kernel context; returns -errno when io_setup refuses. The engine is
+   * shared through the environment's global object: a second copy of aiofs in the same thread (a
+   * bundler's duplicate, a test runner's module graph) must not register a second dispatcher with the
+   * one native context, or its completions would reach the wrong one.
+   */
   static create(binding: NativeBinding, maxEvents: number): Engine | number {
+    const shared = globalThis as { [SHARED_ENGINE]?: Engine };
+    const existing = shared[SHARED_ENGINE];
+    if (existing !== undefined) return existing;
     const engine = new Engine(binding);
     const status = binding.setup(maxEvents, (count) => engine.#dispatch(count), engine.#slots);
-    return status < 0 ? status : engine;
+    if (status < 0) return status;
+    shared[SHARED_ENGINE] = engine;
+    return engine;
   }
 
   /**
    * Queues one request; `done` runs on a later turn of the event loop with its result.
-   * The native side holds `memory` until then. Returns the request's id (for {@link cancel}).
+   * The native side holds `memory` until then.
    */
-  submit(op: Op, fd: number, memory: Uint8Array | null, position: number, rwFlags: number, done: Completion): number {
-    const id = this.#take(done);
+  submit(op: Op, fd: number, memory: Uint8Array | null, position: number, rwFlags: number, done: Completion): void {
+    const id = this.#nextId;
+    // Ids stay exact doubles; wrapping at 2^52 cannot meet a request still in flight.
+    this.#nextId = id === 2 ** 52 ? 1 : id + 1;
+    this.#waiting.set(id, done);
     this.#binding.submit(op, fd, memory, position, rwFlags, id);
-    return id;
-  }
-
-  /** Queues one vectored request (PREADV/PWRITEV). */
-  submitv(op: Op, fd: number, memory: Uint8Array[], position: number, done: Completion): number {
-    const id = this.#take(done);
-    this.#binding.submitv(op, fd, memory, position, 0, id);
-    return id;
-  }
-
-  /** Promise form of {@link submit}. */
-  run(op: Op, fd: number, memory: Uint8Array | null, position: number, rwFlags = 0): Promise<number> {
-    return new Promise((resolve) => this.submit(op, fd, memory, position, rwFlags, resolve));
   }
 
   /**
-   * Asks for a request to be abandoned. Its completion still arrives (with -ECANCELED if it never
-   * reached the kernel; regular files cannot cancel, so usually with its real result) and the
-   * request's memory stays pinned until then.
+   * Asks for every request on `fd` to be abandoned. Their completions still arrive (-ECANCELED if they
+   * never reached the kernel; regular files cannot cancel, so usually with their real results) and
+   * their memory stays pinned until then.
    */
-  cancel(id: number): void {
-    this.#binding.cancel(id);
+  cancel(fd: number): void {
+    this.#binding.cancel(fd);
   }
 
   stats(): ContextStats {
     const stats = this.#binding.stats();
     if (stats === null) throw new Error('aiofs: the AIO context is gone');
     return stats;
-  }
-
-  #take(done: Completion): number {
-    const id = this.#nextId;
-    // Ids stay exact doubles; wrapping at 2^52 cannot meet a request still in flight.
-    this.#nextId = id === 2 ** 52 ? 1 : id + 1;
-    this.#waiting.set(id, done);
-    return id;
   }
 
   #dispatch(count: number): void {

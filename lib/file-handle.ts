@@ -9,6 +9,7 @@
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import type * as fsp from 'node:fs/promises';
+import * as os from 'node:os';
 import { constants } from 'node:os';
 
 import { AlignedBufferPool } from './aligned-buffer';
@@ -45,6 +46,13 @@ let pool: AlignedBufferPool | undefined;
 /** Closes the direct descriptor of a handle that was garbage-collected without close(). */
 const abandoned = new FinalizationRegistry<DirectFile>((direct) => direct.close());
 
+/** Options of {@link AioFileHandle.read}, as fs/promises takes them. */
+export interface ReadOptions {
+  offset?: number | null;
+  length?: number | null;
+  position?: number | null;
+}
+
 /** Result of {@link AioFileHandle.read}, as fs/promises returns it. */
 export interface ReadResult<T extends NodeJS.ArrayBufferView> {
   bytesRead: number;
@@ -62,6 +70,7 @@ export class AioFileHandle extends EventEmitter {
   readonly #fs: fsp.FileHandle;
   readonly #direct: DirectFile | null;
   readonly #readable: boolean;
+  readonly #writable: boolean;
   readonly #appending: boolean;
   /** Operations at the file position (position null) run one after another, as read(2) would. */
   #positionChain: Promise<unknown> = Promise.resolve();
@@ -75,6 +84,7 @@ export class AioFileHandle extends EventEmitter {
     this.#fs = handle;
     const access = flags & O_ACCMODE;
     this.#readable = access !== fs.constants.O_WRONLY;
+    this.#writable = access !== fs.constants.O_RDONLY;
     this.#appending = (flags & fs.constants.O_APPEND) !== 0;
     const attached = attachDirect(handle.fd, flags, cache);
     this.#direct = typeof attached === 'string' ? null : attached;
@@ -91,36 +101,33 @@ export class AioFileHandle extends EventEmitter {
   }
 
   /** Reads like fs/promises' FileHandle.read, in all of its forms. */
-  async read<T extends NodeJS.ArrayBufferView = Buffer>(
-    bufferOrOptions?: T | { buffer?: T; offset?: number | null; length?: number | null; position?: number | bigint | null } | null,
-    offsetOrOptions?: number | null | { offset?: number | null; length?: number | null; position?: number | bigint | null },
-    length?: number | null,
-    position?: number | bigint | null,
-  ): Promise<ReadResult<T>> {
+  read<T extends NodeJS.ArrayBufferView>(buffer: T, offset?: number | null, length?: number | null, position?: number | null): Promise<ReadResult<T>>;
+  read<T extends NodeJS.ArrayBufferView = Buffer>(buffer: T, options?: ReadOptions): Promise<ReadResult<T>>;
+  read<T extends NodeJS.ArrayBufferView = Buffer>(options?: ReadOptions & { buffer?: T }): Promise<ReadResult<T>>;
+  async read(bufferOrOptions?: unknown, offsetOrOptions?: unknown, length?: unknown, position?: unknown): Promise<ReadResult<NodeJS.ArrayBufferView>> {
     this.#checkOpen('read');
     const args = normalizeReadArgs(bufferOrOptions, offsetOrOptions, length, position);
-    const buffer = args.buffer as T;
-    if (args.earlyReturn) return { bytesRead: args.length, buffer };
     const direct = this.#direct;
-    if (direct === null) {
-      const { bytesRead } = await this.#fs.read(args.buffer as NodeJS.ArrayBufferView, args.offset, args.length, args.position);
-      return { bytesRead, buffer };
-    }
+    // node-fs: fs itself, with the caller's own arguments (validated alike), for identical behaviour.
+    if (direct === null) return passThrough(this.#fs, 'read', bufferOrOptions, offsetOrOptions, length, position);
+    const buffer = args.buffer as NodeJS.ArrayBufferView;
+    if (args.earlyReturn) return { __proto__: null, bytesRead: args.length, buffer } as ReadResult<NodeJS.ArrayBufferView>;
     if (!this.#readable) throw systemError(-constants.errno.EBADF, 'read');
     const target = asBytes(buffer, args.offset, args.length);
-    const bytesRead = await this.#at(args.position, (at) => direct.read(target, at));
+    const bytesRead =
+      args.position === null ? await this.#at(null, (at) => direct.read(target, at)) : await direct.read(target, args.position);
     if (bytesRead < 0) throw systemError(bytesRead, 'read');
-    return { bytesRead, buffer };
+    return { __proto__: null, bytesRead, buffer } as ReadResult<NodeJS.ArrayBufferView>;
   }
 
   /** Reads into several buffers in order, like fs/promises' FileHandle.readv. */
-  async readv<T extends NodeJS.ArrayBufferView[]>(buffers: T, position?: number | bigint | null): Promise<{ bytesRead: number; buffers: T }> {
+  async readv<T extends NodeJS.ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{ bytesRead: number; buffers: T }> {
     this.#checkOpen('readv');
     const args = normalizeReadvArgs(buffers, position);
     const direct = this.#direct;
-    if (direct === null) return this.#fs.readv(buffers, args.position ?? undefined) as Promise<{ bytesRead: number; buffers: T }>;
+    if (direct === null) return passThrough(this.#fs, 'readv', buffers, position);
     if (!this.#readable) throw systemError(-constants.errno.EBADF, 'read');
-    const views = buffers.map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+    const views = buffers.map((b) => asBytes(b, 0, b.byteLength));
     const gathered = Buffer.allocUnsafe(views.reduce((sum, v) => sum + v.byteLength, 0));
     const bytesRead = await this.#at(args.position, (at) => direct.read(gathered, at));
     if (bytesRead < 0) throw systemError(bytesRead, 'read');
@@ -130,31 +137,33 @@ export class AioFileHandle extends EventEmitter {
       view.set(gathered.subarray(offset, Math.min(bytesRead, offset + view.byteLength)));
       offset += view.byteLength;
     }
-    return { bytesRead, buffers };
+    return { __proto__: null, bytesRead, buffers } as { bytesRead: number; buffers: T };
   }
 
   /** Writes like fs/promises' FileHandle.write: buffer forms and string form. */
-  async write<T extends NodeJS.ArrayBufferView | string>(
-    data: T,
-    offsetOrOptions?: number | null | { offset?: number; length?: number; position?: number | null },
-    lengthOrEncoding?: number | BufferEncoding | null,
-    position?: number | bigint | null,
-  ): Promise<WriteResult<T>> {
+  write<T extends NodeJS.ArrayBufferView>(buffer: T, offset?: number | null, length?: number | null, position?: number | null): Promise<WriteResult<T>>;
+  write<T extends NodeJS.ArrayBufferView>(buffer: T, options?: { offset?: number; length?: number; position?: number | null }): Promise<WriteResult<T>>;
+  write(data: string, position?: number | null, encoding?: BufferEncoding | null): Promise<WriteResult<string>>;
+  async write(data: unknown, offsetOrOptions?: unknown, lengthOrEncoding?: unknown, position?: unknown): Promise<WriteResult<unknown>> {
     this.#checkOpen('write');
     const args = normalizeWriteArgs(data, offsetOrOptions, lengthOrEncoding, position);
-    if (args.earlyReturn) return { bytesWritten: 0, buffer: data };
-    const bytesWritten = await this.#writeBytes(args.buffer, args.position);
-    return { bytesWritten, buffer: data };
+    if (this.#direct === null || this.#appending) {
+      return passThrough(this.#fs, 'write', data, offsetOrOptions, lengthOrEncoding, position);
+    }
+    if (args.earlyReturn) return { __proto__: null, bytesWritten: 0, buffer: data } as WriteResult<unknown>;
+    const bytesWritten = await this.#writeDirect(this.#direct, args.buffer, args.position);
+    return { __proto__: null, bytesWritten, buffer: data } as WriteResult<unknown>;
   }
 
   /** Writes several buffers in order, like fs/promises' FileHandle.writev. */
-  async writev<T extends NodeJS.ArrayBufferView[]>(buffers: T, position?: number | bigint | null): Promise<{ bytesWritten: number; buffers: T }> {
+  async writev<T extends NodeJS.ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{ bytesWritten: number; buffers: T }> {
     this.#checkOpen('writev');
     const args = normalizeWritevArgs(buffers, position);
-    if (args.earlyReturn) return { bytesWritten: 0, buffers };
-    const views = buffers.map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
-    const bytesWritten = await this.#writeBytes(Buffer.concat(views), args.position);
-    return { bytesWritten, buffers };
+    if (this.#direct === null || this.#appending) return passThrough(this.#fs, 'writev', buffers, position);
+    if (args.earlyReturn) return { __proto__: null, bytesWritten: 0, buffers } as { bytesWritten: number; buffers: T };
+    const bytes = Buffer.concat(buffers.map((b) => asBytes(b, 0, b.byteLength)));
+    const bytesWritten = await this.#writeDirect(this.#direct, bytes, args.position);
+    return { __proto__: null, bytesWritten, buffers } as { bytesWritten: number; buffers: T };
   }
 
   /** fsync(2) through IOCB_CMD_FSYNC, after this handle's earlier writes have completed. */
@@ -211,11 +220,13 @@ export class AioFileHandle extends EventEmitter {
     const { encoding, signal } = normalizeReadFileOptions(options);
     const direct = this.#direct;
     if (direct === null) return this.#fs.readFile({ encoding, signal: signal as AbortSignal | undefined });
+    // fs's order: abort check, fstat, abort check, size check, then reads (where EBADF shows up).
     checkAborted(signal);
-    if (!this.#readable) throw systemError(-constants.errno.EBADF, 'read');
     await this.#settle();
     const size = (await this.#fs.stat()).size;
+    checkAborted(signal);
     if (size > IO_MAX_LENGTH) throw new ERR_FS_FILE_TOO_LARGE(size);
+    if (!this.#readable) throw systemError(-constants.errno.EBADF, 'read');
     const contents = Buffer.allocUnsafeSlow(size);
     const total = await this.#at(null, async (start) => {
       let done = 0;
@@ -240,7 +251,8 @@ export class AioFileHandle extends EventEmitter {
   async writeFile(data: WriteFileData, options?: WriteFileArgument): Promise<void> {
     this.#checkOpen('writeFile');
     const { encoding, signal } = normalizeWriteFileOptions(options, 'w');
-    if (this.#direct === null || this.#appending) {
+    const direct = this.#direct;
+    if (direct === null || this.#appending) {
       return this.#fs.writeFile(data as Parameters<fsp.FileHandle['writeFile']>[0], options as Parameters<fsp.FileHandle['writeFile']>[1]);
     }
     const input = toWriteFileData(data, encoding);
@@ -250,7 +262,7 @@ export class AioFileHandle extends EventEmitter {
       const bytes = toWriteFileChunk(chunk, encoding);
       for (let done = 0; done < bytes.byteLength; done += WHOLE_FILE_CHUNK) {
         checkAborted(signal);
-        await abortable(this.#writeBytes(bytes.subarray(done, done + WHOLE_FILE_CHUNK), null), signal, this.#direct);
+        await abortable(this.#writeDirect(direct, bytes.subarray(done, done + WHOLE_FILE_CHUNK), null), signal, direct);
       }
     }
   }
@@ -260,14 +272,10 @@ export class AioFileHandle extends EventEmitter {
     return this.writeFile(data, options);
   }
 
-  async #writeBytes(bytes: Uint8Array, position: number | null): Promise<number> {
-    const direct = this.#direct;
-    // O_APPEND: the kernel must choose each write's offset atomically (other writers may append too), and
-    // an appending direct write extends i_size and so would block io_submit: node:fs does these.
-    if (direct === null || this.#appending) {
-      const { bytesWritten } = await this.#fs.write(bytes, 0, bytes.byteLength, position);
-      return bytesWritten;
-    }
+  /** One write through the direct path: bytes written, or a thrown fs-style error. */
+  async #writeDirect(direct: DirectFile, bytes: Uint8Array, position: number | null): Promise<number> {
+    // write(2) on a descriptor not open for writing fails with EBADF whatever the length or offset.
+    if (!this.#writable) throw systemError(-constants.errno.EBADF, 'write');
     const written = await this.#at(position, (at) => direct.write(bytes, at));
     if (written < 0) throw systemError(written, 'write');
     return written;
@@ -389,6 +397,14 @@ function abortable(io: Promise<number>, signal: AbortSignalLike | undefined, dir
   });
 }
 
+/**
+ * Calls node:fs's own FileHandle method with the caller's arguments, so the node-fs backend behaves
+ * exactly as fs does (aiofs has validated them the same way first).
+ */
+function passThrough<R>(handle: fsp.FileHandle, method: 'read' | 'readv' | 'write' | 'writev', ...args: unknown[]): Promise<R> {
+  return (handle[method] as (...args: unknown[]) => Promise<R>).apply(handle, args);
+}
+
 /** The bytes `[offset, offset + length)` of `view` as a Uint8Array (the view itself when it already is one). */
 function asBytes(view: NodeJS.ArrayBufferView, offset: number, length: number): Uint8Array {
   if (view instanceof Uint8Array && offset === 0 && length === view.byteLength) return view;
@@ -399,8 +415,8 @@ function errorCode(errno: number): string {
   return systemError(errno, 'open').code ?? String(errno);
 }
 
+const [KERNEL_MAJOR = 0, KERNEL_MINOR = 0] = os.release().split('.').map((part) => parseInt(part, 10));
+
 function kernelAtLeast([major, minor]: number[]): boolean {
-  const [kMajor = 0, kMinor = 0] = (process.report?.getReport() as { header?: { osRelease?: string } } | undefined)
-    ?.header?.osRelease?.split('.').map(Number) ?? [];
-  return kMajor > major || (kMajor === major && kMinor >= minor);
+  return KERNEL_MAJOR > major || (KERNEL_MAJOR === major && KERNEL_MINOR >= minor);
 }

@@ -5,7 +5,15 @@
 import * as fsp from 'node:fs/promises';
 
 import { AioFileHandle, type ReadFileArgument, type WriteFileArgument, type WriteFileData } from './file-handle';
-import { normalizeReadFileOptions, normalizeWriteFileOptions, parseMode, parseOpenFlags, toPathString } from './validate';
+import {
+  checkAborted,
+  normalizeReadFileOptions,
+  normalizeWriteFileOptions,
+  parseMode,
+  parseOpenFlags,
+  toPathString,
+  toWriteFileData,
+} from './validate';
 
 export { AioFileHandle } from './file-handle';
 export type { ReadFileArgument, ReadResult, WriteFileArgument, WriteFileData, WriteResult } from './file-handle';
@@ -24,10 +32,22 @@ export async function open(path: PathLike, flags?: string | number, mode?: strin
 /** Reads a whole file, like fs/promises' readFile(). */
 export async function readFile(path: PathLike | AioFileHandle | fsp.FileHandle, options?: ReadFileArgument): Promise<string | Buffer> {
   if (path instanceof AioFileHandle) return path.readFile(options);
-  const { flag } = normalizeReadFileOptions(options);
   if (isForeignHandle(path)) return fsp.readFile(path, options);
+  // fs checks the abort signal, then opens, and only then rejects `encoding: 'buffer'`.
+  let unknownEncoding: unknown;
+  let flag: unknown = 'r';
+  try {
+    ({ flag } = normalizeReadFileOptions(options));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_UNKNOWN_ENCODING') throw error;
+    unknownEncoding = error;
+    const bag = options as { flag?: unknown; signal?: AbortSignal };
+    checkAborted(bag.signal);
+    flag = bag.flag || 'r';
+  }
   const handle = await open(path, flag as string | number);
   try {
+    if (unknownEncoding !== undefined) throw unknownEncoding;
     return await handle.readFile(options);
   } finally {
     await handle.close();
@@ -51,10 +71,13 @@ async function writeWhole(
   defaultFlag: 'w' | 'a',
 ): Promise<void> {
   if (path instanceof AioFileHandle) return path.writeFile(data, options);
-  const { flag, mode, flush } = normalizeWriteFileOptions(options, defaultFlag);
+  const { flag, mode, flush, encoding, signal } = normalizeWriteFileOptions(options, defaultFlag);
   if (isForeignHandle(path)) {
     return defaultFlag === 'w' ? fsp.writeFile(path, data, options) : fsp.appendFile(path, data as string, options);
   }
+  // As fs: the data is checked and the signal looked at before the file is opened (and truncated).
+  toWriteFileData(data, encoding);
+  checkAborted(signal);
   const handle = await open(path, flag as string | number, mode as string | number);
   try {
     await handle.writeFile(data, options);

@@ -87,34 +87,13 @@ Napi::Value Submit(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// submitv(op, fd, views[], position, rwFlags, id): PREADV/PWRITEV over several views in one request.
-Napi::Value SubmitV(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  AioContext* ctx = Current(env);
-  if (!CheckSubmitArgs(info, ctx)) return env.Undefined();
-  if (ThrowIf(env, !info[2].IsArray(), "memory must be an array of TypedArrays")) return env.Undefined();
-  Napi::Array views = info[2].As<Napi::Array>();
-  for (uint32_t i = 0; i < views.Length(); i++) {
-    if (ThrowIf(env, !views.Get(i).IsTypedArray(), "memory must be an array of TypedArrays"))
-      return env.Undefined();
-  }
-  Request* r = Prepare(info, ctx);
-  for (uint32_t i = 0; i < views.Length(); i++) {
-    Napi::TypedArray view = views.Get(i).As<Napi::TypedArray>();
-    r->iov.push_back(iovec{Pin(env, r, view), view.ByteLength()});
-  }
-  r->cb.aio_buf = reinterpret_cast<uint64_t>(r->iov.data());
-  r->cb.aio_nbytes = r->iov.size();
-  ctx->Enqueue(r);
-  return env.Undefined();
-}
-
-// cancel(id) -> 1 (was still queued: completes with -ECANCELED), 0 (in the kernel: completes later), -1.
+// cancel(fd) -> how many live requests on fd were cancelled (queued: complete with -ECANCELED) or
+// asked to cancel (in the kernel: complete later, usually with their real result).
 Napi::Value Cancel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   AioContext* ctx = Current(env);
-  if (ctx == nullptr || !info[0].IsNumber()) return Napi::Number::New(env, -1);
-  return Napi::Number::New(env, ctx->Cancel(info[0].As<Napi::Number>().DoubleValue()));
+  if (ctx == nullptr || !info[0].IsNumber()) return Napi::Number::New(env, 0);
+  return Napi::Number::New(env, ctx->CancelFd(info[0].As<Napi::Number>().Uint32Value()));
 }
 
 // stats() -> counters of this environment's context, or null before setup().
@@ -143,7 +122,6 @@ Napi::Object InitAiofs(Napi::Env env, Napi::Object exports) {
   using namespace aiofs;
   exports["setup"] = Napi::Function::New(env, Setup, "setup");
   exports["submit"] = Napi::Function::New(env, Submit, "submit");
-  exports["submitv"] = Napi::Function::New(env, SubmitV, "submitv");
   exports["cancel"] = Napi::Function::New(env, Cancel, "cancel");
   exports["stats"] = Napi::Function::New(env, Stats, "stats");
   RegisterFileHelpers(env, exports);

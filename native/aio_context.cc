@@ -81,23 +81,29 @@ void AioContext::Enqueue(Request* r) {
   UpdateLoopRef();
 }
 
-int AioContext::Cancel(double id) {
-  for (Request* r = live_.next; r != &live_; r = r->next) {
-    if (r->id != id) continue;
-    if (!r->submitted) {
-      pending_.erase(std::find(pending_.begin(), pending_.end(), r));
-      Finish(r, -ECANCELED);
-      uv_prepare_start(&prepare_, OnPrepare);  // delivers the result from the loop, never re-entrantly
-      return 1;
+int AioContext::CancelFd(uint32_t fd) {
+  int found = 0;
+  for (Request* r = live_.next; r != &live_;) {
+    Request* next = r->next;  // Finish() unlinks r
+    if (r->cb.aio_fildes == fd) {
+      found++;
+      if (!r->submitted) {
+        pending_.erase(std::find(pending_.begin(), pending_.end(), r));
+        Finish(r, -ECANCELED);
+      } else {
+        // Since Linux 4.19 every outcome of io_cancel, success included, is reported by a normal
+        // completion event; regular files have no cancel method and answer EINVAL. Either way the result
+        // arrives later, and the request keeps its memory until then.
+        io_event ignored;
+        stats.cancelAsked++;
+        if (io_cancel(ctx_, &r->cb, &ignored) != 0 && errno == EINVAL) stats.cancelRefused++;
+      }
     }
-    // Since Linux 4.19 every outcome of io_cancel, success included, is reported by a normal completion
-    // event; regular files have no cancel method and answer EINVAL. Either way the result arrives later.
-    io_event ignored;
-    stats.cancelAsked++;
-    if (io_cancel(ctx_, &r->cb, &ignored) != 0 && errno == EINVAL) stats.cancelRefused++;
-    return 0;
+    r = next;
   }
-  return -1;
+  // Results of removed requests are delivered from the loop, never re-entrantly.
+  if (!finished_.empty()) uv_prepare_start(&prepare_, OnPrepare);
+  return found;
 }
 
 void AioContext::Flush() {
@@ -136,7 +142,6 @@ void AioContext::Flush() {
 void AioContext::Release(Request* r) {
   for (napi_ref ref : r->memory) napi_delete_reference(env_, ref);
   r->memory.clear();
-  r->iov.clear();
   r->prev->next = r->next;
   r->next->prev = r->prev;
   r->cb = iocb{};

@@ -13,8 +13,6 @@
 #include <napi.h>
 #include <uv.h>
 
-#include <sys/uio.h>
-
 #include <deque>
 #include <utility>
 #include <vector>
@@ -26,7 +24,6 @@ namespace aiofs {
 struct Request {
   iocb cb{};                     // the kernel refers to it by address while in flight (io_cancel)
   std::vector<napi_ref> memory;  // one per buffer: keeps it alive until the completion is reaped
-  std::vector<iovec> iov;        // PREADV/PWRITEV: the kernel reads this array at io_submit
   double id = 0;                 // JavaScript's name for the request, echoed in its completion
   bool submitted = false;        // accepted by io_submit, so only its completion may end it
   Request* prev = nullptr;       // every live request is on one list (cancel, teardown)
@@ -51,9 +48,10 @@ class AioContext {
 
   // Takes ownership of r; the request reaches the kernel before the loop next waits for I/O.
   void Enqueue(Request* r);
-  // 1: still queued, removed and completed with -ECANCELED. 0: in the kernel, which was asked to cancel
-  // (regular files answer EINVAL): its completion still arrives. -1: no such live request.
-  int Cancel(double id);
+  // Cancels every live request on `fd`: queued ones are removed and complete with -ECANCELED; the kernel
+  // is asked to cancel the others (regular files answer EINVAL), whose completions still arrive.
+  // Returns how many requests were found.
+  int CancelFd(uint32_t fd);
 
   ContextStats stats;
   unsigned capacity() const { return capacity_; }

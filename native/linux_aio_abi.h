@@ -17,8 +17,6 @@ enum : uint16_t {
   kCmdPwrite = 1,
   kCmdFsync = 2,
   kCmdFdsync = 3,
-  kCmdPreadv = 7,
-  kCmdPwritev = 8,
 };
 
 // aio_flags, IOCB_FLAG_RESFD: the completion also bumps the eventfd in aio_resfd (since 2.6.22).

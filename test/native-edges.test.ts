@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { engine } from '../dist/backend.js';
 import { backend, contextStats } from '../dist/index.js';
 import { NATIVE_EXPORTS, loaded } from '../dist/binding.js';
 import { open, readFile } from '../dist/promises.js';
@@ -41,6 +42,29 @@ describe.skipIf(!kernel)('native engine', () => {
     // 100 reads issued synchronously: one io_submit for all (plus at most a few cache probes).
     expect(after.maxBatch).toBeGreaterThanOrEqual(100);
     expect(after.submitCalls - before.submitCalls).toBeLessThanOrEqual(3);
+  });
+
+  it('handles a partial io_submit: the refused iocb fails alone, the rest go once', async () => {
+    const file = join(dir, 'partial.bin');
+    writeFileSync(file, Buffer.alloc(1 << 20, 6));
+    const fh = await open(file, 'r');
+    const aio = engine()!;
+    const before = contextStats()!;
+    const results: Promise<number>[] = [];
+    // 20 valid reads with a read on a descriptor that is not open in the middle: io_submit takes the
+    // first 10, stops at the bad one (EBADF), and the 10 after it are offered again.
+    for (let i = 0; i < 21; i++) {
+      const fd = i === 10 ? 1_000_000 : fh.fd;
+      const memory = Buffer.alloc(512);
+      results.push(new Promise((resolve) => aio.submit(0 /* Op.Pread */, fd, memory, i * 512, 0, resolve)));
+    }
+    const settled = await Promise.all(results);
+    const after = contextStats()!;
+    await fh.close();
+    expect(settled[10]).toBe(-9); // -EBADF, delivered as that request's result
+    expect(settled.filter((r, i) => i !== 10 && r === 512)).toHaveLength(20);
+    expect(after.submitted - before.submitted).toBe(20); // none lost, none twice
+    expect(after.submitCalls - before.submitCalls).toBe(3); // 10 accepted, 1 refused, 10 accepted
   });
 
   it('queues instead of failing when the ring is smaller than the load', () => {
