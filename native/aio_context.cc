@@ -127,7 +127,7 @@ void AioContext::Flush() {
     }
     int error = accepted == 0 ? EAGAIN : errno;
     if (error == EINTR) continue;
-    // EAGAIN with requests in flight: the ring is full; a completion frees a slot and Reap() flushes again.
+    // EAGAIN with requests in flight: the ring is full; a completion frees a slot and the next Pump() offers them again.
     if (error == EAGAIN && inFlight_ > 0) break;
     // Otherwise the first iocb itself was refused (EBADF, EINVAL, EOPNOTSUPP for RWF_NOWAIT on tmpfs...):
     // it never reached the kernel, so it is complete, with that error.
@@ -196,7 +196,22 @@ void AioContext::Deliver() {
   napi_close_handle_scope(env_, scope);
 }
 
+// Takes every completion the kernel has posted. The ring is read from user space when its layout is
+// the one this code knows (one consumer: this thread); otherwise io_getevents with a zero timeout.
 void AioContext::Reap() {
+  auto* ring = reinterpret_cast<aio_ring*>(ctx_);
+  if (ring->magic == kAioRingMagic && ring->incompat_features == 0) {
+    unsigned head = ring->head;
+    unsigned tail = __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE);  // events up to tail are complete
+    while (head != tail) {
+      const io_event& event = ring->io_events[head];
+      head = (head + 1) % ring->nr;
+      inFlight_--;
+      Finish(reinterpret_cast<Request*>(event.data), event.res);
+    }
+    __atomic_store_n(&ring->head, head, __ATOMIC_RELEASE);  // the kernel may now reuse those slots
+    return;
+  }
   io_event events[kReapBatch];
   timespec noWait{0, 0};
   for (;;) {

@@ -49,6 +49,21 @@ struct io_event {
 };
 static_assert(sizeof(io_event) == 32, "struct io_event is 32 bytes in the kernel ABI");
 
+// The completion ring the kernel maps at the context's address (fs/aio.c, struct aio_ring). With no
+// incompatible features it may be read from user space, as libaio and Seastar do, saving io_getevents.
+constexpr unsigned kAioRingMagic = 0xa10a10a1;
+struct aio_ring {
+  unsigned id;
+  unsigned nr;    // number of io_events
+  unsigned head;  // next event to consume: written by the consumer
+  unsigned tail;  // next event the kernel fills: written by the kernel
+  unsigned magic;
+  unsigned compat_features;
+  unsigned incompat_features;
+  unsigned header_length;
+  io_event io_events[];
+};
+
 // The system calls return -1 and set errno, as syscall(2) does.
 inline long io_setup(unsigned nr_events, aio_context_t* ctx) { return syscall(SYS_io_setup, nr_events, ctx); }
 inline long io_destroy(aio_context_t ctx) { return syscall(SYS_io_destroy, ctx); }
