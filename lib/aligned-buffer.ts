@@ -26,7 +26,8 @@ export function alignUp(value: number, alignment: number): number {
 
 export class AlignedBufferPool {
   readonly #binding: NativeBinding;
-  readonly #free = new Map<number, Buffer[]>();
+  /** Idle buffers by size class: index k holds buffers of POOL_ALIGNMENT << k bytes. */
+  readonly #free: Buffer[][] = [];
 
   constructor(binding: NativeBinding) {
     this.#binding = binding;
@@ -51,17 +52,22 @@ export class AlignedBufferPool {
   take(size: number, alignment: number): Buffer {
     const sizeClass = sizeClassOf(size);
     if (alignment > POOL_ALIGNMENT || sizeClass > MAX_POOLED_SIZE) return this.allocate(size, alignment);
-    return this.#free.get(sizeClass)?.pop() ?? this.allocate(sizeClass, POOL_ALIGNMENT);
+    return this.#free[classIndex(sizeClass)]?.pop() ?? this.allocate(sizeClass, POOL_ALIGNMENT);
   }
 
   /** Returns a buffer from {@link take}. The caller must hold no other reference that it still uses. */
   release(buffer: Buffer): void {
     const size = buffer.byteLength;
     if (size > MAX_POOLED_SIZE || size !== sizeClassOf(size)) return;
-    let list = this.#free.get(size);
-    if (list === undefined) this.#free.set(size, (list = []));
+    const index = classIndex(size);
+    const list = (this.#free[index] ??= []);
     if (list.length < Math.max(4, MAX_IDLE_BYTES_PER_CLASS / size)) list.push(buffer);
   }
+}
+
+/** Position of a size class (a power of two, at least POOL_ALIGNMENT) in the free lists. */
+function classIndex(sizeClass: number): number {
+  return 31 - Math.clz32(sizeClass / POOL_ALIGNMENT);
 }
 
 /** The power of two at or above `size` (at least POOL_ALIGNMENT); sizes past 2^30 are not pooled. */

@@ -21,8 +21,9 @@ const SHARED_ENGINE = Symbol.for('aiofs.engine.v1');
 export class Engine {
   readonly #binding: NativeBinding;
   readonly #slots = new Float64Array(2 * SLOTS_PER_CALL);
-  readonly #waiting = new Map<number, Completion>();
-  #nextId = 1;
+  /** Callbacks by request id; an id is a slot here, reused once its completion is dispatched. */
+  readonly #waiting: (Completion | undefined)[] = [];
+  readonly #freeIds: number[] = [];
 
   private constructor(binding: NativeBinding) {
     this.#binding = binding;
@@ -50,10 +51,8 @@ export class Engine {
    * The native side holds `memory` until then.
    */
   submit(op: Op, fd: number, memory: Uint8Array | null, position: number, rwFlags: number, done: Completion): void {
-    const id = this.#nextId;
-    // Ids stay exact doubles; wrapping at 2^52 cannot meet a request still in flight.
-    this.#nextId = id === 2 ** 52 ? 1 : id + 1;
-    this.#waiting.set(id, done);
+    const id = this.#freeIds.pop() ?? this.#waiting.length;
+    this.#waiting[id] = done;
     this.#binding.submit(op, fd, memory, position, rwFlags, id);
   }
 
@@ -77,9 +76,10 @@ export class Engine {
     for (let i = 0; i < count; i++) {
       const id = slots[2 * i];
       const result = slots[2 * i + 1];
-      const done = this.#waiting.get(id);
+      const done = this.#waiting[id];
       if (done === undefined) continue;
-      this.#waiting.delete(id);
+      this.#waiting[id] = undefined;
+      this.#freeIds.push(id);
       try {
         done(result);
       } catch (error) {

@@ -202,6 +202,18 @@ export function parseMode(mode: unknown, def?: number): number {
   return value;
 }
 
+/**
+ * `{ offset = 0, length = byteLength - offset, position }` read off an options object the way Node
+ * destructures it (getters run once each, in this order), still unvalidated.
+ */
+function fromOptions(options: unknown, byteLength: number): { offset: unknown; length: unknown; position: unknown } {
+  let offset = getProperty(options, 'offset');
+  if (offset === undefined) offset = 0;
+  let length = getProperty(options, 'length');
+  if (length === undefined) length = jsSubtract(byteLength, offset);
+  return { offset, length, position: getProperty(options, 'position') };
+}
+
 /** A `FileHandle.read()` call, normalized. */
 export interface ReadRequest {
   /** The buffer to read into: the caller's, or a new 16 KiB Buffer. */
@@ -260,12 +272,7 @@ export function normalizeReadArgs(
 
   if (offset !== null && typeof offset === 'object') {
     // read(buffer, options)
-    const options = offset;
-    offset = getProperty(options, 'offset');
-    if (offset === undefined) offset = 0;
-    length = getProperty(options, 'length');
-    if (length === undefined) length = jsSubtract(buffer.byteLength, offset);
-    position = getProperty(options, 'position');
+    ({ offset, length, position } = fromOptions(offset, buffer.byteLength));
   }
 
   const start = toBufferOffset(offset);
@@ -328,12 +335,7 @@ export function normalizeWriteArgs<T>(
     let offset = offsetOrOptions;
     if (typeof offset === 'object') {
       // write(buffer, options); a null offset is read as empty options too.
-      const options = offsetOrOptions ?? {};
-      offset = getProperty(options, 'offset');
-      if (offset === undefined) offset = 0;
-      length = getProperty(options, 'length');
-      if (length === undefined) length = jsSubtract(buffer.byteLength, offset);
-      position = getProperty(options, 'position');
+      ({ offset, length, position } = fromOptions(offsetOrOptions ?? {}, buffer.byteLength));
     }
     const start = toBufferOffset(offset);
     const count = typeof length === 'number' ? length : buffer.byteLength - start;
