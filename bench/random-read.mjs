@@ -7,9 +7,9 @@
 //
 // A benchmark, not a test: slow numbers never fail it. It exits non-zero only
 // on real errors (wrong data read, fio missing, a trial crashing).
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { dropCaches } from './lib/cache.mjs';
@@ -233,6 +233,7 @@ if (opt.json) {
       return { ...t, ratio: Number.isFinite(ratio) ? ratio : null, met: Number.isFinite(ratio) ? ratio >= t.min : null };
     }),
   };
+  mkdirSync(dirname(resolve(opt.json)), { recursive: true });
   writeFileSync(resolve(opt.json), `${JSON.stringify(out, null, 2)}\n`);
   console.log(`\nWrote ${resolve(opt.json)}`);
 }
