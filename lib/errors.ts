@@ -289,6 +289,8 @@ export function systemError(
   if (destString !== undefined) message += ` -> '${destString}'`;
 
   const err: SystemError = new Error(message);
+  // The stack starts at whoever raised it (an aiofs method, then its caller), as node:fs's do.
+  Error.captureStackTrace(err, systemError);
   err.errno = errno;
   err.code = code;
   err.syscall = syscall;

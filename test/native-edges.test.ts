@@ -159,6 +159,23 @@ describe.skipIf(!kernel)('native engine', () => {
     expect(readFileSync(file, 'utf8')).toBe('abc');
   });
 
+  it("puts the caller in a system error's stack, as fs does", async () => {
+    const file = join(dir, 'stack.bin');
+    writeFileSync(file, 'abc');
+    async function readsAWriteOnlyFile(): Promise<unknown> {
+      const fh = await open(file, 'w');
+      try {
+        return await fh.read(Buffer.alloc(3), 0, 3, 0);
+      } finally {
+        await fh.close();
+      }
+    }
+    const error = await readsAWriteOnlyFile().then(() => null, (e: unknown) => e as NodeJS.ErrnoException);
+    expect(error).toMatchObject({ code: 'EBADF', errno: -9, syscall: 'read', message: 'EBADF: bad file descriptor, read' });
+    expect(error?.stack).toMatch(/readsAWriteOnlyFile/);
+    expect(error?.stack).not.toMatch(/at systemError/);
+  });
+
   it('reports why a file runs on node-fs', async () => {
     const fh = await open('/proc/self/status', 'r');
     expect(fh.backend.name).toBe('node-fs');
