@@ -116,6 +116,31 @@ export class DirectFile {
     );
   }
 
+  /**
+   * Reads up to `length` bytes at `position` into memory of its own, for a stream to hand on without a
+   * copy: a cache hit lands in a fresh buffer, a direct read in a fresh aligned one, of which the chunk
+   * is a view. A short chunk (end of file) is copied, so it does not pin the larger allocation.
+   * Resolves with the chunk (empty at end of file) or -errno.
+   */
+  async readChunk(position: number, length: number): Promise<Buffer | number> {
+    if (this.#grown) length = Math.max(0, Math.min(length, this.#logicalSize - position));
+    if (length === 0) return Buffer.alloc(0);
+    if (this.#shouldProbe()) {
+      const chunk = Buffer.allocUnsafeSlow(length);
+      const done = await this.#readCachedFirst(chunk, position);
+      if (done < 0) return done;
+      return done === length ? chunk : Buffer.from(chunk.subarray(0, done));
+    }
+    const start = alignDown(position, this.#offsetAlign);
+    const span = alignUp(position + length, this.#offsetAlign) - start;
+    const memory = this.#pool.allocate(span, this.#memoryAlign);
+    const result = await this.#io(Op.Pread, this.#directFd, memory, start, 0);
+    if (result < 0) return result;
+    const count = Math.max(0, Math.min(length, result - (position - start)));
+    const chunk = memory.subarray(position - start, position - start + count);
+    return count === length ? chunk : Buffer.from(chunk);
+  }
+
   /** Writes all of `source` at `position`: bytes written, or -errno. */
   async write(source: Uint8Array, position: number): Promise<number> {
     const length = source.byteLength;

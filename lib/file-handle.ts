@@ -65,6 +65,9 @@ export interface WriteResult<T> {
   buffer: T;
 }
 
+/** @internal The DirectFile of an AioFileHandle, for aiofs's own streams. */
+export const kDirectFile = Symbol('aiofs.directFile');
+
 /** A file opened by aiofs. Mirrors fs/promises' FileHandle; I/O goes through kernel AIO where possible. */
 export class AioFileHandle extends EventEmitter {
   readonly #fs: fsp.FileHandle;
@@ -93,6 +96,11 @@ export class AioFileHandle extends EventEmitter {
         ? { name: 'node-fs', reason: attached }
         : { name: 'kernel-aio', reason: 'regular file with direct I/O' };
     if (this.#direct !== null) abandoned.register(this, this.#direct, this);
+  }
+
+  /** @internal This file's direct-I/O side, or null when node:fs does its I/O. */
+  get [kDirectFile](): DirectFile | null {
+    return this.#direct;
   }
 
   /** The numeric file descriptor; -1 once closed. */
@@ -336,7 +344,7 @@ export type WriteFileArgument = Parameters<typeof fsp.writeFile>[2];
 /**
  * The direct-I/O side of a freshly opened file, or the reason it has none (and node:fs does its I/O).
  */
-function attachDirect(fd: number, flags: number, cache: CachePolicy): DirectFile | string {
+export function attachDirect(fd: number, flags: number, cache: CachePolicy): DirectFile | string {
   const engine = threadEngine();
   const binding = loaded.binding;
   if (engine === null || binding === null) return threadBackend.reason;

@@ -8,4 +8,12 @@ import * as promises from './promises';
 export { backend, contextStats, type Backend } from './backend';
 export type { ContextStats } from './binding';
 export { AioFileHandle } from './file-handle';
+export {
+  AioReadStream,
+  AioReadStream as ReadStream,
+  createReadStream,
+  DEFAULT_CHUNK_SIZE,
+  DEFAULT_READ_AHEAD,
+  type AioReadStreamOptions,
+} from './read-stream';
 export { promises };

@@ -28,7 +28,7 @@ const { O_APPEND, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_SYNC, O_TRUNC, O_WRONLY }
 const kDefaultReadBufferSize = 16384;
 
 /** An options bag read the way Node destructures it: any property may be anything. */
-type Bag = { readonly [key: string]: unknown };
+export type Bag = { readonly [key: string]: unknown };
 
 /** What Node accepts as `signal`: any object with an `aborted` property. */
 export interface AbortSignalLike {
@@ -65,7 +65,8 @@ function toFilePosition(position: unknown): number | null {
   return null;
 }
 
-function validateInteger(
+/** Node's validateInteger. */
+export function validateInteger(
   value: unknown,
   name: string,
   min = Number.MIN_SAFE_INTEGER,
@@ -76,7 +77,8 @@ function validateInteger(
   if (value < min || value > max) throw new ERR_OUT_OF_RANGE(name, `>= ${min} && <= ${max}`, value);
 }
 
-function validateInt32(value: unknown, name: string, min = -2147483648): asserts value is number {
+/** Node's validateInt32. */
+export function validateInt32(value: unknown, name: string, min = -2147483648): asserts value is number {
   validateInteger(value, name, min, 2147483647);
 }
 
@@ -84,7 +86,20 @@ function validateUint32(value: unknown, name: string): asserts value is number {
   validateInteger(value, name, 0, 4294967295);
 }
 
-function validateBoolean(value: unknown, name: string): asserts value is boolean {
+/** Node's validateFunction. */
+export function validateFunction(value: unknown, name: string): asserts value is (...args: never[]) => unknown {
+  if (typeof value !== 'function') throw new ERR_INVALID_ARG_TYPE(name, 'Function', value);
+}
+
+/** Node's getValidatedFd: an int32 >= 0 (-0 reads as 0). */
+export function getValidatedFd(fd: unknown, name = 'fd'): number {
+  if (Object.is(fd, -0)) return 0;
+  validateInt32(fd, name, 0);
+  return fd;
+}
+
+/** Node's validateBoolean. */
+export function validateBoolean(value: unknown, name: string): asserts value is boolean {
   if (typeof value !== 'boolean') throw new ERR_INVALID_ARG_TYPE(name, 'boolean', value);
 }
 
@@ -427,7 +442,7 @@ export function normalizeTruncateLength(len: unknown = 0): number {
  * Node's getOptions: `options` may be nullish or a function (→ defaults), an
  * encoding string, or an object whose `encoding` and `signal` are checked.
  */
-function getOptions(options: unknown, defaults: Bag): Bag {
+export function getOptions(options: unknown, defaults: Bag): Bag {
   if (options === null || options === undefined || typeof options === 'function') return defaults;
   let bag: Bag;
   if (typeof options === 'string') {

@@ -1,0 +1,413 @@
+/**
+ * AioReadStream: fs.ReadStream with read-ahead over kernel AIO.
+ *
+ * It follows node's lib/internal/fs/streams.js step by step (construction and validation, 'open' and
+ * 'ready', `pending`, autoClose, destroy waiting for I/O before closing the descriptor), so that it is a
+ * drop-in. What differs is how a regular file with direct I/O is read: several aligned chunk requests
+ * are kept in flight (read-ahead) through a DirectFile, and each chunk is pushed without a copy (a view
+ * of the memory it was read into). Custom `fs` operations, an fs FileHandle, and files without direct
+ * I/O (pipes, devices, /proc, tmpfs) are read exactly as node:fs reads them.
+ *
+ * Ownership: the stream owns the descriptor it opened (closed on destroy when autoClose) and the
+ * DirectFile it attached to it; a DirectFile borrowed from an AioFileHandle belongs to the handle.
+ */
+import * as fs from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { Readable, finished, type ReadableOptions } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+
+import { loaded, type NativeBinding } from './binding';
+import { descriptorFlags } from './descriptor';
+import type { CachePolicy, DirectFile } from './direct-file';
+import { ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_OUT_OF_RANGE, systemError } from './errors';
+import { AioFileHandle, attachDirect, kDirectFile } from './file-handle';
+import {
+  getOptions,
+  getValidatedFd,
+  toPathString,
+  validateFunction,
+  validateInteger,
+  type Bag,
+} from './validate';
+
+/** Requests in flight per stream, by default (chosen with bench/sequential-read.mjs). */
+export const DEFAULT_READ_AHEAD = 4;
+/** Bytes per request, by default (chosen with bench/sequential-read.mjs). */
+export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
+/** open(2) access-mode bits (Linux). */
+const O_ACCMODE = 3;
+const SEEK_SET = 0;
+const SEEK_CUR = 1;
+const kIoDone = Symbol('kIoDone');
+
+/** The callback-style operations a stream reads through (node:fs, or the `fs` option). */
+interface StreamFs {
+  open: (path: string | Buffer, flags: string | number, mode: string | number, cb: (err: NodeJS.ErrnoException | null, fd: number) => void) => void;
+  read: (fd: number, buffer: Buffer, offset: number, length: number, position: number | null, cb: (err: NodeJS.ErrnoException | null, bytesRead: number, buffer: Buffer) => void) => void;
+  close: (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => void;
+}
+
+/** Options of {@link createReadStream}: fs.createReadStream's, and aiofs's own. */
+export interface AioReadStreamOptions extends Omit<ReadableOptions, 'read' | 'destroy' | 'construct' | 'encoding'> {
+  flags?: string | number;
+  encoding?: BufferEncoding | null;
+  fd?: number | FileHandle | AioFileHandle | null;
+  mode?: number;
+  autoClose?: boolean;
+  emitClose?: boolean;
+  start?: number;
+  end?: number;
+  highWaterMark?: number;
+  signal?: AbortSignal;
+  fs?: Partial<StreamFs> | null;
+  /** Requests in flight at once (read-ahead). Default {@link DEFAULT_READ_AHEAD}. */
+  readAhead?: number;
+  /** Bytes per request; rounded up to the file's alignment. Default {@link DEFAULT_CHUNK_SIZE}. */
+  chunkSize?: number;
+  /**
+   * 'auto' (default): the page cache first (RWF_NOWAIT), misses by O_DIRECT. 'bypass': always O_DIRECT,
+   * so streaming a huge file leaves other files' cached pages alone.
+   */
+  cache?: CachePolicy;
+}
+
+/** One chunk request of the read-ahead window, in file order. */
+interface Ahead {
+  position: number;
+  length: number;
+  result: Buffer | number | undefined;
+}
+
+/** fs's FileHandle class is not exported; recognise its instances as node's importFd would accept them. */
+function isFsFileHandle(value: unknown): value is FileHandle {
+  return typeof value === 'object' && value !== null && value.constructor?.name === 'FileHandle' && 'fd' in value;
+}
+
+/** fs's stream operations over a FileHandle (node's FileHandleOperations). */
+function fileHandleOperations(handle: FileHandle | AioFileHandle): StreamFs {
+  return {
+    open: () => {
+      throw new Error('open() is not implemented for a FileHandle');
+    },
+    close: (_fd, cb) => {
+      handle.close().then(() => cb(null), cb);
+    },
+    read: (_fd, buffer, offset, length, position, cb) => {
+      handle.read(buffer, offset, length, position).then(
+        (result) => cb(null, result.bytesRead, result.buffer as Buffer),
+        (error: NodeJS.ErrnoException) => cb(error, 0, buffer),
+      );
+    },
+  };
+}
+
+class AioReadStreamBase extends Readable {
+  fd: number | null;
+  path: string | Buffer | undefined;
+  flags: string | number | undefined;
+  mode: string | number | undefined;
+  start: number | undefined;
+  end: number;
+  pos: number | undefined;
+  bytesRead = 0;
+
+  #fs: StreamFs;
+  #handle: FileHandle | AioFileHandle | undefined;
+  #performingIO = false;
+  readonly #readAhead: number;
+  readonly #chunkSize: number;
+  readonly #cache: CachePolicy;
+  /** The direct-I/O reader, once attached; null: node:fs reads (exactly as fs.ReadStream does). */
+  #direct: DirectFile | null = null;
+  #ownsDirect = false;
+  readonly #window: Ahead[] = [];
+  /** Next file offset to request, and the first offset not to read (end + 1, absolute). */
+  #next = 0;
+  #limit = Infinity;
+  /** Reading at the descriptor's own position (no `start`): keep it advanced as read(2) would. */
+  #followsFilePosition = false;
+  #wantsData = false;
+  #ended = false;
+
+  constructor(path: unknown, options?: unknown) {
+    const opts: Bag & AioReadStreamOptions = { ...getOptions(options, {}) };
+    const streamOptions = opts as ReadableOptions & Bag;
+    if (opts.highWaterMark === undefined) streamOptions.highWaterMark = 64 * 1024;
+    if (opts.autoDestroy === undefined) streamOptions.autoDestroy = false;
+    let fsOps: StreamFs;
+    let fd: number | null;
+    let handle: FileHandle | AioFileHandle | undefined;
+    if (opts.fd === null || opts.fd === undefined) {
+      fsOps = (opts.fs ?? fs) as StreamFs;
+      validateFunction(fsOps.open, 'options.fs.open');
+      fd = null;
+    } else if (typeof opts.fd === 'number') {
+      fsOps = (opts.fs ?? fs) as StreamFs;
+      fd = getValidatedFd(opts.fd);
+    } else if (opts.fd instanceof AioFileHandle || isFsFileHandle(opts.fd)) {
+      if (opts.fs) throw Object.assign(new Error('The FileHandle with fs method is not implemented'), { code: 'ERR_METHOD_NOT_IMPLEMENTED' });
+      handle = opts.fd;
+      fsOps = fileHandleOperations(handle);
+      fd = getValidatedFd(handle.fd);
+    } else {
+      throw new ERR_INVALID_ARG_TYPE('options.fd', ['number', 'FileHandle'], opts.fd);
+    }
+    streamOptions.autoDestroy = opts.autoClose === undefined ? true : opts.autoClose;
+    validateFunction(fsOps.read, 'options.fs.read');
+    if (streamOptions.autoDestroy) validateFunction(fsOps.close, 'options.fs.close');
+    const start = opts.start;
+    let end = opts.end;
+    if (start !== undefined) validateInteger(start, 'start', 0);
+    if (end === undefined) {
+      end = Infinity;
+    } else if (end !== Infinity) {
+      validateInteger(end, 'end', 0);
+      if (start !== undefined && start > end) throw new ERR_OUT_OF_RANGE('start', `<= "end" (here: ${end})`, start);
+    }
+    const readAhead = opts.readAhead ?? DEFAULT_READ_AHEAD;
+    validateInteger(readAhead, 'options.readAhead', 1, 1024);
+    const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    validateInteger(chunkSize, 'options.chunkSize', 4096, 64 * 1024 * 1024);
+    const cache = opts.cache ?? 'auto';
+    if (cache !== 'auto' && cache !== 'bypass') throw new ERR_INVALID_ARG_VALUE('options.cache', cache, "must be 'auto' or 'bypass'");
+    super(streamOptions);
+
+    this.#fs = fsOps;
+    this.#handle = handle;
+    this.fd = fd;
+    if (fd === null) {
+      // Path is ignored when fd is given, so it can be falsy then.
+      this.path = path instanceof URL ? fileURLToPath(path) : (path as string | Buffer);
+      this.flags = opts.flags === undefined ? 'r' : opts.flags;
+      this.mode = opts.mode === undefined ? 0o666 : opts.mode;
+      toPathString(this.path);
+    }
+    // When the FileHandle closes, so does the stream (node's importFd).
+    if (handle !== undefined) (handle as unknown as NodeJS.EventEmitter).on('close', () => this.close());
+    this.start = start;
+    this.end = end;
+    this.pos = start;
+    this.#readAhead = readAhead;
+    this.#chunkSize = chunkSize;
+    this.#cache = cache;
+  }
+
+  /** True until the file is open, as for fs.ReadStream. */
+  get pending(): boolean {
+    return this.fd === null;
+  }
+
+  /** Whether the descriptor is closed when the stream ends or is destroyed. */
+  get autoClose(): boolean {
+    return readableState(this).autoDestroy;
+  }
+
+  set autoClose(value: boolean) {
+    readableState(this).autoDestroy = value;
+  }
+
+  override _construct(callback: (error?: Error | null) => void): void {
+    if (typeof this.fd === 'number') {
+      this.#attach(this.fd);
+      callback();
+      return;
+    }
+    this.#fs.open(this.path as string | Buffer, this.flags as string | number, this.mode as number, (error, fd) => {
+      if (error) {
+        callback(error);
+        return;
+      }
+      this.fd = fd;
+      this.#attach(fd);
+      callback();
+      this.emit('open', fd);
+      this.emit('ready');
+    });
+  }
+
+  /** Chooses the reader: read-ahead over kernel AIO for a regular file with direct I/O, else node:fs's way. */
+  #attach(fd: number): void {
+    const handle = this.#handle;
+    if (handle instanceof AioFileHandle) {
+      this.#direct = handle[kDirectFile];
+    } else if (handle === undefined && this.#fs === (fs as unknown as StreamFs)) {
+      const flags = descriptorFlags(fd);
+      const readable = flags !== null && (flags & O_ACCMODE) !== fs.constants.O_WRONLY;
+      const attached = readable ? attachDirect(fd, flags, this.#cache) : null;
+      if (attached !== null && typeof attached !== 'string') {
+        this.#direct = attached;
+        this.#ownsDirect = true;
+      }
+    }
+    if (this.#direct === null) return;
+    if (this.start === undefined) {
+      // Like read(2) at the descriptor's position: start there, and move it along.
+      this.#followsFilePosition = true;
+      this.#next = Math.max(0, seek(fd, 0, SEEK_CUR));
+      this.#limit = this.end === Infinity ? Infinity : this.#next + this.end + 1;
+    } else {
+      this.#next = this.start;
+      this.#limit = this.end === Infinity ? Infinity : this.end + 1;
+    }
+  }
+
+  override _read(size: number): void {
+    if (this.#direct === null) {
+      this.#readThroughFs(size);
+      return;
+    }
+    this.#wantsData = true;
+    this.#deliver();
+  }
+
+  /** Pushes settled chunks in file order while the consumer wants data, and keeps the window full. */
+  #deliver(): void {
+    for (;;) {
+      this.#fill();
+      if (!this.#wantsData || this.#ended || this.destroyed) return;
+      const head = this.#window[0];
+      if (head === undefined) {
+        // #fill issues nothing only once the whole range is requested: this is the end.
+        this.#ended = true;
+        this.push(null);
+        return;
+      }
+      if (head.result === undefined) return; // its completion calls #deliver again
+      this.#window.shift();
+      const result = head.result;
+      if (typeof result === 'number') {
+        this.#window.length = 0;
+        this.#fail(systemError(result, 'read'));
+        return;
+      }
+      if (result.length === 0) {
+        this.#ended = true;
+        this.push(null);
+        return;
+      }
+      if (this.pos !== undefined) this.pos += result.length;
+      this.bytesRead += result.length;
+      if (result.length < head.length) {
+        // End of file as of this read: what was read ahead is void (the file may still grow, as fs
+        // would see); reading goes on from here, which ends the stream if nothing more is there.
+        this.#window.length = 0;
+        this.#next = head.position + result.length;
+      }
+      if (this.#followsFilePosition && this.fd !== null) seek(this.fd, head.position + result.length, SEEK_SET);
+      this.#wantsData = this.push(result);
+    }
+  }
+
+  /** As node's errorOrDestroy: destroy when autoClose, else only report. */
+  #fail(error: Error): void {
+    if (readableState(this).autoDestroy) this.destroy(error);
+    else this.emit('error', error);
+  }
+
+  /** Issues chunk requests until `readAhead` are in flight or the range is covered. */
+  #fill(): void {
+    const direct = this.#direct;
+    if (direct === null || this.#ended || this.destroyed) return;
+    while (this.#window.length < this.#readAhead && this.#next < this.#limit) {
+      // Chunks end on multiples of chunkSize, so only the first can start unaligned.
+      const boundary = this.#next - (this.#next % this.#chunkSize) + this.#chunkSize;
+      const length = Math.min(boundary, this.#limit) - this.#next;
+      const ahead: Ahead = { position: this.#next, length, result: undefined };
+      this.#window.push(ahead);
+      this.#next += length;
+      direct.readChunk(ahead.position, length).then((result) => {
+        ahead.result = result;
+        // A voided request (after a short read, or destroy) settles unseen.
+        if (this.#window[0] === ahead) this.#deliver();
+      });
+    }
+  }
+
+  /** node's ReadStream._read, unchanged: one fs.read at a time. */
+  #readThroughFs(size: number): void {
+    const n = this.pos !== undefined ? Math.min(this.end - this.pos + 1, size) : Math.min(this.end - this.bytesRead + 1, size);
+    if (n <= 0) {
+      this.push(null);
+      return;
+    }
+    const buffer = Buffer.allocUnsafeSlow(n);
+    this.#performingIO = true;
+    this.#fs.read(this.fd as number, buffer, 0, n, this.pos ?? null, (error, bytesRead, filled) => {
+      this.#performingIO = false;
+      // Tell _destroy() that it is safe to close the fd now.
+      if (this.destroyed) {
+        this.emit(kIoDone, error);
+        return;
+      }
+      if (error) {
+        this.#fail(error);
+      } else if (bytesRead > 0) {
+        if (this.pos !== undefined) this.pos += bytesRead;
+        this.bytesRead += bytesRead;
+        // Copy rather than slice a short read, so a small chunk does not keep a large buffer alive.
+        this.push(bytesRead !== filled.length ? Buffer.from(filled.subarray(0, bytesRead)) : filled);
+      } else {
+        this.push(null);
+      }
+    });
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // A descriptor must not be closed while the kernel still reads through it: wait for the I/O.
+    const direct = this.#direct;
+    if (direct !== null) {
+      this.#window.length = 0;
+      direct.quiesce().then(() => this.#close(error, callback));
+    } else if (this.#performingIO) {
+      this.once(kIoDone, (ioError: Error | null) => this.#close(error ?? ioError, callback));
+    } else {
+      this.#close(error, callback);
+    }
+  }
+
+  #close(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (this.#ownsDirect) this.#direct?.close();
+    this.#direct = null;
+    if (this.fd === null) {
+      callback(error);
+      return;
+    }
+    this.#fs.close(this.fd, (closeError) => callback(closeError ?? error));
+    this.fd = null;
+  }
+
+  /** Destroys the stream; `callback` runs once it has closed, as fs.ReadStream's close(cb). */
+  close(callback?: (error?: Error | null) => void): void {
+    if (typeof callback === 'function') finished(this, callback);
+    this.destroy();
+  }
+}
+
+/** The Readable's internal state, where fs.ReadStream keeps autoClose (as autoDestroy). */
+function readableState(stream: Readable): { autoDestroy: boolean } {
+  return (stream as unknown as { _readableState: { autoDestroy: boolean } })._readableState;
+}
+
+/** lseek(2) through the addon, which is loaded wherever the read-ahead path runs. */
+function seek(fd: number, offset: number, whence: number): number {
+  return (loaded.binding as NativeBinding).seek(fd, offset, whence);
+}
+
+/** The stream class; callable with or without `new`, like fs.ReadStream. */
+export type AioReadStream = AioReadStreamBase;
+
+type ReadStreamConstructor = {
+  new (path: fs.PathLike | null, options?: BufferEncoding | AioReadStreamOptions): AioReadStream;
+  (path: fs.PathLike | null, options?: BufferEncoding | AioReadStreamOptions): AioReadStream;
+  prototype: AioReadStream;
+};
+
+/** fs.ReadStream over kernel AIO. `AioReadStream(...)` works without `new`, as fs's does. */
+export const AioReadStream = new Proxy(AioReadStreamBase, {
+  apply: (target, _this, args: [unknown, unknown]) => new target(...args),
+}) as unknown as ReadStreamConstructor;
+
+/** fs.createReadStream over kernel AIO: the same arguments, options, events and errors. */
+export function createReadStream(path: fs.PathLike | null, options?: BufferEncoding | AioReadStreamOptions): AioReadStream {
+  return new AioReadStreamBase(path, options);
+}
