@@ -103,6 +103,14 @@ export class DirectFile {
     this.#probeCache = cache === 'auto';
   }
 
+  /**
+   * Whether reads are currently served from the page cache (the last cache probe hit). Such reads
+   * complete inside io_submit as a memory copy, so keeping several in flight gains nothing.
+   */
+  get servesFromCache(): boolean {
+    return this.#probeCache && this.#reads > 0 && this.#missStreak === 0;
+  }
+
   /** Reads into all of `target` from `position`: bytes read (short only at end of file), or -errno. */
   read(target: Uint8Array, position: number): Promise<number> {
     let length = target.byteLength;

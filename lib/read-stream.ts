@@ -14,7 +14,6 @@
 import * as fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable, finished, type ReadableOptions } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 
 import { loaded, type NativeBinding } from './binding';
 import { descriptorFlags } from './descriptor';
@@ -78,6 +77,13 @@ interface Ahead {
   result: Buffer | number | undefined;
 }
 
+/** node's copyObject: every enumerable key, inherited ones too, onto a fresh object. */
+function copyObject(source: Bag): Bag {
+  const target: Record<string, unknown> = {};
+  for (const key in source) target[key] = source[key];
+  return target;
+}
+
 /** fs's FileHandle class is not exported; recognise its instances as node's importFd would accept them. */
 function isFsFileHandle(value: unknown): value is FileHandle {
   return typeof value === 'object' && value !== null && value.constructor?.name === 'FileHandle' && 'fd' in value;
@@ -130,17 +136,20 @@ class AioReadStreamBase extends Readable {
   #ended = false;
 
   constructor(path: unknown, options?: unknown) {
-    const opts: Bag & AioReadStreamOptions = { ...getOptions(options, {}) };
+    const opts: Bag & AioReadStreamOptions = copyObject(getOptions(options, {}));
     const streamOptions = opts as ReadableOptions & Bag;
     if (opts.highWaterMark === undefined) streamOptions.highWaterMark = 64 * 1024;
     if (opts.autoDestroy === undefined) streamOptions.autoDestroy = false;
     let fsOps: StreamFs;
     let fd: number | null;
     let handle: FileHandle | AioFileHandle | undefined;
+    let filePath: string | Buffer | undefined;
     if (opts.fd === null || opts.fd === undefined) {
       fsOps = (opts.fs ?? fs) as StreamFs;
       validateFunction(fsOps.open, 'options.fs.open');
       fd = null;
+      // Path is ignored when fd is given, so it can be falsy then.
+      filePath = toPathString(path);
     } else if (typeof opts.fd === 'number') {
       fsOps = (opts.fs ?? fs) as StreamFs;
       fd = getValidatedFd(opts.fd);
@@ -176,11 +185,9 @@ class AioReadStreamBase extends Readable {
     this.#handle = handle;
     this.fd = fd;
     if (fd === null) {
-      // Path is ignored when fd is given, so it can be falsy then.
-      this.path = path instanceof URL ? fileURLToPath(path) : (path as string | Buffer);
+      this.path = filePath;
       this.flags = opts.flags === undefined ? 'r' : opts.flags;
       this.mode = opts.mode === undefined ? 0o666 : opts.mode;
-      toPathString(this.path);
     }
     // When the FileHandle closes, so does the stream (node's importFd).
     if (handle !== undefined) (handle as unknown as NodeJS.EventEmitter).on('close', () => this.close());
@@ -228,11 +235,12 @@ class AioReadStreamBase extends Readable {
   /** Chooses the reader: read-ahead over kernel AIO for a regular file with direct I/O, else node:fs's way. */
   #attach(fd: number): void {
     const handle = this.#handle;
+    const flags = descriptorFlags(fd);
+    // A write-only descriptor is read through fs, which fails as read(2) does (EBADF).
+    const readable = flags !== null && (flags & O_ACCMODE) !== fs.constants.O_WRONLY;
     if (handle instanceof AioFileHandle) {
-      this.#direct = handle[kDirectFile];
+      if (readable) this.#direct = handle[kDirectFile];
     } else if (handle === undefined && this.#fs === (fs as unknown as StreamFs)) {
-      const flags = descriptorFlags(fd);
-      const readable = flags !== null && (flags & O_ACCMODE) !== fs.constants.O_WRONLY;
       const attached = readable ? attachDirect(fd, flags, this.#cache) : null;
       if (attached !== null && typeof attached !== 'string') {
         this.#direct = attached;
@@ -308,7 +316,10 @@ class AioReadStreamBase extends Readable {
   #fill(): void {
     const direct = this.#direct;
     if (direct === null || this.#ended || this.destroyed) return;
-    while (this.#window.length < this.#readAhead && this.#next < this.#limit) {
+    // Cache hits are memory copies done inside io_submit: one at a time is fastest (measured: 1 GiB
+    // cached, 1 MiB chunks, ~7 GB/s with one in flight, ~3.5-4 GB/s with 4). Misses get the window.
+    const depth = direct.servesFromCache ? 1 : this.#readAhead;
+    while (this.#window.length < depth && this.#next < this.#limit) {
       // Chunks end on multiples of chunkSize, so only the first can start unaligned.
       const boundary = this.#next - (this.#next % this.#chunkSize) + this.#chunkSize;
       const length = Math.min(boundary, this.#limit) - this.#next;
