@@ -13,7 +13,7 @@
  */
 import * as fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { Readable, finished, type ReadableOptions } from 'node:stream';
+import { Readable, addAbortSignal, finished, type ReadableOptions } from 'node:stream';
 
 import { loaded, type NativeBinding } from './binding';
 import { descriptorFlags } from './descriptor';
@@ -179,6 +179,10 @@ class AioReadStreamBase extends Readable {
     validateInteger(chunkSize, 'options.chunkSize', 4096, 64 * 1024 * 1024);
     const cache = opts.cache ?? 'auto';
     if (cache !== 'auto' && cache !== 'bypass') throw new ERR_INVALID_ARG_VALUE('options.cache', cache, "must be 'auto' or 'bypass'");
+    // Readable would act on an already-aborted signal inside its constructor, before this class's
+    // fields exist: the signal is attached once the stream is complete, as fs's constructor order has it.
+    const signal = streamOptions.signal;
+    delete streamOptions.signal;
     super(streamOptions);
 
     this.#fs = fsOps;
@@ -197,6 +201,7 @@ class AioReadStreamBase extends Readable {
     this.#readAhead = readAhead;
     this.#chunkSize = chunkSize;
     this.#cache = cache;
+    if (signal !== undefined) attachSignal(this, signal as AbortSignal);
   }
 
   /** True until the file is open, as for fs.ReadStream. */
@@ -262,6 +267,12 @@ class AioReadStreamBase extends Readable {
   override _read(size: number): void {
     if (this.#direct === null) {
       this.#readThroughFs(size);
+      return;
+    }
+    // fs's rule, kept for the same outcome: nothing left to ask for (a highWaterMark of 0 included) ends it.
+    if (this.#wanted(size) <= 0) {
+      this.#ended = true;
+      this.push(null);
       return;
     }
     this.#wantsData = true;
@@ -335,8 +346,13 @@ class AioReadStreamBase extends Readable {
   }
 
   /** node's ReadStream._read, unchanged: one fs.read at a time. */
+  /** How many bytes fs's _read would ask for now. */
+  #wanted(size: number): number {
+    return Math.min(this.end - (this.pos ?? this.bytesRead) + 1, size);
+  }
+
   #readThroughFs(size: number): void {
-    const n = this.pos !== undefined ? Math.min(this.end - this.pos + 1, size) : Math.min(this.end - this.bytesRead + 1, size);
+    const n = this.#wanted(size);
     if (n <= 0) {
       this.push(null);
       return;
@@ -395,8 +411,24 @@ class AioReadStreamBase extends Readable {
 }
 
 /** The Readable's internal state, where fs.ReadStream keeps autoClose (as autoDestroy). */
-function readableState(stream: Readable): { autoDestroy: boolean } {
-  return (stream as unknown as { _readableState: { autoDestroy: boolean } })._readableState;
+function readableState(stream: Readable): { autoDestroy: boolean; constructed: boolean } {
+  return (stream as unknown as { _readableState: { autoDestroy: boolean; constructed: boolean } })._readableState;
+}
+
+/**
+ * Readable's own handling of `signal`, at the point fs.ReadStream reaches it: inside Readable's
+ * constructor, before construction is scheduled, so an already-aborted signal destroys the stream at
+ * once rather than after _construct.
+ */
+function attachSignal(stream: Readable, signal: AbortSignal): void {
+  const state = readableState(stream);
+  const constructed = state.constructed;
+  state.constructed = true;
+  try {
+    addAbortSignal(signal, stream);
+  } finally {
+    state.constructed = constructed;
+  }
 }
 
 /** lseek(2) through the addon, which is loaded wherever the read-ahead path runs. */
