@@ -30,6 +30,8 @@ export function summarize(json, dir = 'read') {
   return {
     iops: d.iops,
     ios: d.total_ios,
+    bytes: d.io_bytes,
+    bytesPerSec: d.bw_bytes,
     seconds: runtimeSec,
     clatP99Ms: (d.clat_ns?.percentile?.['99.000000'] ?? NaN) / 1e6,
     // fio reports CPU as % of the job's wall time; turn it into CPU seconds
