@@ -20,6 +20,7 @@ import { fioVersion, runFio, summarize, writeIolog } from './lib/fio.mjs';
 import { randomBlocks } from './lib/offsets.mjs';
 import { fmtInt, fmtNum, fmtRatio, max, median, min, table } from './lib/stats.mjs';
 import { referenceDigest } from './lib/verify.mjs';
+import { fail } from './lib/fail.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const TRIAL = here('./trials/random-read-trial.mjs');
@@ -30,12 +31,6 @@ const TARGETS = [
   { name: 'aiofs >= 0.8x fio', num: 'aiofs', den: 'fio', min: 0.8 },
 ];
 
-function fail(msg) {
-  console.error(`error: ${msg}`);
-  process.exit(1);
-}
-// Real errors (fio missing, wrong data, a crashed trial) end the run with exit 1.
-process.on('uncaughtException', (err) => fail(err.message));
 
 const { values: opt } = parseArgs({
   options: {

@@ -23,6 +23,7 @@ import { describeEnv } from './lib/env.mjs';
 import { fioVersion, runFio, summarize } from './lib/fio.mjs';
 import { fmtNum, fmtRatio, max, median, min, table } from './lib/stats.mjs';
 import { compareStream, EDGE, streamReference } from './lib/verify.mjs';
+import { fail } from './lib/fail.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const TRIAL = here('./trials/sequential-read-trial.mjs');
@@ -31,12 +32,6 @@ const AIOFS_INDEX = here('../dist/index.mjs');
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 
-function fail(msg) {
-  console.error(`error: ${msg}`);
-  process.exit(1);
-}
-// Real errors (fio missing, wrong data, a crashed trial) end the run with exit 1.
-process.on('uncaughtException', (err) => fail(err.message));
 
 const { values: opt } = parseArgs({
   options: {

@@ -6,13 +6,11 @@
 // awaits one FileHandle.read() at a time, so `depth` reads are in flight.
 // Prints one JSON line. Exits non-zero if any read is short or returns wrong data.
 import { statSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { BLOCK, checkBlock } from '../lib/datafile.mjs';
 import { randomBlocks } from '../lib/offsets.mjs';
 import { Sampler } from '../lib/verify.mjs';
+import { startLoopDelay } from '../lib/loop-delay.mjs';
 
-// 1 ms timer: fine enough to catch short stalls, and costs nothing measurable.
-const ELD_RESOLUTION_MS = 1;
 
 const [impl, file, countArg, depthArg, seedArg = '1', everyArg = '16'] = process.argv.slice(2);
 const count = Number(countArg), depth = Number(depthArg), seed = Number(seedArg), every = Number(everyArg);
@@ -52,9 +50,8 @@ async function worker() {
   }
 }
 
-const eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
 const cpu0 = process.cpuUsage(); // whole process, including libuv threadpool threads
-eld.enable();
+const stopLoopDelay = startLoopDelay();
 const t0 = process.hrtime.bigint();
 try {
   await Promise.all(Array.from({ length: depth }, worker));
@@ -63,13 +60,9 @@ try {
   process.exit(1); // other workers may still have reads in flight
 }
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-eld.disable();
+const eventLoopDelay = stopLoopDelay();
 const cpu = process.cpuUsage(cpu0);
 await fh.close();
-
-// The histogram records whole timer intervals (~resolution when idle), so the
-// delay the loop added is the recorded value minus the resolution.
-const delayMs = (ns) => (eld.count > 0 ? Math.max(0, ns / 1e6 - ELD_RESOLUTION_MS) : null);
 
 console.log(JSON.stringify({
   impl,
@@ -80,13 +73,7 @@ console.log(JSON.stringify({
   seconds,
   iops: count / seconds,
   cpu: { userSec: cpu.user / 1e6, systemSec: cpu.system / 1e6, totalSec: (cpu.user + cpu.system) / 1e6 },
-  eventLoopDelay: {
-    resolutionMs: ELD_RESOLUTION_MS,
-    samples: eld.count,
-    p50Ms: delayMs(eld.percentile(50)),
-    p99Ms: delayMs(eld.percentile(99)),
-    maxMs: delayMs(eld.max),
-  },
+  eventLoopDelay,
   sampleEvery: every,
   samples: sampler.count,
   sampleDigest: sampler.digest(),

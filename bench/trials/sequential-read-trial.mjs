@@ -11,11 +11,10 @@
 // wrong data.
 import { statSync } from 'node:fs';
 import { once } from 'node:events';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { StreamVerifier } from '../lib/verify.mjs';
+import { startLoopDelay } from '../lib/loop-delay.mjs';
 
-// 1 ms timer: fine enough to catch short stalls, and costs nothing measurable.
-const ELD_RESOLUTION_MS = 1;
 const CLOSE_TIMEOUT_MS = 5000;
 
 const [impl, file, optionsArg = 'null'] = process.argv.slice(2);
@@ -41,10 +40,9 @@ const size = statSync(file).size;
 const verifier = new StreamVerifier(size);
 const rssBefore = process.memoryUsage().rss;
 
-const eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
 const cpu0 = process.cpuUsage(); // whole process, including libuv threadpool threads
 const elu0 = performance.eventLoopUtilization();
-eld.enable();
+const stopLoopDelay = startLoopDelay();
 const t0 = process.hrtime.bigint();
 let stream, seconds, firstChunkNs = null;
 try {
@@ -70,7 +68,7 @@ try {
   process.exit(1);
 }
 const elu = performance.eventLoopUtilization(elu0);
-eld.disable();
+const eventLoopDelay = stopLoopDelay();
 const cpu = process.cpuUsage(cpu0);
 
 // Not timed: the stream should close its file after 'end' (autoClose) and emit 'close'.
@@ -88,9 +86,6 @@ const closeMs = Number(process.hrtime.bigint() - tc) / 1e6;
 
 const verify = verifier.result();
 const ru = process.resourceUsage();
-// The histogram records whole timer intervals (~resolution when idle), so the
-// delay the loop added is the recorded value minus the resolution.
-const delayMs = (ns) => (eld.count > 0 ? Math.max(0, ns / 1e6 - ELD_RESOLUTION_MS) : null);
 const cpuTotal = (cpu.user + cpu.system) / 1e6;
 
 console.log(JSON.stringify({
@@ -104,13 +99,7 @@ console.log(JSON.stringify({
   mbPerSec: size / seconds / 1e6,
   cpu: { userSec: cpu.user / 1e6, systemSec: cpu.system / 1e6, totalSec: cpuTotal },
   cpuSecPerGiB: cpuTotal / (size / 2 ** 30),
-  eventLoopDelay: {
-    resolutionMs: ELD_RESOLUTION_MS,
-    samples: eld.count,
-    p50Ms: delayMs(eld.percentile(50)),
-    p99Ms: delayMs(eld.percentile(99)),
-    maxMs: delayMs(eld.max),
-  },
+  eventLoopDelay,
   // Share of the trial the main thread spent running JS/callbacks rather than
   // waiting in epoll; busy ms per GiB does not depend on the trial's length.
   eventLoopUtilization: { utilization: elu.utilization, activeMs: elu.active, busyMsPerGiB: elu.active / (size / 2 ** 30) },
