@@ -104,11 +104,12 @@ export class DirectFile {
   }
 
   /**
-   * Whether reads are currently served from the page cache (the last cache probe hit). Such reads
-   * complete inside io_submit as a memory copy, so keeping several in flight gains nothing.
+   * Whether reads may be served from the page cache: cache probing is on and the last probe did not
+   * miss (nor has any probe run yet). Such reads complete inside io_submit as a memory copy, so
+   * several in flight only make one longer stall of the event loop.
    */
-  get servesFromCache(): boolean {
-    return this.#probeCache && this.#reads > 0 && this.#missStreak === 0;
+  get mayServeFromCache(): boolean {
+    return this.#probeCache && this.#missStreak === 0;
   }
 
   /** Reads into all of `target` from `position`: bytes read (short only at end of file), or -errno. */
