@@ -79,6 +79,7 @@ export class DirectFile {
   #grown = false;
   #growStep = GROW_MIN;
   #trimScheduled = false;
+  #closed = false;
   #missStreak = 0;
   #reads = 0;
 
@@ -202,6 +203,8 @@ export class DirectFile {
 
   /** Closes the direct descriptor. Call after quiesce(); nothing may be in flight. */
   close(): void {
+    // A trim still scheduled must not reach a descriptor number the process may reuse.
+    this.#closed = true;
     fs.closeSync(this.#directFd);
   }
 
@@ -387,7 +390,7 @@ export class DirectFile {
   }
 
   #trim(): number {
-    if (!this.#grown) return 0;
+    if (!this.#grown || this.#closed) return 0;
     const status = this.#truncateTo(this.#logicalSize);
     if (status === 0) {
       this.#grown = false;
