@@ -47,6 +47,14 @@ export interface DirectGeometry {
 /** Page-cache policy for reads. */
 export type CachePolicy = 'auto' | 'bypass';
 
+/**
+ * Of `wanted` bytes starting `skip` bytes into a span that holds `available` bytes (a transfer's
+ * result, or the file's length), how many are there.
+ */
+function bytesIn(available: number, skip: number, wanted: number): number {
+  return Math.max(0, Math.min(wanted, available - skip));
+}
+
 /** Whether [position, position + length) lies within one PIECE_SIZE-aligned piece. */
 function isOnePiece(position: number, length: number): boolean {
   return alignDown(position, PIECE_SIZE) === alignDown(position + length - 1, PIECE_SIZE);
@@ -115,8 +123,7 @@ export class DirectFile {
 
   /** Reads into all of `target` from `position`: bytes read (short only at end of file), or -errno. */
   read(target: Uint8Array, position: number): Promise<number> {
-    let length = target.byteLength;
-    if (this.#grown) length = Math.max(0, Math.min(length, this.#logicalSize - position));
+    const length = this.#grown ? bytesIn(this.#logicalSize, position, target.byteLength) : target.byteLength;
     if (length === 0) return Promise.resolve(0);
     if (isOnePiece(position, length)) {
       return this.#readPiece(length === target.byteLength ? target : target.subarray(0, length), position);
@@ -133,7 +140,7 @@ export class DirectFile {
    * Resolves with the chunk (empty at end of file) or -errno.
    */
   async readChunk(position: number, length: number): Promise<Buffer | number> {
-    if (this.#grown) length = Math.max(0, Math.min(length, this.#logicalSize - position));
+    if (this.#grown) length = bytesIn(this.#logicalSize, position, length);
     if (length === 0) return Buffer.alloc(0);
     if (this.#shouldProbe()) {
       const chunk = Buffer.allocUnsafeSlow(length);
@@ -146,7 +153,7 @@ export class DirectFile {
     const memory = this.#pool.allocate(span, this.#memoryAlign);
     const result = await this.#io(Op.Pread, this.#directFd, memory, start, 0);
     if (result < 0) return result;
-    const count = Math.max(0, Math.min(length, result - (position - start)));
+    const count = bytesIn(result, position - start, length);
     const chunk = memory.subarray(position - start, position - start + count);
     return count === length ? chunk : Buffer.from(chunk);
   }
@@ -283,7 +290,7 @@ export class DirectFile {
         this.#end();
         if (result >= 0) {
           const skip = position - start;
-          const count = Math.max(0, Math.min(target.byteLength, result - skip));
+          const count = bytesIn(result, skip, target.byteLength);
           target.set(skip === 0 && count === bounce.byteLength ? bounce : bounce.subarray(skip, skip + count));
           result = count;
         }
@@ -316,7 +323,7 @@ export class DirectFile {
       block.set(source, position - start);
       const result = await this.#io(Op.Pwrite, this.#directFd, block, start, 0);
       if (result < 0) return result;
-      return Math.max(0, Math.min(source.byteLength, result - (position - start)));
+      return bytesIn(result, position - start, source.byteLength);
     } finally {
       this.#pool.release(bounce);
     }

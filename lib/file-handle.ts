@@ -15,6 +15,7 @@ import { constants } from 'node:os';
 import { AlignedBufferPool } from './aligned-buffer';
 import { Backend, backend as threadBackend, engine as threadEngine } from './backend';
 import { Op, loaded } from './binding';
+import { O_ACCMODE, allowsReading, allowsWriting, filePosition, setFilePosition } from './descriptor';
 import { DirectFile, PIECE_SIZE, type CachePolicy } from './direct-file';
 import { AbortError, ERR_FS_FILE_TOO_LARGE, closedFileError, systemError } from './errors';
 import {
@@ -31,10 +32,6 @@ import {
   type AbortSignalLike,
 } from './validate';
 
-/** open(2) access-mode bits (Linux); node:fs does not export O_ACCMODE. */
-const O_ACCMODE = 3;
-const SEEK_SET = 0;
-const SEEK_CUR = 1;
 /** fs refuses to read files larger than this into one buffer (kIoMaxLength). */
 const IO_MAX_LENGTH = 2 ** 31 - 1;
 /** readFile/writeFile move data in chunks of this size, checking their AbortSignal in between. */
@@ -85,9 +82,8 @@ export class AioFileHandle extends EventEmitter {
   constructor(handle: fsp.FileHandle, flags: number, cache: CachePolicy = 'auto') {
     super();
     this.#fs = handle;
-    const access = flags & O_ACCMODE;
-    this.#readable = access !== fs.constants.O_WRONLY;
-    this.#writable = access !== fs.constants.O_RDONLY;
+    this.#readable = allowsReading(flags);
+    this.#writable = allowsWriting(flags);
     this.#appending = (flags & fs.constants.O_APPEND) !== 0;
     const attached = attachDirect(handle.fd, flags, cache);
     this.#direct = typeof attached === 'string' ? null : attached;
@@ -297,11 +293,10 @@ export class AioFileHandle extends EventEmitter {
     if (position !== null) return io(position);
     const turn = this.#positionChain.then(async () => {
       const fd = this.#fs.fd;
-      const binding = loaded.binding!;
-      const start = binding.seek(fd, 0, SEEK_CUR);
+      const start = filePosition(fd);
       if (start < 0) return start;
       const moved = await io(start);
-      if (moved > 0) binding.seek(fd, start + moved, SEEK_SET);
+      if (moved > 0) setFilePosition(fd, start + moved);
       return moved;
     });
     this.#positionChain = turn.catch(() => undefined);

@@ -15,8 +15,7 @@ import * as fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable, addAbortSignal, finished, type ReadableOptions } from 'node:stream';
 
-import { loaded, type NativeBinding } from './binding';
-import { descriptorFlags } from './descriptor';
+import { allowsReading, descriptorFlags, filePosition, setFilePosition } from './descriptor';
 import type { CachePolicy, DirectFile } from './direct-file';
 import { ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_OUT_OF_RANGE, systemError } from './errors';
 import { AioFileHandle, attachDirect, kDirectFile } from './file-handle';
@@ -33,10 +32,6 @@ import {
 export const DEFAULT_READ_AHEAD = 4;
 /** Bytes per request, by default (chosen with bench/sequential-read.mjs). */
 export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
-/** open(2) access-mode bits (Linux). */
-const O_ACCMODE = 3;
-const SEEK_SET = 0;
-const SEEK_CUR = 1;
 const kIoDone = Symbol('kIoDone');
 
 /** The callback-style operations a stream reads through (node:fs, or the `fs` option). */
@@ -242,7 +237,7 @@ class AioReadStreamBase extends Readable {
     const handle = this.#handle;
     const flags = descriptorFlags(fd);
     // A write-only descriptor is read through fs, which fails as read(2) does (EBADF).
-    const readable = flags !== null && (flags & O_ACCMODE) !== fs.constants.O_WRONLY;
+    const readable = flags !== null && allowsReading(flags);
     if (handle instanceof AioFileHandle) {
       if (readable) this.#direct = handle[kDirectFile];
     } else if (handle === undefined && this.#fs === (fs as unknown as StreamFs)) {
@@ -256,7 +251,7 @@ class AioReadStreamBase extends Readable {
     if (this.start === undefined) {
       // Like read(2) at the descriptor's position: start there, and move it along.
       this.#followsFilePosition = true;
-      this.#next = Math.max(0, seek(fd, 0, SEEK_CUR));
+      this.#next = Math.max(0, filePosition(fd));
       this.#limit = this.end === Infinity ? Infinity : this.#next + this.end + 1;
     } else {
       this.#next = this.start;
@@ -312,7 +307,7 @@ class AioReadStreamBase extends Readable {
         this.#window.length = 0;
         this.#next = head.position + result.length;
       }
-      if (this.#followsFilePosition && this.fd !== null) seek(this.fd, head.position + result.length, SEEK_SET);
+      if (this.#followsFilePosition && this.fd !== null) setFilePosition(this.fd, head.position + result.length);
       this.#wantsData = this.push(result);
     }
   }
@@ -430,11 +425,6 @@ function attachSignal(stream: Readable, signal: AbortSignal): void {
   } finally {
     state.constructed = constructed;
   }
-}
-
-/** lseek(2) through the addon, which is loaded wherever the read-ahead path runs. */
-function seek(fd: number, offset: number, whence: number): number {
-  return (loaded.binding as NativeBinding).seek(fd, offset, whence);
 }
 
 /** The stream class; callable with or without `new`, like fs.ReadStream. */
