@@ -5,7 +5,7 @@
 // file, cold and warm page cache, each trial in a fresh process, contenders
 // interleaved per round, medians over several runs.
 //
-//   node bench/sequential-read.mjs [--size 1G] [--runs 5] [--quick] [--modes cold,warm]
+//   node bench/sequential-read.mjs [--size 1G] [--runs 5] [--quick] [--modes cold,warm] [--warm-seconds 2]
 //                                  [--aiofs-options JSON] [--variants JSON-ARRAY]
 //                                  [--only fio,fs,fs-1m,aiofs] [--dir DIR] [--json FILE]
 //
@@ -39,6 +39,7 @@ const { values: opt } = parseArgs({
     runs: { type: 'string' },
     quick: { type: 'boolean', default: false },
     modes: { type: 'string', default: 'cold,warm' },
+    'warm-seconds': { type: 'string' },
     'aiofs-options': { type: 'string' },
     variants: { type: 'string' },
     only: { type: 'string', default: 'fio,fs,fs-1m,aiofs' },
@@ -53,6 +54,9 @@ if (opt.help) {
   --runs N              trials per contender and mode, interleaved (default 5)
   --quick               --size 256M --runs 2 (explicit --size/--runs still win)
   --modes LIST          cold,warm (default both); cold needs root to drop the page cache
+  --warm-seconds S      a warm trial streams the file again, back to back, until S seconds of
+                        streaming (default 2, --quick 1), so every contender's loop-delay p99 rests
+                        on about as many ticks; cold trials stream it once
   --aiofs-options JSON  options for aiofs's createReadStream, e.g. '{"readAhead":8,"chunkSize":1048576}'
                         (default: none, i.e. createReadStream(file) with aiofs's defaults)
   --variants JSON       more aiofs option sets run side by side, a JSON array of objects,
@@ -75,6 +79,8 @@ const isPlainObject = (x) => x !== null && typeof x === 'object' && !Array.isArr
 const size = parseSize(opt.size ?? (opt.quick ? '256M' : '1G'));
 const runs = Number(opt.runs ?? (opt.quick ? 2 : 5));
 if (!Number.isInteger(runs) || runs < 1) fail('--runs must be a positive integer');
+const warmSeconds = Number(opt['warm-seconds'] ?? (opt.quick ? 1 : 2));
+if (!(warmSeconds >= 0)) fail('--warm-seconds must be a number >= 0');
 if (size < MiB || size % MiB !== 0) fail('--size must be a non-zero multiple of 1M (fio reads it in 1 MiB blocks)');
 const modes = opt.modes.split(',').map((s) => s.trim()).filter(Boolean);
 for (const m of modes) if (!['cold', 'warm'].includes(m)) fail(`--modes: unknown mode "${m}"`);
@@ -169,7 +175,7 @@ if (modeState.warm) {
 
 const env = describeEnv(data.path);
 const aiofsLabel = (c) => `${c.label}${c.options === null ? ' (defaults)' : ''}`;
-console.log(`\naiofs sequential-read benchmark: stream ${formatSize(size)} once per trial, ${runs} run(s) per contender and mode ` +
+console.log(`\naiofs sequential-read benchmark: stream ${formatSize(size)} per trial (warm: again until ${warmSeconds} s), ${runs} run(s) per contender and mode ` +
   `(${modes.join(', ')}), fresh process per trial, contenders interleaved (order rotated each round)`);
 console.log(`  file   ${data.path} (${formatSize(size)}${data.created ? ', just written' : ', reused'})`);
 console.log(`  env    node ${env.node}, ${env.kernel}, ${env.cpu}, ${env.memoryGiB} GiB RAM, ${env.filesystem}, UV_THREADPOOL_SIZE=${env.uvThreadpoolSize}`);
@@ -211,7 +217,7 @@ function runOne(c, mode) {
     if (r.bytes !== size) throw new Error(`fio read ${r.bytes} bytes, expected ${size}`);
     return { ...r, mbPerSec: r.bytesPerSec / 1e6, cpuSecPerGiB: r.cpuSec / (size / GiB), cache };
   }
-  const r = runNodeTrial(TRIAL, [c.impl, data.path, JSON.stringify(c.options)]);
+  const r = runNodeTrial(TRIAL, [c.impl, data.path, JSON.stringify(c.options), String(mode === 'warm' ? warmSeconds : 0)]);
   const wrong = compareStream(r.verify, reference);
   if (wrong) throw new Error(`${c.label} streamed WRONG DATA: ${wrong}`);
   if (!r.closed) console.log(`  warning: ${c.label}: no 'close' within 5 s after 'end' (file left open?)`);
@@ -219,7 +225,8 @@ function runOne(c, mode) {
 }
 
 function describe(c, r) {
-  const base = `${fmtNum(r.mbPerSec, 0).padStart(6)} MB/s  ${fmtNum(r.seconds, 3).padStart(6)} s  cpu ${fmtNum(r.cpuSecPerGiB)} s/GiB`;
+  const passes = r.passes > 1 ? ` (${r.passes} passes)` : '';
+  const base = `${fmtNum(r.mbPerSec, 0).padStart(6)} MB/s  ${fmtNum(r.seconds, 3).padStart(6)} s${passes}  cpu ${fmtNum(r.cpuSecPerGiB)} s/GiB`;
   if (c.kind === 'fio') return base;
   const d = r.eventLoopDelay;
   return `${base}  loop p99 ${fmtNum(d.p99Ms)} ms, max ${fmtNum(d.maxMs)} ms (${d.samples}), busy ` +
@@ -320,7 +327,7 @@ const UNITS = { medianMBps: 'MB/s', medianCpuSecPerGiB: 's/GiB', medianLoopDelay
 const out = {
   benchmark: 'sequential-read',
   date: new Date().toISOString(),
-  config: { file: data.path, size, runs, modes, fioArgs, aiofsOptionSets, edgeBytes: EDGE },
+  config: { file: data.path, size, runs, modes, warmSeconds, fioArgs, aiofsOptionSets, edgeBytes: EDGE },
   env: { ...env, fio: fioVer ?? null, fincore: fincore.ok ? 'available' : fincore.reason },
   reference,
   modes: {},
@@ -353,13 +360,15 @@ for (const state of Object.values(modeState)) {
       node ? fmtNum(s.medianPeakRssMiB, 0) : 'n/a',
     ];
   });
-  console.log(`Results, ${mode.toUpperCase()} page cache (median of ${runs} run(s), ${formatSize(size)} streamed per trial; ${state.note}):\n`);
+  const streamed = mode === 'warm' && warmSeconds > 0 ? `${formatSize(size)} streamed again and again for ${warmSeconds} s per trial` : `${formatSize(size)} streamed per trial`;
+  console.log(`Results, ${mode.toUpperCase()} page cache (median of ${runs} run(s), ${streamed}; ${state.note}):\n`);
   console.log(table(['contender', 'MB/s', 'min - max', 'vs fs', 'vs fs 1M', 'vs fio', 'CPU s/GiB', 'loop p99 ms', 'loop max ms', 'loop busy ms/GiB', 'peak RSS MiB'], rows));
 
   const fewSamples = active.filter((c) => c.kind === 'node' && summaries[c.id].medianLoopSamples < 500);
   if (fewSamples.length > 0) {
     console.log(`\n  caution: ${fewSamples.map((c) => c.id).join(', ')} took under ~0.5 s per trial, so the loop-delay histogram ` +
-      'has under 500 samples and its p99 is about its 5 worst ticks (one-off start-up stalls weigh in); use a larger --size');
+      'has under 500 samples and its p99 is about its 5 worst ticks (one-off start-up stalls weigh in); use a larger --size' +
+      (mode === 'warm' ? ' or --warm-seconds' : ''));
   }
 
   const targets = [];
@@ -407,11 +416,12 @@ for (const state of Object.values(modeState)) {
     targets,
   };
 }
-console.log('  MB/s: 10^6 bytes/s from createReadStream() (open included) to \'end\'; fio: its own bandwidth figure.');
+console.log('  MB/s: 10^6 bytes/s from createReadStream() (open included) to \'end\' (warm: over all passes); fio: its own bandwidth figure.');
 console.log('  CPU s/GiB: median user+system CPU seconds per GiB (node: whole process incl. threadpool; fio: usr+sys).');
 console.log('  loop p99/max: event-loop delay beyond the 1 ms sampling timer (median of per-trial p99, worst');
 console.log('    per-trial max); up to ~1 ms is timer granularity, not blocking. A per-trial p99 depends on the');
-console.log('    trial\'s length (fast trials have fewer ticks), so see also loop busy ms/GiB: main-thread time spent');
+console.log('    trial\'s length (fewer ticks put it nearer the max), hence the warm passes; a cold trial is one pass,');
+console.log('    so a faster contender has fewer ticks there. loop busy ms/GiB: main-thread time spent');
 console.log('    running (not waiting in epoll) per GiB streamed (eventLoopUtilization). peak RSS: median per-trial maxRSS.');
 console.log('  Every node trial is checked: total length, every 4 KiB block header, a hash over 4 bytes per block,');
 console.log(`    sha256 of the first and last ${formatSize(EDGE)}, all against a reference read once with fs.readSync.`);

@@ -4,7 +4,7 @@
 import * as os from 'node:os';
 import * as util from 'node:util';
 
-import { loaded, type ContextStats } from './binding';
+import { loaded, type ContextStats, type NativeBinding } from './binding';
 import { Engine } from './engine';
 
 /** The backend in use: `'kernel-aio'`, or `'node-fs'` with the reason kernel AIO is not used. */
@@ -40,6 +40,17 @@ function queueDepth(): number {
   return Number.isInteger(depth) && depth >= 1 && depth <= 65536 ? depth : DEFAULT_QUEUE_DEPTH;
 }
 
+/**
+ * Sets glibc's malloc thresholds for large buffers, once per process (see native/malloc_tuning.cc),
+ * unless AIOFS_MALLOC_TUNING=0. Says what was done, for the backend's reason.
+ */
+function tuneMalloc(binding: NativeBinding): string {
+  if (process.env.AIOFS_MALLOC_TUNING === '0') return 'glibc malloc left as it is (AIOFS_MALLOC_TUNING=0)';
+  if (binding.tuneMalloc() === 0) return 'malloc is not glibc\'s, left as it is';
+  return 'glibc malloc keeps large buffers in its heap (M_MMAP_THRESHOLD 32 MiB, M_TRIM_THRESHOLD 64 MiB; ' +
+    'AIOFS_MALLOC_TUNING=0 leaves them alone)';
+}
+
 interface Decision {
   backend: Backend;
   engine: Engine | null;
@@ -59,7 +70,8 @@ function decide(): Decision {
   return {
     backend: {
       name: 'kernel-aio',
-      reason: `Linux kernel AIO (io_submit) on ${os.release()}, up to ${depth} requests in flight per thread`,
+      reason: `Linux kernel AIO (io_submit) on ${os.release()}, up to ${depth} requests in flight per thread; ` +
+        tuneMalloc(loaded.binding),
     },
     engine,
   };
@@ -75,7 +87,8 @@ export function engine(): Engine | null {
 
 /**
  * The backend this thread uses. Reading it sets up kernel AIO if that has not happened yet.
- * `AIOFS_BACKEND=node-fs` forces the fallback; `AIOFS_QUEUE_DEPTH` sets requests in flight per thread.
+ * `AIOFS_BACKEND=node-fs` forces the fallback; `AIOFS_QUEUE_DEPTH` sets requests in flight per thread;
+ * `AIOFS_MALLOC_TUNING=0` keeps aiofs from setting glibc's malloc thresholds.
  */
 export const backend: Backend = {
   get name() {

@@ -52,6 +52,16 @@ export interface NativeBinding {
   seek(fd: number, offset: number, whence: number): number;
   /** fallocate(2): 0, or -errno. */
   fallocate(fd: number, mode: number, offset: number, length: number): number;
+  /**
+   * Whether the page cache holds every page of the range (cachestat(2), Linux 6.5): 1 or 0, or -errno
+   * (-ENOSYS on older kernels). Reads nothing and, unlike a RWF_NOWAIT read, starts no readahead.
+   */
+  pageCacheHolds(fd: number, position: number, length: number): number;
+  /**
+   * Sets glibc's M_MMAP_THRESHOLD (32 MiB) and M_TRIM_THRESHOLD (64 MiB) for the process: 1 when this
+   * call did, 2 when an earlier one did, 0 when the allocator is not glibc's.
+   */
+  tuneMalloc(): number;
   /** Bytes from the start of `view` to the first address that is a multiple of `alignment`. */
   alignmentOffset(view: Uint8Array, alignment: number): number;
 }
@@ -66,6 +76,8 @@ export const NATIVE_EXPORTS = Object.keys({
   reopenDirect: true,
   seek: true,
   fallocate: true,
+  pageCacheHolds: true,
+  tuneMalloc: true,
   alignmentOffset: true,
 } satisfies Record<keyof NativeBinding, true>);
 

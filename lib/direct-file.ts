@@ -35,6 +35,8 @@ const GROW_MAX = 64 * 1024 * 1024;
 /** After this many cache misses in a row, only one read in PROBE_INTERVAL tries the cache first. */
 const MISS_STREAK_LIMIT = 8;
 const PROBE_INTERVAL = 32;
+/** Cleared the first time cachestat(2) fails (kernels before 6.5, seccomp filters). */
+let cachestatWorks = true;
 
 /** How direct I/O may be done on one file. */
 export interface DirectGeometry {
@@ -142,7 +144,7 @@ export class DirectFile {
   async readChunk(position: number, length: number): Promise<Buffer | number> {
     if (this.#grown) length = bytesIn(this.#logicalSize, position, length);
     if (length === 0) return Buffer.alloc(0);
-    if (this.#shouldProbe()) {
+    if (this.#tryCache(position, length)) {
       const chunk = Buffer.allocUnsafeSlow(length);
       const done = await this.#readCachedFirst(chunk, position);
       if (done < 0) return done;
@@ -239,7 +241,9 @@ export class DirectFile {
   }
 
   #readPiece(target: Uint8Array, position: number): Promise<number> {
-    return this.#shouldProbe() ? this.#readCachedFirst(target, position) : this.#readDirect(target, position);
+    return this.#tryCache(position, target.byteLength)
+      ? this.#readCachedFirst(target, position)
+      : this.#readDirect(target, position);
   }
 
   async #readCachedFirst(target: Uint8Array, position: number): Promise<number> {
@@ -266,6 +270,24 @@ export class DirectFile {
     }
     const direct = await this.#readDirect(target.subarray(done), position + done);
     return direct < 0 ? (done > 0 ? done : direct) : done + direct;
+  }
+
+  /**
+   * Whether this read tries the page cache first. Where cachestat(2) works it is asked first: a miss
+   * then costs no read and, unlike a RWF_NOWAIT read, starts no kernel readahead, which would read
+   * the same bytes from the device a second time, into the cache.
+   */
+  #tryCache(position: number, length: number): boolean {
+    if (!this.#shouldProbe()) return false;
+    if (!cachestatWorks) return true;
+    const holds = this.#binding.pageCacheHolds(this.#fd, position, length);
+    if (holds === 1) return true;
+    if (holds === 0) {
+      this.#missStreak++;
+      return false;
+    }
+    cachestatWorks = false; // ENOSYS before Linux 6.5, or a seccomp filter: RWF_NOWAIT alone decides
+    return true;
   }
 
   #shouldProbe(): boolean {

@@ -29,7 +29,7 @@ import {
 } from './validate';
 
 /** Requests in flight per stream, by default (chosen with bench/sequential-read.mjs). */
-export const DEFAULT_READ_AHEAD = 4;
+export const DEFAULT_READ_AHEAD = 8;
 /** Bytes per request, by default (chosen with bench/sequential-read.mjs). */
 export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
 const kIoDone = Symbol('kIoDone');

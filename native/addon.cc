@@ -6,6 +6,7 @@
 
 #include "aio_context.h"
 #include "file_helpers.h"
+#include "malloc_tuning.h"
 
 namespace aiofs {
 
@@ -125,6 +126,7 @@ Napi::Object InitAiofs(Napi::Env env, Napi::Object exports) {
   exports["cancel"] = Napi::Function::New(env, Cancel, "cancel");
   exports["stats"] = Napi::Function::New(env, Stats, "stats");
   RegisterFileHelpers(env, exports);
+  RegisterMallocTuning(env, exports);
   return exports;
 }
 

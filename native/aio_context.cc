@@ -5,12 +5,27 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <ctime>
 
 namespace aiofs {
 
 namespace {
 constexpr long kReapBatch = 256;     // io_events fetched per io_getevents call
 constexpr size_t kSubmitBatch = 256;  // iocbs offered per io_submit call
+// io_submit does a request's per-byte work on this thread: it pins (and, in fresh memory, first faults
+// in) an O_DIRECT read's pages, or copies a cached RWF_NOWAIT read whole. Measured here: 0.05 ms per
+// MiB for a direct read into reused memory, 0.1 ms for a cached copy, up to 0.35 ms with page faults;
+// four 1 MiB requests in one call held the loop for over 1 ms. So large requests go in calls of about
+// kBatchBytes (at least one iocb each), and once io_submit has taken kTurnTimeNs in a turn of the loop
+// the rest waits for the next turn, after timers and other I/O have run.
+constexpr uint64_t kBatchBytes = 1 << 20;
+constexpr uint64_t kTurnTimeNs = 250'000;
+
+uint64_t NowNs() {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<uint64_t>(t.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(t.tv_nsec);
+}
 }  // namespace
 
 AioContext* AioContext::Create(napi_env env, unsigned maxEvents, napi_value onComplete,
@@ -47,10 +62,13 @@ AioContext::AioContext(napi_env env, uv_loop_t* loop, aio_context_t ctx, int eve
   uv_poll_start(&poll_, UV_READABLE, OnReadable);
   uv_prepare_init(loop_, &prepare_);
   prepare_.data = this;
-  openHandles_ = 2;
-  // Neither handle keeps the loop alive by itself; UpdateLoopRef() refs the poll while work is pending.
+  uv_idle_init(loop_, &idle_);
+  idle_.data = this;
+  openHandles_ = 3;
+  // No handle keeps the loop alive by itself; UpdateLoopRef() refs the poll while work is pending.
   uv_unref(reinterpret_cast<uv_handle_t*>(&poll_));
   uv_unref(reinterpret_cast<uv_handle_t*>(&prepare_));
+  uv_unref(reinterpret_cast<uv_handle_t*>(&idle_));
 }
 
 AioContext::~AioContext() {
@@ -108,10 +126,22 @@ int AioContext::CancelFd(uint32_t fd) {
 
 void AioContext::Flush() {
   iocb* batch[kSubmitBatch];
+  bool overBudget = false;
   while (!pending_.empty() && inFlight_ < capacity_) {
-    size_t n = std::min({pending_.size(), static_cast<size_t>(capacity_ - inFlight_), kSubmitBatch});
-    for (size_t i = 0; i < n; i++) batch[i] = &pending_[i]->cb;
+    if (turnSubmitNs_ >= kTurnTimeNs) {
+      overBudget = true;
+      break;
+    }
+    size_t most = std::min({pending_.size(), static_cast<size_t>(capacity_ - inFlight_), kSubmitBatch});
+    size_t n = 0;
+    for (uint64_t bytes = 0; n < most; n++) {
+      bytes += pending_[n]->cb.aio_nbytes;
+      if (bytes > kBatchBytes && n > 0) break;
+      batch[n] = &pending_[n]->cb;
+    }
+    uint64_t start = NowNs();
     long accepted = io_submit(ctx_, static_cast<long>(n), batch);
+    turnSubmitNs_ += NowNs() - start;
     stats.submitCalls++;
     if (accepted > 0) {
       // io_submit takes iocbs strictly in order and stops at the first it cannot take: exactly the first
@@ -135,7 +165,20 @@ void AioContext::Flush() {
     pending_.pop_front();
     Finish(refused, -error);
   }
-  if (pending_.empty() || inFlight_ >= capacity_) uv_prepare_stop(&prepare_);
+  // Queued requests go in a later turn's prepare phase, unless the ring is full: then a completion
+  // makes room and its Pump() offers them.
+  if (!pending_.empty() && inFlight_ < capacity_) {
+    uv_prepare_start(&prepare_, OnPrepare);
+  } else {
+    uv_prepare_stop(&prepare_);
+  }
+  // Requests held back by the budget must not wait for I/O: an active idle handle keeps the loop
+  // from blocking in poll until the next turn.
+  if (overBudget) {
+    uv_idle_start(&idle_, OnIdle);
+  } else {
+    uv_idle_stop(&idle_);
+  }
   UpdateLoopRef();
 }
 
@@ -237,7 +280,14 @@ void AioContext::OnReadable(uv_poll_t* handle, int status, int) {
   self->Pump();
 }
 
-void AioContext::OnPrepare(uv_prepare_t* handle) { static_cast<AioContext*>(handle->data)->Pump(); }
+// The prepare phase starts a turn's submissions: the budget is renewed here.
+void AioContext::OnPrepare(uv_prepare_t* handle) {
+  auto* self = static_cast<AioContext*>(handle->data);
+  self->turnSubmitNs_ = 0;
+  self->Pump();
+}
+
+void AioContext::OnIdle(uv_idle_t*) {}
 
 void AioContext::Pump() {
   Deliver();
@@ -266,6 +316,7 @@ void AioContext::UpdateLoopRef() {
 void AioContext::OnCleanup(napi_async_cleanup_hook_handle handle, void* arg) {
   auto* self = static_cast<AioContext*>(arg);
   uv_prepare_stop(&self->prepare_);
+  uv_idle_stop(&self->idle_);
   uv_poll_stop(&self->poll_);
   while (!self->pending_.empty()) {
     self->Release(self->pending_.front());
@@ -291,6 +342,7 @@ void AioContext::OnCleanup(napi_async_cleanup_hook_handle handle, void* arg) {
   napi_set_instance_data(self->env_, nullptr, nullptr, nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&self->poll_), OnHandleClosed);
   uv_close(reinterpret_cast<uv_handle_t*>(&self->prepare_), OnHandleClosed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&self->idle_), OnHandleClosed);
   self->cleanupHandle_ = handle;
 }
 

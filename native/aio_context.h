@@ -2,7 +2,7 @@
 //
 // Ownership:
 // - The context is created by Setup() on first use and stored as the environment's instance data. It owns
-//   the kernel context (io_setup), an eventfd, a uv_poll_t watching that eventfd and a uv_prepare_t, all on
+//   the kernel context (io_setup), an eventfd, a uv_poll_t watching that eventfd, a uv_prepare_t and a uv_idle_t, all on
 //   the environment's own loop (napi_get_uv_event_loop, never uv_default_loop()).
 // - It is destroyed only by its async environment-cleanup hook, after every request that reached the
 //   kernel has completed (io_getevents), so no buffer is released and no memory freed under the kernel.
@@ -72,6 +72,7 @@ class AioContext {
 
   static void OnReadable(uv_poll_t* handle, int status, int events);
   static void OnPrepare(uv_prepare_t* handle);
+  static void OnIdle(uv_idle_t* handle);
   static void OnCleanup(napi_async_cleanup_hook_handle handle, void* arg);
   static void OnHandleClosed(uv_handle_t* handle);
 
@@ -87,6 +88,8 @@ class AioContext {
   std::vector<std::pair<double, double>> finished_;  // (id, result) waiting for Deliver()
   uv_poll_t poll_;
   uv_prepare_t prepare_;
+  uv_idle_t idle_;             // active only while requests wait for the next turn's budget
+  uint64_t turnSubmitNs_ = 0;  // time spent in io_submit in this turn of the loop (see kTurnTimeNs)
   int openHandles_ = 0;
   Napi::FunctionReference onComplete_;
   Napi::Reference<Napi::Float64Array> slots_;  // [id, result] pairs shared with JavaScript

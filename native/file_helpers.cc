@@ -68,6 +68,21 @@ Napi::Value Fallocate(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, 0);
 }
 
+// pageCacheHolds(fd, offset, length) -> 1 when every page of the range is in the page cache, 0 when
+// some is not, or -errno (ENOSYS before Linux 6.5). Reads nothing and starts no readahead.
+Napi::Value PageCacheHolds(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  uint64_t offset = static_cast<uint64_t>(info[1].As<Napi::Number>().Int64Value());
+  uint64_t length = static_cast<uint64_t>(info[2].As<Napi::Number>().Int64Value());
+  static const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  cachestat_range range{offset, length};
+  cachestat_buf stat{};
+  if (length == 0 || cachestat(fd, &range, &stat) != 0) return length == 0 ? Napi::Number::New(env, 1) : Errno(env);
+  uint64_t pages = (offset + length + page - 1) / page - offset / page;
+  return Napi::Number::New(env, stat.nr_cache >= pages ? 1 : 0);
+}
+
 // alignmentOffset(view, alignment) -> bytes to skip from the view's start to an aligned address.
 // Lets JavaScript carve aligned views out of ordinary (over-allocated) buffers, which works where
 // external ArrayBuffers are forbidden (V8 sandbox, Electron). V8 never moves a backing store.
@@ -88,6 +103,7 @@ void RegisterFileHelpers(Napi::Env env, Napi::Object exports) {
   exports["reopenDirect"] = Napi::Function::New(env, ReopenDirect, "reopenDirect");
   exports["seek"] = Napi::Function::New(env, Seek, "seek");
   exports["fallocate"] = Napi::Function::New(env, Fallocate, "fallocate");
+  exports["pageCacheHolds"] = Napi::Function::New(env, PageCacheHolds, "pageCacheHolds");
   exports["alignmentOffset"] = Napi::Function::New(env, AlignmentOffset, "alignmentOffset");
 }
 

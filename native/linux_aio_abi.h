@@ -110,4 +110,22 @@ inline long statx(int dirfd, const char* path, int flags, unsigned mask, statx_b
   return syscall(SYS_statx, dirfd, path, flags, mask, buf);
 }
 
+// cachestat(2) (Linux 6.5): page-cache residency of a byte range, without reading it (a buffered read,
+// even with RWF_NOWAIT, starts readahead on a miss). 451 in the unified syscall table (x86-64, arm64).
+constexpr long kSysCachestat = 451;
+struct cachestat_range {
+  uint64_t off;
+  uint64_t len;
+};
+struct cachestat_buf {
+  uint64_t nr_cache;
+  uint64_t nr_dirty;
+  uint64_t nr_writeback;
+  uint64_t nr_evicted;
+  uint64_t nr_recently_evicted;
+};
+inline long cachestat(int fd, cachestat_range* range, cachestat_buf* out) {
+  return syscall(kSysCachestat, fd, range, out, 0);
+}
+
 }  // namespace aiofs

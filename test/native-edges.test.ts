@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engine } from '../dist/backend.js';
 import { backend, contextStats } from '../dist/index.js';
 import { NATIVE_EXPORTS, loaded } from '../dist/binding.js';
-import { open, readFile } from '../dist/promises.js';
+import { open, readFile, writeFile } from '../dist/promises.js';
 import { runFixture } from './support/run-fixture.js';
 
 const kernel = backend.name === 'kernel-aio';
@@ -42,6 +42,76 @@ describe.skipIf(!kernel)('native engine', () => {
     // 100 reads issued synchronously: one io_submit for all (plus at most a few cache probes).
     expect(after.maxBatch).toBeGreaterThanOrEqual(100);
     expect(after.submitCalls - before.submitCalls).toBeLessThanOrEqual(3);
+  });
+
+  it('offers large requests about 1 MiB per io_submit, and leaves the rest for the next turn once io_submit has taken 0.25 ms', async () => {
+    // io_submit does a request's per-byte work on the loop thread (a cached read is copied inside it).
+    const file = join(dir, 'budget.bin');
+    const size = 64 << 20;
+    const data = Buffer.alloc(size);
+    for (let i = 0; i < size; i += 4) data.writeUInt32LE(i, i);
+    writeFileSync(file, data);
+    readFileSync(file); // cached, so each read is a copy inside io_submit
+    const fh = await fsp.open(file, 'r');
+    const aio = engine()!;
+    const readAll = async (count: number, length: number) => {
+      const memory = Array.from({ length: count }, () => Buffer.alloc(length));
+      let turns = 0;
+      let done = false;
+      const countTurns = () => {
+        if (done) return;
+        turns++;
+        setImmediate(countTurns);
+      };
+      setImmediate(countTurns);
+      const results = await Promise.all(
+        memory.map((m, i) => new Promise<number>((resolve) => aio.submit(0 /* Op.Pread */, fh.fd, m, i * length, 0, resolve))),
+      );
+      done = true;
+      return { results, memory, turns };
+    };
+    try {
+      for (const [count, length, calls] of [
+        [8, 1 << 20, 8], // 1 MiB each: one per io_submit
+        [8, 128 << 10, 1], // 1 MiB in all: one io_submit
+        [4, 16 << 20, 4], // each larger than the batch, and a copy far longer than 0.25 ms
+      ] as const) {
+        const before = contextStats()!;
+        const { results, memory, turns } = await readAll(count, length);
+        const after = contextStats()!;
+        expect(results).toEqual(new Array(count).fill(length));
+        memory.forEach((m, i) => expect(m.equals(data.subarray(i * length, (i + 1) * length))).toBe(true));
+        expect(after.submitCalls - before.submitCalls, `${count} x ${length}`).toBe(calls);
+        // 16 MiB copies: one per turn of the loop, with other callbacks (here setImmediate) in between.
+        if (length === 16 << 20) expect(turns).toBeGreaterThanOrEqual(count - 1);
+      }
+    } finally {
+      await fh.close();
+    }
+  });
+
+  it('asks the page cache with cachestat(2) without filling it: a direct-I/O write is not cached, a buffered read is', async () => {
+    const file = join(dir, 'cachestat.bin');
+    const fh = await open(file, 'w+');
+    try {
+      await fh.write(Buffer.alloc(1 << 20, 7), 0, 1 << 20, 0); // O_DIRECT: bypasses the page cache
+      const holds = (position: number, length: number) => loaded.binding!.pageCacheHolds(fh.fd, position, length);
+      const before = holds(0, 1 << 20);
+      if (before < 0) {
+        console.log(`native-edges: cachestat(2) unavailable here (${before}); aiofs probes with RWF_NOWAIT reads instead`);
+        expect(before).toBe(-38); // ENOSYS, the only failure aiofs expects (kernels before 6.5)
+        return;
+      }
+      expect(before).toBe(0);
+      expect(holds(0, 1 << 20)).toBe(0); // asking did not bring the pages in
+      const fsFd = await fsp.open(file, 'r');
+      await fsFd.read(Buffer.alloc(64 << 10), 0, 64 << 10, 0); // buffered: caches at least these pages
+      await fsFd.close();
+      expect(holds(0, 64 << 10)).toBe(1);
+      expect(holds(0, 0)).toBe(1); // nothing to read: trivially held
+    } finally {
+      await fh.close();
+    }
   });
 
   it('handles a partial io_submit: the refused iocb fails alone, the rest go once', async () => {
@@ -110,7 +180,8 @@ describe.skipIf(!kernel)('native engine', () => {
 
   it('aborts readFile mid-flight: AbortError at once, the request waited for, the fd closed', async () => {
     const file = join(dir, 'abort.bin');
-    writeFileSync(file, Buffer.alloc(64 << 20, 1));
+    // Written with direct I/O, so it is not in the page cache and the reads stay in the kernel a while.
+    await writeFile(file, Buffer.alloc(64 << 20, 1));
     const before = contextStats()!;
     const controller = new AbortController();
     const reading = readFile(file, { signal: controller.signal });

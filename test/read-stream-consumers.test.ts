@@ -225,6 +225,32 @@ describe.skipIf(noImpl !== undefined)('consumers on a 12 MiB file of random byte
     }
   });
 
+  it("cache 'auto' on a file that is not cached reads it with direct I/O and leaves the page cache alone", async () => {
+    const { loaded } = await import('../dist/binding.js');
+    const file = path.join(disk.dir, 'uncached.bin');
+    await promises.writeFile(file, bigContent); // O_DIRECT: the file's pages are not in the cache
+    const fd = fs.openSync(file, 'r');
+    try {
+      const cachedMiB = () =>
+        Array.from({ length: BIG_SIZE / MiB }, (_, i) => loaded.binding?.pageCacheHolds(fd, i * MiB, MiB) ?? -1).filter((r) => r === 1).length;
+      const probe = loaded.binding?.pageCacheHolds(fd, 0, MiB) ?? -1;
+      if (aiofs.standIn || probe < 0 || index.backend.name !== 'kernel-aio') {
+        console.log(`[read-stream consumers] page-cache check skipped: ${aiofs.standIn ? 'node:fs stand-in' : probe < 0 ? `cachestat(2) unavailable (${probe})` : index.backend.reason}`);
+        expect(sha256(fs.readFileSync(file))).toBe(sha256(bigContent));
+        return;
+      }
+      expect(cachedMiB()).toBe(0);
+      const sink = hashSink();
+      await pipeline(aiofs.createReadStream(file, { cache: 'auto' }), sink);
+      expect(sink.digest()).toBe(sha256(bigContent));
+      // A RWF_NOWAIT probe that misses starts kernel readahead, which would read the same bytes into the
+      // cache a second time; aiofs asks cachestat(2) instead, so not one MiB of the file got cached.
+      expect(cachedMiB()).toBe(0);
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+
   it('for await (const chunk of stream): all bytes; breaking out closes the stream and its descriptor', async () => {
     const parts: Buffer[] = [];
     for await (const chunk of aiofs.createReadStream(bigFile, { start: 3, end: BIG_SIZE - 4 })) parts.push(chunk as Buffer);
