@@ -52,6 +52,8 @@ export interface NativeBinding {
   seek(fd: number, offset: number, whence: number): number;
   /** fallocate(2): 0, or -errno. */
   fallocate(fd: number, mode: number, offset: number, length: number): number;
+  /** fstatfs(2)'s f_type: the filesystem's magic number, or -errno. */
+  filesystemType(fd: number): number;
   /**
    * Whether the page cache holds every page of the range (cachestat(2), Linux 6.5): 1 or 0, or -errno
    * (-ENOSYS on older kernels). Reads nothing and, unlike a RWF_NOWAIT read, starts no readahead.
@@ -76,6 +78,7 @@ export const NATIVE_EXPORTS = Object.keys({
   reopenDirect: true,
   seek: true,
   fallocate: true,
+  filesystemType: true,
   pageCacheHolds: true,
   tuneMalloc: true,
   alignmentOffset: true,

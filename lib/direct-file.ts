@@ -27,11 +27,14 @@ const RWF_NOWAIT = 0x8;
 const EAGAIN = -constants.errno.EAGAIN;
 const EOPNOTSUPP = -constants.errno.EOPNOTSUPP;
 const EINVAL = -constants.errno.EINVAL;
+const ENOSYS = -constants.errno.ENOSYS;
+const EPERM = -constants.errno.EPERM;
 
 /** Largest single request: bigger transfers go as several requests in flight at once. */
 export const PIECE_SIZE = 1024 * 1024;
 const GROW_MIN = 1024 * 1024;
 const GROW_MAX = 64 * 1024 * 1024;
+const STREAM_GROW_MIN = 16 * 1024 * 1024;
 /** After this many cache misses in a row, only one read in PROBE_INTERVAL tries the cache first. */
 const MISS_STREAK_LIMIT = 8;
 const PROBE_INTERVAL = 32;
@@ -90,6 +93,8 @@ export class DirectFile {
   #growStep = GROW_MIN;
   #trimScheduled = false;
   #closed = false;
+  /** Trim the grow-ahead as soon as writes pause (the file API), or only in quiesce() (a stream). */
+  #trimOnPause = true;
   #missStreak = 0;
   #reads = 0;
 
@@ -121,6 +126,27 @@ export class DirectFile {
    */
   get mayServeFromCache(): boolean {
     return this.#probeCache && this.#missStreak === 0;
+  }
+
+  /**
+   * For a writer that owns the file until it is done (a write stream): the grow-ahead stays while it
+   * writes, even through pauses, and is trimmed by quiesce(), which saves an fallocate and an ftruncate
+   * per pause of a slow producer; and it starts at STREAM_GROW_MIN, since every growth first waits for
+   * the writes in flight (the device idles meanwhile).
+   */
+  growForStreaming(): void {
+    this.#trimOnPause = false;
+    this.#growStep = Math.max(this.#growStep, STREAM_GROW_MIN);
+  }
+
+  /** Memory aligned for this file's direct I/O, of at least `size` bytes; give it back with releaseMemory(). */
+  takeMemory(size: number): Buffer {
+    return this.#pool.take(size, this.#memoryAlign);
+  }
+
+  /** Returns memory from takeMemory() once no request uses it. */
+  releaseMemory(memory: Buffer): void {
+    this.#pool.release(memory);
   }
 
   /** Reads into all of `target` from `position`: bytes read (short only at end of file), or -errno. */
@@ -286,7 +312,9 @@ export class DirectFile {
       this.#missStreak++;
       return false;
     }
-    cachestatWorks = false; // ENOSYS before Linux 6.5, or a seccomp filter: RWF_NOWAIT alone decides
+    // ENOSYS before Linux 6.5, EPERM from a seccomp filter: RWF_NOWAIT alone decides from now on. Any
+    // other error (EBADF: the file was closed meanwhile) belongs to this read, which reports it.
+    if (holds === ENOSYS || holds === EPERM) cachestatWorks = false;
     return true;
   }
 
@@ -407,7 +435,7 @@ export class DirectFile {
   }
 
   #trimWhenIdle(): void {
-    if (!this.#grown || this.#trimScheduled) return;
+    if (!this.#grown || this.#trimScheduled || !this.#trimOnPause) return;
     this.#trimScheduled = true;
     // A writer that awaits each write issues the next one from a microtask, before this runs, so
     // the grow-ahead survives a busy loop of writes and is trimmed once the writer pauses.

@@ -244,6 +244,23 @@ export class ERR_INVALID_STATE extends NodeError {
 }
 reportBaseAsConstructor(ERR_INVALID_STATE, Error);
 
+/** `Error [ERR_STREAM_DESTROYED]`: `Cannot call write after a stream was destroyed`. */
+export class ERR_STREAM_DESTROYED extends NodeError {
+  /** @param method The call that came too late (write, writev). */
+  constructor(method: string) {
+    super('ERR_STREAM_DESTROYED', format('Cannot call %s after a stream was destroyed', method));
+  }
+}
+reportBaseAsConstructor(ERR_STREAM_DESTROYED, Error);
+
+/** `Error [ERR_SYSTEM_ERROR]` as fs streams raise it: `A system error occurred: write failed`. */
+export class ERR_SYSTEM_ERROR extends NodeError {
+  constructor(what: string) {
+    super('ERR_SYSTEM_ERROR', format('A system error occurred: %s', what));
+  }
+}
+reportBaseAsConstructor(ERR_SYSTEM_ERROR, Error);
+
 /**
  * Node's `AbortError` (not the DOMException): `name` `'AbortError'`, `code`
  * `'ABORT_ERR'`; fs/promises passes `{ cause: signal.reason }`.

@@ -336,6 +336,9 @@ export type ReadFileArgument = Parameters<typeof fsp.readFile>[1];
 /** writeFile's options, as fs/promises takes them. */
 export type WriteFileArgument = Parameters<typeof fsp.writeFile>[2];
 
+/** statfs f_type of btrfs (linux/magic.h). */
+const BTRFS_SUPER_MAGIC = 0x9123683e;
+
 /**
  * The direct-I/O side of a freshly opened file, or the reason it has none (and node:fs does its I/O).
  */
@@ -344,6 +347,9 @@ export function attachDirect(fd: number, flags: number, cache: CachePolicy): Dir
   const binding = loaded.binding;
   if (engine === null || binding === null) return threadBackend.reason;
   if (!fs.fstatSync(fd).isFile()) return 'not a regular file: node:fs handles pipes, devices and sockets';
+  // btrfs completes direct I/O inside io_submit whatever the file's size (AIO-FACTS): it would block the
+  // event loop for the whole transfer, where node:fs's threadpool does not.
+  if (binding.filesystemType(fd) === BTRFS_SUPER_MAGIC) return 'btrfs: its direct I/O runs synchronously inside io_submit';
   const alignment = binding.dioAlignment(fd);
   if (typeof alignment === 'number') return `statx failed (${errorCode(alignment)})`;
   let [memoryAlign, offsetAlign, reported] = alignment;

@@ -16,4 +16,12 @@ export {
   DEFAULT_READ_AHEAD,
   type AioReadStreamOptions,
 } from './read-stream';
+export {
+  AioWriteStream,
+  AioWriteStream as WriteStream,
+  createWriteStream,
+  DEFAULT_WRITE_BEHIND,
+  DEFAULT_WRITE_CHUNK_SIZE,
+  type AioWriteStreamOptions,
+} from './write-stream';
 export { promises };

@@ -13,16 +13,23 @@
  */
 import * as fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { Readable, addAbortSignal, finished, type ReadableOptions } from 'node:stream';
+import { Readable, finished, type ReadableOptions } from 'node:stream';
 
 import { allowsReading, descriptorFlags, filePosition, setFilePosition } from './descriptor';
 import type { CachePolicy, DirectFile } from './direct-file';
-import { ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_OUT_OF_RANGE, systemError } from './errors';
+import { ERR_INVALID_ARG_VALUE, ERR_OUT_OF_RANGE, systemError } from './errors';
 import { AioFileHandle, attachDirect, kDirectFile } from './file-handle';
 import {
+  attachSignal,
+  callableClass,
+  constructStream,
+  copyObject,
+  streamTarget,
+  type StreamFs,
+  type StreamState,
+} from './stream-support';
+import {
   getOptions,
-  getValidatedFd,
-  toPathString,
   validateFunction,
   validateInteger,
   type Bag,
@@ -33,13 +40,6 @@ export const DEFAULT_READ_AHEAD = 8;
 /** Bytes per request, by default (chosen with bench/sequential-read.mjs). */
 export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
 const kIoDone = Symbol('kIoDone');
-
-/** The callback-style operations a stream reads through (node:fs, or the `fs` option). */
-interface StreamFs {
-  open: (path: string | Buffer, flags: string | number, mode: string | number, cb: (err: NodeJS.ErrnoException | null, fd: number) => void) => void;
-  read: (fd: number, buffer: Buffer, offset: number, length: number, position: number | null, cb: (err: NodeJS.ErrnoException | null, bytesRead: number, buffer: Buffer) => void) => void;
-  close: (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => void;
-}
 
 /** Options of {@link createReadStream}: fs.createReadStream's, and aiofs's own. */
 export interface AioReadStreamOptions extends Omit<ReadableOptions, 'read' | 'destroy' | 'construct' | 'encoding'> {
@@ -72,36 +72,6 @@ interface Ahead {
   result: Buffer | number | undefined;
 }
 
-/** node's copyObject: every enumerable key, inherited ones too, onto a fresh object. */
-function copyObject(source: Bag): Bag {
-  const target: Record<string, unknown> = {};
-  for (const key in source) target[key] = source[key];
-  return target;
-}
-
-/** fs's FileHandle class is not exported; recognise its instances as node's importFd would accept them. */
-function isFsFileHandle(value: unknown): value is FileHandle {
-  return typeof value === 'object' && value !== null && value.constructor?.name === 'FileHandle' && 'fd' in value;
-}
-
-/** fs's stream operations over a FileHandle (node's FileHandleOperations). */
-function fileHandleOperations(handle: FileHandle | AioFileHandle): StreamFs {
-  return {
-    open: () => {
-      throw new Error('open() is not implemented for a FileHandle');
-    },
-    close: (_fd, cb) => {
-      handle.close().then(() => cb(null), cb);
-    },
-    read: (_fd, buffer, offset, length, position, cb) => {
-      handle.read(buffer, offset, length, position).then(
-        (result) => cb(null, result.bytesRead, result.buffer as Buffer),
-        (error: NodeJS.ErrnoException) => cb(error, 0, buffer),
-      );
-    },
-  };
-}
-
 class AioReadStreamBase extends Readable {
   fd: number | null;
   path: string | Buffer | undefined;
@@ -114,6 +84,8 @@ class AioReadStreamBase extends Readable {
 
   #fs: StreamFs;
   #handle: FileHandle | AioFileHandle | undefined;
+  /** node:fs's own operations (no `fs` option): the stream may use kernel AIO instead. */
+  #nodeFs: boolean;
   #performingIO = false;
   readonly #readAhead: number;
   readonly #chunkSize: number;
@@ -135,27 +107,8 @@ class AioReadStreamBase extends Readable {
     const streamOptions = opts as ReadableOptions & Bag;
     if (opts.highWaterMark === undefined) streamOptions.highWaterMark = 64 * 1024;
     if (opts.autoDestroy === undefined) streamOptions.autoDestroy = false;
-    let fsOps: StreamFs;
-    let fd: number | null;
-    let handle: FileHandle | AioFileHandle | undefined;
-    let filePath: string | Buffer | undefined;
-    if (opts.fd === null || opts.fd === undefined) {
-      fsOps = (opts.fs ?? fs) as StreamFs;
-      validateFunction(fsOps.open, 'options.fs.open');
-      fd = null;
-      // Path is ignored when fd is given, so it can be falsy then.
-      filePath = toPathString(path);
-    } else if (typeof opts.fd === 'number') {
-      fsOps = (opts.fs ?? fs) as StreamFs;
-      fd = getValidatedFd(opts.fd);
-    } else if (opts.fd instanceof AioFileHandle || isFsFileHandle(opts.fd)) {
-      if (opts.fs) throw Object.assign(new Error('The FileHandle with fs method is not implemented'), { code: 'ERR_METHOD_NOT_IMPLEMENTED' });
-      handle = opts.fd;
-      fsOps = fileHandleOperations(handle);
-      fd = getValidatedFd(handle.fd);
-    } else {
-      throw new ERR_INVALID_ARG_TYPE('options.fd', ['number', 'FileHandle'], opts.fd);
-    }
+    const target = streamTarget(path, opts);
+    const fsOps = target.fs;
     streamOptions.autoDestroy = opts.autoClose === undefined ? true : opts.autoClose;
     validateFunction(fsOps.read, 'options.fs.read');
     if (streamOptions.autoDestroy) validateFunction(fsOps.close, 'options.fs.close');
@@ -180,23 +133,24 @@ class AioReadStreamBase extends Readable {
     delete streamOptions.signal;
     super(streamOptions);
 
-    this.#fs = fsOps;
-    this.#handle = handle;
-    this.fd = fd;
-    if (fd === null) {
-      this.path = filePath;
+    this.#fs = fsOps as StreamFs;
+    this.#handle = target.handle;
+    this.#nodeFs = target.nodeFs;
+    this.fd = target.fd;
+    if (target.fd === null) {
+      this.path = target.path;
       this.flags = opts.flags === undefined ? 'r' : opts.flags;
       this.mode = opts.mode === undefined ? 0o666 : opts.mode;
     }
     // When the FileHandle closes, so does the stream (node's importFd).
-    if (handle !== undefined) (handle as unknown as NodeJS.EventEmitter).on('close', () => this.close());
+    if (target.handle !== undefined) (target.handle as unknown as NodeJS.EventEmitter).on('close', () => this.close());
     this.start = start;
     this.end = end;
     this.pos = start;
     this.#readAhead = readAhead;
     this.#chunkSize = chunkSize;
     this.#cache = cache;
-    if (signal !== undefined) attachSignal(this, signal as AbortSignal);
+    if (signal !== undefined) attachSignal(this, readableState(this), signal as AbortSignal);
   }
 
   /** True until the file is open, as for fs.ReadStream. */
@@ -214,22 +168,7 @@ class AioReadStreamBase extends Readable {
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
-    if (typeof this.fd === 'number') {
-      this.#attach(this.fd);
-      callback();
-      return;
-    }
-    this.#fs.open(this.path as string | Buffer, this.flags as string | number, this.mode as number, (error, fd) => {
-      if (error) {
-        callback(error);
-        return;
-      }
-      this.fd = fd;
-      this.#attach(fd);
-      callback();
-      this.emit('open', fd);
-      this.emit('ready');
-    });
+    constructStream(this, this.#fs, (fd) => this.#attach(fd), callback);
   }
 
   /** Chooses the reader: read-ahead over kernel AIO for a regular file with direct I/O, else node:fs's way. */
@@ -240,7 +179,7 @@ class AioReadStreamBase extends Readable {
     const readable = flags !== null && allowsReading(flags);
     if (handle instanceof AioFileHandle) {
       if (readable) this.#direct = handle[kDirectFile];
-    } else if (handle === undefined && this.#fs === (fs as unknown as StreamFs)) {
+    } else if (handle === undefined && this.#nodeFs) {
       const attached = readable ? attachDirect(fd, flags, this.#cache) : null;
       if (attached !== null && typeof attached !== 'string') {
         this.#direct = attached;
@@ -407,24 +346,8 @@ class AioReadStreamBase extends Readable {
 }
 
 /** The Readable's internal state, where fs.ReadStream keeps autoClose (as autoDestroy). */
-function readableState(stream: Readable): { autoDestroy: boolean; constructed: boolean } {
-  return (stream as unknown as { _readableState: { autoDestroy: boolean; constructed: boolean } })._readableState;
-}
-
-/**
- * Readable's own handling of `signal`, at the point fs.ReadStream reaches it: inside Readable's
- * constructor, before construction is scheduled, so an already-aborted signal destroys the stream at
- * once rather than after _construct.
- */
-function attachSignal(stream: Readable, signal: AbortSignal): void {
-  const state = readableState(stream);
-  const constructed = state.constructed;
-  state.constructed = true;
-  try {
-    addAbortSignal(signal, stream);
-  } finally {
-    state.constructed = constructed;
-  }
+function readableState(stream: Readable): StreamState {
+  return (stream as unknown as { _readableState: StreamState })._readableState;
 }
 
 /** The stream class; callable with or without `new`, like fs.ReadStream. */
@@ -437,9 +360,7 @@ type ReadStreamConstructor = {
 };
 
 /** fs.ReadStream over kernel AIO. `AioReadStream(...)` works without `new`, as fs's does. */
-export const AioReadStream = new Proxy(AioReadStreamBase, {
-  apply: (target, _this, args: [unknown, unknown]) => new target(...args),
-}) as unknown as ReadStreamConstructor;
+export const AioReadStream = callableClass(AioReadStreamBase) as unknown as ReadStreamConstructor;
 
 /** fs.createReadStream over kernel AIO: the same arguments, options, events and errors. */
 export function createReadStream(path: fs.PathLike | null, options?: BufferEncoding | AioReadStreamOptions): AioReadStream {

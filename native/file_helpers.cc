@@ -1,6 +1,7 @@
 #include "file_helpers.h"
 
 #include <fcntl.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -68,6 +69,14 @@ Napi::Value Fallocate(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, 0);
 }
 
+// filesystemType(fd) -> statfs's f_type (the filesystem's magic number), or -errno.
+Napi::Value FilesystemType(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  struct statfs st{};
+  if (fstatfs(info[0].As<Napi::Number>().Int32Value(), &st) != 0) return Errno(env);
+  return Napi::Number::New(env, static_cast<double>(static_cast<uint32_t>(st.f_type)));
+}
+
 // pageCacheHolds(fd, offset, length) -> 1 when every page of the range is in the page cache, 0 when
 // some is not, or -errno (ENOSYS before Linux 6.5). Reads nothing and starts no readahead.
 Napi::Value PageCacheHolds(const Napi::CallbackInfo& info) {
@@ -103,6 +112,7 @@ void RegisterFileHelpers(Napi::Env env, Napi::Object exports) {
   exports["reopenDirect"] = Napi::Function::New(env, ReopenDirect, "reopenDirect");
   exports["seek"] = Napi::Function::New(env, Seek, "seek");
   exports["fallocate"] = Napi::Function::New(env, Fallocate, "fallocate");
+  exports["filesystemType"] = Napi::Function::New(env, FilesystemType, "filesystemType");
   exports["pageCacheHolds"] = Napi::Function::New(env, PageCacheHolds, "pageCacheHolds");
   exports["alignmentOffset"] = Napi::Function::New(env, AlignmentOffset, "alignmentOffset");
 }

@@ -5,7 +5,9 @@
  *               block device, otherwise test/.tmp/ inside the repository);
  *  - `tmpfs`:   a private 64 MiB tmpfs mount (no direct I/O: aiofs must fall back to node:fs);
  *  - `ext4-4k`: ext4 on a loop device with 4096-byte logical sectors, so O_DIRECT needs 4 KiB
- *               alignment (the disk above usually takes 512).
+ *               alignment (the disk above usually takes 512);
+ *  - `xfs`, `btrfs` (useMoreFilesystems): loop devices with 512-byte sectors; btrfs runs direct I/O
+ *               synchronously inside io_submit, so aiofs must leave it to node:fs.
  *
  * Lifetime (how to use it from vitest): call `await useFilesystems('my-file')` at the TOP LEVEL of
  * a test file. Setup runs while vitest collects the file, so `it.skipIf(fs.skipReason)` can see the
@@ -28,7 +30,7 @@ import { afterAll } from 'vitest';
 
 const run = promisify(execFile);
 
-export type TestFsName = 'disk' | 'tmpfs' | 'ext4-4k';
+export type TestFsName = 'disk' | 'tmpfs' | 'ext4-4k' | 'xfs' | 'btrfs';
 
 export interface TestFs {
   readonly name: TestFsName;
@@ -206,12 +208,23 @@ export async function mountTmpfs(label: string, size = '64m', name: TestFsName =
   return { name, dir, description, cleanup };
 }
 
+/** How to make each loop filesystem: its mkfs command line and the smallest image it accepts. */
+const LOOP_FS = {
+  'ext4-4k': { mkfs: ['mkfs.ext4', '-q', '-F', '-b', '4096'], minMiB: 8 },
+  xfs: { mkfs: ['mkfs.xfs', '-q', '-f'], minMiB: 320 },
+  btrfs: { mkfs: ['mkfs.btrfs', '-q', '-f'], minMiB: 128 },
+} as const;
+
 /**
- * ext4 on a loop device whose logical sector size is `sectorSize`, `sizeMiB` MiB large, block size 4096.
- * Root only; otherwise (or when any step fails) the result has `skipReason` naming the step.
+ * A filesystem on a loop device over a sparse image of `sizeMiB` MiB (at least the filesystem's minimum)
+ * with `sectorSize`-byte logical sectors: ext4 with 4096-byte blocks (name 'ext4-4k'), xfs or btrfs.
+ * Root only; otherwise (or when any step fails, e.g. mkfs.xfs missing) the result has `skipReason`
+ * naming the step.
  */
-export async function mountExt4Loop(label: string, sizeMiB = 256, sectorSize = 4096): Promise<Mounted> {
-  const base = await fs.promises.mkdtemp(path.join(defaultDiskRoot().root, tempPrefix(label, `ext4-${sectorSize}`)));
+export async function mountLoop(label: string, name: keyof typeof LOOP_FS, sizeMiB: number, sectorSize: number): Promise<Mounted> {
+  const kind = LOOP_FS[name];
+  sizeMiB = Math.max(sizeMiB, kind.minMiB);
+  const base = await fs.promises.mkdtemp(path.join(defaultDiskRoot().root, tempPrefix(label, `${name}-${sectorSize}`)));
   await fs.promises.chmod(base, 0o755);
   const image = path.join(base, 'disk.img');
   const dir = path.join(base, 'mnt');
@@ -229,10 +242,10 @@ export async function mountExt4Loop(label: string, sizeMiB = 256, sectorSize = 4
     undo.length = 0;
     forget();
   };
-  const description = `ext4 -b 4096 on a loop device with ${sectorSize}-byte sectors (${sizeMiB} MiB)`;
+  const description = `${kind.mkfs[0].replace('mkfs.', '')} on a loop device with ${sectorSize}-byte sectors (${sizeMiB} MiB)`;
   if (!isRoot) {
     await cleanup();
-    return { name: 'ext4-4k', dir, description, skipReason: `losetup/mount need root (uid ${process.getuid?.()})`, cleanup: async () => {} };
+    return { name, dir, description, skipReason: `losetup/mount need root (uid ${process.getuid?.()})`, cleanup: async () => {} };
   }
   try {
     await step('create image', 'truncate', ['-s', `${sizeMiB}M`, image]);
@@ -242,8 +255,8 @@ export async function mountExt4Loop(label: string, sizeMiB = 256, sectorSize = 4
       await run('losetup', ['-d', dev]).catch(() => undefined);
       device = undefined;
     });
-    await step('mkfs.ext4', 'mkfs.ext4', ['-q', '-F', '-b', '4096', dev]);
-    await step('mount ext4', 'mount', [dev, dir]);
+    await step(kind.mkfs[0], kind.mkfs[0], [...kind.mkfs.slice(1), dev]);
+    await step(`mount ${name}`, 'mount', [dev, dir]);
     mounted = true;
     undo.push(async () => {
       await unmount(dir);
@@ -254,11 +267,16 @@ export async function mountExt4Loop(label: string, sizeMiB = 256, sectorSize = 4
       throw new StepError(`losetup --sector-size ${sectorSize}: ${dev} reports logical_block_size ${logical}`);
     }
     await fs.promises.chmod(dir, 0o755);
-    return { name: 'ext4-4k', dir, description: `${description}, ${dev}`, cleanup };
+    return { name, dir, description: `${description}, ${dev}`, cleanup };
   } catch (error) {
     await cleanup();
-    return { name: 'ext4-4k', dir, description, skipReason: (error as Error).message, cleanup: async () => {} };
+    return { name, dir, description, skipReason: (error as Error).message, cleanup: async () => {} };
   }
+}
+
+/** ext4 on a loop device whose logical sector size is `sectorSize`, `sizeMiB` MiB large, block size 4096. */
+export function mountExt4Loop(label: string, sizeMiB = 256, sectorSize = 4096): Promise<Mounted> {
+  return mountLoop(label, 'ext4-4k', sizeMiB, sectorSize);
 }
 
 /**
@@ -281,6 +299,18 @@ export async function useSmallTmpfs(label: string, size = '1m'): Promise<TestFs>
   const mounted = await mountTmpfs(`${label}-small`, size);
   afterAll(() => mounted.cleanup());
   return mounted;
+}
+
+/**
+ * Loop-mounted xfs and btrfs (512-byte sectors), for the tests that must cover every filesystem with
+ * direct I/O; cleaned up by afterAll. Call at the top level of a test file; check `skipReason`.
+ */
+export async function useMoreFilesystems(label: string): Promise<TestFs[]> {
+  const prepared = [await mountLoop(label, 'xfs', 320, 512), await mountLoop(label, 'btrfs', 128, 512)];
+  afterAll(async () => {
+    for (const item of prepared.reverse()) await item.cleanup();
+  });
+  return prepared;
 }
 
 /** A small ext4-4k loop filesystem (default 16 MiB) for ENOSPC tests on the direct-I/O path. */

@@ -1,0 +1,166 @@
+// One measured sequential-write trial, run by bench/sequential-write.mjs in a fresh process.
+//
+//   node bench/trials/sequential-write-trial.mjs <fs|aiofs> <file> <size> <chunkBytes> [optionsJSON]
+//
+// Writes `size` bytes to `file` (which should not exist: the parent deletes it)
+// with fs.createWriteStream or aiofs's createWriteStream (no options argument at
+// all when optionsJSON is absent or "null", i.e. the true defaults), in chunks of
+// `chunkBytes`, as a well-behaved producer does: write() until it returns false,
+// then wait for 'drain'. The bytes are bench/lib/write-pattern.mjs's (a 1 MiB
+// pseudo-random pattern with every 4 KiB block's header stamped in), made into a
+// few recycled buffers: each goes back to the producer once its write's callback
+// has run, i.e. once the stream says it no longer needs it (a stream that still
+// read it afterwards would write wrong data, which the parent catches).
+//
+// The clock runs from createWriteStream() (open included) to 'close', which
+// comes after the last write and, with flush: true, after the fsync. Making the
+// chunks (a memcpy and the headers) is inside the clock, the same for every
+// contender, and reported apart as produceSec.
+//
+// Prints one JSON line; the parent then checks the file's bytes. Exits non-zero
+// on a stream error.
+import { performance } from 'node:perf_hooks';
+import { startLoopDelay } from '../lib/loop-delay.mjs';
+import { fillExpected, makePattern } from '../lib/write-pattern.mjs';
+
+const [impl, file, sizeArg, chunkArg, optionsArg = 'null'] = process.argv.slice(2);
+const size = Number(sizeArg);
+const chunkBytes = Number(chunkArg);
+if (!['fs', 'aiofs'].includes(impl) || !file || !(Number.isSafeInteger(size) && size > 0) ||
+    !(Number.isSafeInteger(chunkBytes) && chunkBytes > 0)) {
+  console.error('usage: sequential-write-trial.mjs <fs|aiofs> <file> <size> <chunkBytes> [optionsJSON]');
+  process.exit(2);
+}
+const options = JSON.parse(optionsArg);
+
+let createWriteStream, aiofs = null;
+if (impl === 'fs') {
+  ({ createWriteStream } = await import('node:fs'));
+} else {
+  aiofs = await import('../../dist/index.mjs');
+  createWriteStream = aiofs.createWriteStream;
+  if (typeof createWriteStream !== 'function') {
+    console.error('aiofs: dist/index.mjs does not export createWriteStream');
+    process.exit(1);
+  }
+}
+
+const pattern = makePattern();
+const rssBefore = process.memoryUsage().rss;
+const statsBefore = aiofs?.contextStats?.() ?? null;
+
+/** Writes the whole file once; resolves with timings once the stream has closed. */
+function writeAll() {
+  const free = []; // buffers whose write has called back
+  let buffersMade = 0;
+  let produceNs = 0n;
+  let writes = 0, waits = 0, offset = 0, finishedNs = null;
+  const t0 = process.hrtime.bigint();
+  const stream = options === null ? createWriteStream(file) : createWriteStream(file, options);
+  return new Promise((resolve, reject) => {
+    let failed = false;
+    const fail = (err) => {
+      if (failed) return;
+      failed = true;
+      reject(err);
+    };
+    const pump = () => {
+      while (offset < size) {
+        const p0 = process.hrtime.bigint();
+        const len = Math.min(chunkBytes, size - offset);
+        let chunk = free.pop();
+        if (chunk === undefined) {
+          chunk = Buffer.allocUnsafeSlow(chunkBytes);
+          buffersMade++;
+        }
+        const data = len === chunk.length ? chunk : chunk.subarray(0, len);
+        fillExpected(pattern, data, offset);
+        offset += len;
+        writes++;
+        produceNs += process.hrtime.bigint() - p0;
+        const more = stream.write(data, (err) => { if (!err) free.push(chunk); });
+        if (!more) {
+          waits++;
+          stream.once('drain', pump);
+          return;
+        }
+      }
+      stream.end();
+    };
+    stream.once('error', fail);
+    stream.once('finish', () => { finishedNs = process.hrtime.bigint(); });
+    stream.once('close', () => {
+      const closedNs = process.hrtime.bigint();
+      if (finishedNs === null) {
+        fail(new Error("'close' before 'finish': the stream stopped early"));
+        return;
+      }
+      resolve({
+        stream,
+        seconds: Number(closedNs - t0) / 1e9,
+        finishMs: Number(finishedNs - t0) / 1e6,
+        finishToCloseMs: Number(closedNs - finishedNs) / 1e6,
+        produceSec: Number(produceNs) / 1e9,
+        writes,
+        drainWaits: waits,
+        buffersMade,
+      });
+    });
+    pump();
+  });
+}
+
+const cpu0 = process.cpuUsage(); // whole process, including libuv threadpool threads
+const elu0 = performance.eventLoopUtilization();
+const stopLoopDelay = startLoopDelay();
+let r;
+try {
+  r = await writeAll();
+} catch (err) {
+  console.error(`${impl}: ${err.message}`);
+  process.exit(1);
+}
+const elu = performance.eventLoopUtilization(elu0);
+const eventLoopDelay = stopLoopDelay();
+const cpu = process.cpuUsage(cpu0);
+if (r.stream.bytesWritten !== size) {
+  console.error(`${impl}: bytesWritten is ${r.stream.bytesWritten} after 'close', ${size} bytes were written`);
+  process.exit(1);
+}
+
+const ru = process.resourceUsage();
+const cpuTotal = (cpu.user + cpu.system) / 1e6;
+const statsAfter = aiofs?.contextStats?.() ?? null;
+const gib = size / 2 ** 30;
+
+console.log(JSON.stringify({
+  impl,
+  options,
+  backend: aiofs ? { name: aiofs.backend.name, reason: aiofs.backend.reason } : null,
+  defaults: aiofs ? { writeBehind: aiofs.DEFAULT_WRITE_BEHIND ?? null, chunkSize: aiofs.DEFAULT_WRITE_CHUNK_SIZE ?? null } : null,
+  highWaterMark: r.stream.writableHighWaterMark,
+  size,
+  chunkBytes,
+  seconds: r.seconds,
+  finishMs: r.finishMs, // createWriteStream() to 'finish' (every byte handed over, final writes done)
+  finishToCloseMs: r.finishToCloseMs, // 'finish' to 'close': the fsync with flush: true, and close(2)
+  produceSec: r.produceSec,
+  writes: r.writes,
+  drainWaits: r.drainWaits,
+  buffersMade: r.buffersMade,
+  bytesWritten: r.stream.bytesWritten,
+  mbPerSec: size / r.seconds / 1e6,
+  cpu: { userSec: cpu.user / 1e6, systemSec: cpu.system / 1e6, totalSec: cpuTotal },
+  cpuSecPerGiB: cpuTotal / gib,
+  eventLoopDelay,
+  // Share of the trial the main thread spent running JS/callbacks rather than
+  // waiting in epoll; busy ms per GiB does not depend on the trial's length.
+  eventLoopUtilization: { utilization: elu.utilization, activeMs: elu.active, busyMsPerGiB: elu.active / gib },
+  peakRssMiB: ru.maxRSS / 1024, // KiB; the whole process lifetime, start-up included
+  rssBeforeMiB: rssBefore / 2 ** 20,
+  // requests this trial sent to the kernel (aiofs): none means it wrote through node:fs
+  kernelRequests: statsAfter && statsBefore ? statsAfter.submitted - statsBefore.submitted : statsAfter?.submitted ?? null,
+  contextStats: statsAfter,
+  uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? null,
+  node: process.version,
+}));
