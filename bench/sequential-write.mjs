@@ -39,6 +39,7 @@ const { values: opt } = parseArgs({
     runs: { type: 'string' },
     quick: { type: 'boolean', default: false },
     chunks: { type: 'string', default: '64K,1M' },
+    'window-seconds': { type: 'string' },
     'aiofs-options': { type: 'string' },
     variants: { type: 'string' },
     only: { type: 'string', default: 'fio,fs,aiofs' },
@@ -52,6 +53,9 @@ if (opt.help) {
   --size S              bytes written per trial (default 1G; units K M G T, binary; a multiple of 1M)
   --runs N              trials per contender and chunk size, interleaved (default 5)
   --quick               --size 256M --runs 2 (explicit --size/--runs still win)
+  --window-seconds S    a node trial writes the file again, back to back, until S seconds of writing
+                        (default 2, --quick 1), so every contender's loop-delay p99 rests on about
+                        as many ticks (a fast 1 GiB pass lasts 0.3 s); 0: one pass
   --chunks LIST         sizes of the producer's write() calls, one results table each
                         (default 64K,1M; any size works, e.g. 100K for writes not aligned to 4K)
   --aiofs-options JSON  options for aiofs's createWriteStream, e.g. '{"writeBehind":8}' (default: none,
@@ -87,6 +91,8 @@ function sizeOption(name, text) {
 
 const size = sizeOption('size', opt.size ?? (opt.quick ? '256M' : '1G'));
 const runs = Number(opt.runs ?? (opt.quick ? 2 : 5));
+const windowSeconds = Number(opt['window-seconds'] ?? (opt.quick ? 1 : 2));
+if (!(windowSeconds >= 0)) fail('--window-seconds must be a number >= 0');
 if (!Number.isInteger(runs) || runs < 1) fail('--runs must be a positive integer');
 if (size < MiB || size % MiB !== 0) fail('--size must be a non-zero multiple of 1M (fio writes it in 1 MiB blocks)');
 if (size / BLOCK > 2 ** 32) fail('--size too large (the block index in each header must fit 32 bits)');
@@ -233,14 +239,15 @@ function runOne(c, chunkBytes) {
     removeTarget();
     return { ...r, mbPerSec: r.bytesPerSec / 1e6, cpuSecPerGiB: r.cpuSec / (size / GiB) };
   }
-  const r = runNodeTrial(TRIAL, [c.impl, target, size, chunkBytes, JSON.stringify(c.options)]);
+  const r = runNodeTrial(TRIAL, [c.impl, target, size, chunkBytes, JSON.stringify(c.options), String(windowSeconds)]);
   const verify = verifyFile(c);
   removeTarget();
   return { ...r, verify };
 }
 
 function describe(c, r) {
-  const base = `${fmtNum(r.mbPerSec, 0).padStart(6)} MB/s  ${fmtNum(r.seconds, 3).padStart(6)} s  cpu ${fmtNum(r.cpuSecPerGiB)} s/GiB`;
+  const passes = r.passes > 1 ? ` (${r.passes} passes)` : '';
+  const base = `${fmtNum(r.mbPerSec, 0).padStart(6)} MB/s  ${fmtNum(r.seconds, 3).padStart(6)} s${passes}  cpu ${fmtNum(r.cpuSecPerGiB)} s/GiB`;
   if (c.kind === 'fio') return base;
   const d = r.eventLoopDelay;
   const kernel = c.impl === 'aiofs' ? `  ${r.kernelRequests ?? 0} kernel requests` : '';
@@ -337,7 +344,7 @@ const UNITS = { medianMBps: 'MB/s', medianCpuSecPerGiB: 's/GiB', medianLoopDelay
 const out = {
   benchmark: 'sequential-write',
   date: new Date().toISOString(),
-  config: { file: target, size, runs, chunkSizes, fioArgs, aiofsOptionSets, cache: cacheNote },
+  config: { file: target, size, runs, windowSeconds, chunkSizes, fioArgs, aiofsOptionSets, cache: cacheNote },
   env: { ...env, fio: fioVer ?? null },
   chunks: {},
 };
@@ -363,7 +370,7 @@ for (const chunkBytes of chunkSizes) {
       node ? fmtNum(s.medianPeakRssMiB, 0) : 'n/a',
     ];
   });
-  console.log(`Results, ${key} chunks (median of ${runs} run(s), ${formatSize(size)} written per trial; ${cacheNote}):\n`);
+  console.log(`Results, ${key} chunks (median of ${runs} run(s), ${formatSize(size)} written per pass, node trials writing again for ${windowSeconds} s; ${cacheNote}):\n`);
   console.log(table(['contender', 'MB/s', 'min - max', 'vs fs', 'vs fio', 'CPU s/GiB', 'loop p99 ms', 'loop max ms', 'loop busy ms/GiB', 'peak RSS MiB'], rows));
 
   const fewSamples = active.filter((c) => c.kind === 'node' && summaries[c.id].medianLoopSamples < 500);

@@ -34,7 +34,9 @@ const EPERM = -constants.errno.EPERM;
 export const PIECE_SIZE = 1024 * 1024;
 const GROW_MIN = 1024 * 1024;
 const GROW_MAX = 64 * 1024 * 1024;
-const STREAM_GROW_MIN = 16 * 1024 * 1024;
+/** A write stream grows its file in larger steps: each growth idles the device while writes drain. */
+const STREAM_GROW_MIN = 64 * 1024 * 1024;
+const STREAM_GROW_MAX = 256 * 1024 * 1024;
 /** After this many cache misses in a row, only one read in PROBE_INTERVAL tries the cache first. */
 const MISS_STREAK_LIMIT = 8;
 const PROBE_INTERVAL = 32;
@@ -91,6 +93,7 @@ export class DirectFile {
   #diskSize = 0;
   #grown = false;
   #growStep = GROW_MIN;
+  #growMax = GROW_MAX;
   #trimScheduled = false;
   #closed = false;
   /** Trim the grow-ahead as soon as writes pause (the file API), or only in quiesce() (a stream). */
@@ -131,12 +134,13 @@ export class DirectFile {
   /**
    * For a writer that owns the file until it is done (a write stream): the grow-ahead stays while it
    * writes, even through pauses, and is trimmed by quiesce(), which saves an fallocate and an ftruncate
-   * per pause of a slow producer; and it starts at STREAM_GROW_MIN, since every growth first waits for
-   * the writes in flight (the device idles meanwhile).
+   * per pause of a slow producer; and it grows in steps of STREAM_GROW_MIN doubling to STREAM_GROW_MAX,
+   * since every growth first waits for the writes in flight (the device idles meanwhile).
    */
   growForStreaming(): void {
     this.#trimOnPause = false;
     this.#growStep = Math.max(this.#growStep, STREAM_GROW_MIN);
+    this.#growMax = STREAM_GROW_MAX;
   }
 
   /** Memory aligned for this file's direct I/O, of at least `size` bytes; give it back with releaseMemory(). */
@@ -428,7 +432,7 @@ export class DirectFile {
       status = this.#truncateTo(end);
       if (status < 0) return status;
     }
-    this.#growStep = Math.min(GROW_MAX, this.#growStep * 2);
+    this.#growStep = Math.min(this.#growMax, this.#growStep * 2);
     this.#diskSize = grownTo;
     this.#grown = grownTo > this.#logicalSize;
     return 0;
