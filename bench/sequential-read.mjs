@@ -11,8 +11,7 @@
 //
 // A benchmark, not a test: slow numbers never fail it. It exits non-zero only
 // on real errors (wrong data streamed, fio missing, a trial crashing).
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -24,6 +23,7 @@ import { fioVersion, runFio, summarize } from './lib/fio.mjs';
 import { fmtNum, fmtRatio, max, median, min, table } from './lib/stats.mjs';
 import { compareStream, EDGE, streamReference } from './lib/verify.mjs';
 import { fail } from './lib/fail.mjs';
+import { aiofsOptionSets as parseAiofsOptionSets, aiofsProblem, pairedRatio as pairedTrialRatio } from './lib/stream-bench.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const TRIAL = here('./trials/sequential-read-trial.mjs');
@@ -67,14 +67,6 @@ if (opt.help) {
   process.exit(0);
 }
 
-function parseJson(name, text) {
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    fail(`--${name} is not valid JSON (${err.message}): ${text}`);
-  }
-}
-const isPlainObject = (x) => x !== null && typeof x === 'object' && !Array.isArray(x);
 
 const size = parseSize(opt.size ?? (opt.quick ? '256M' : '1G'));
 const runs = Number(opt.runs ?? (opt.quick ? 2 : 5));
@@ -88,21 +80,7 @@ if (modes.length === 0) fail('--modes: nothing to run');
 const only = opt.only.split(',').map((s) => s.trim());
 for (const id of only) if (!['fio', 'fs', 'fs-1m', 'aiofs'].includes(id)) fail(`--only: unknown contender "${id}"`);
 
-let aiofsOptionSets = [opt['aiofs-options'] === undefined ? null : parseJson('aiofs-options', opt['aiofs-options'])];
-if (opt.variants !== undefined) {
-  const v = parseJson('variants', opt.variants);
-  if (!Array.isArray(v)) fail('--variants must be a JSON array of option objects');
-  aiofsOptionSets.push(...v);
-}
-for (const o of aiofsOptionSets) {
-  if (o !== null && !isPlainObject(o)) fail(`aiofs options must be JSON objects, got ${JSON.stringify(o)}`);
-}
-// {} and "no options" are the same defaults; keep one of each distinct set
-const seen = new Set();
-aiofsOptionSets = aiofsOptionSets.filter((o) => {
-  const key = JSON.stringify(o ?? {});
-  return seen.has(key) ? false : (seen.add(key), true);
-});
+const aiofsOptionSets = parseAiofsOptionSets(opt);
 
 // ---- contenders -----------------------------------------------------------
 
@@ -121,18 +99,8 @@ const contenders = [
 ].filter((c) => only.includes(c.impl === 'aiofs' ? 'aiofs' : c.id));
 const aiofsContenders = contenders.filter((c) => c.impl === 'aiofs');
 
-function aiofsProblem() {
-  if (!existsSync(AIOFS_STREAM_DIST)) return 'dist/read-stream.js not found (createReadStream not built yet: `npm run build`)';
-  // In a child, so the parent never loads the addon or sets up an AIO context.
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e',
-    `const m = await import(${JSON.stringify(AIOFS_INDEX)}); process.exit(typeof m.createReadStream === 'function' ? 0 : 3);`],
-  { encoding: 'utf8' });
-  if (r.status === 3) return 'dist/index.mjs does not export createReadStream yet';
-  if (r.status !== 0) return `importing dist/index.mjs failed: ${(r.stderr || '').trim().split('\n').slice(-3).join(' / ')}`;
-  return null;
-}
 if (aiofsContenders.length > 0) {
-  const why = aiofsProblem();
+  const why = aiofsProblem(AIOFS_STREAM_DIST, AIOFS_INDEX, 'createReadStream');
   if (why) for (const c of aiofsContenders) c.skipped = why;
 }
 
@@ -317,10 +285,7 @@ const TARGETS = {
 // medians, which is what the verdict uses.
 const TRIAL_FIGURE = { medianMBps: (t) => t.mbPerSec };
 function pairedRatio(mode, id, baseId, figure) {
-  const get = TRIAL_FIGURE[figure];
-  const a = results[mode]?.[id], b = results[mode]?.[baseId];
-  if (!get || !a || !b) return NaN;
-  return median(a.map((t, i) => (b[i] ? get(t) / get(b[i]) : NaN)));
+  return pairedTrialRatio(results[mode]?.[id], results[mode]?.[baseId], TRIAL_FIGURE[figure]);
 }
 const UNITS = { medianMBps: 'MB/s', medianCpuSecPerGiB: 's/GiB', medianLoopDelayP99Ms: 'ms' };
 

@@ -12,8 +12,8 @@
 //
 // A benchmark, not a test: slow numbers never fail it. It exits non-zero only
 // on real errors (wrong data written, fio missing, a trial crashing).
-import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -25,6 +25,7 @@ import { fioVersion, runFio, summarize } from './lib/fio.mjs';
 import { fmtNum, fmtRatio, max, median, min, table } from './lib/stats.mjs';
 import { describeMismatch, fillExpected, makePattern, PATTERN_SIZE } from './lib/write-pattern.mjs';
 import { fail } from './lib/fail.mjs';
+import { aiofsOptionSets as parseAiofsOptionSets, aiofsProblem, pairedRatio as pairedTrialRatio } from './lib/stream-bench.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const TRIAL = here('./trials/sequential-write-trial.mjs');
@@ -73,14 +74,6 @@ if (opt.help) {
   process.exit(0);
 }
 
-function parseJson(name, text) {
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    fail(`--${name} is not valid JSON (${err.message}): ${text}`);
-  }
-}
-const isPlainObject = (x) => x !== null && typeof x === 'object' && !Array.isArray(x);
 function sizeOption(name, text) {
   try {
     return parseSize(text);
@@ -102,22 +95,7 @@ for (const c of chunkSizes) if (!(c >= 1)) fail(`--chunks: ${c} bytes is not a c
 const only = opt.only.split(',').map((s) => s.trim());
 for (const id of only) if (!['fio', 'fs', 'aiofs'].includes(id)) fail(`--only: unknown contender "${id}"`);
 
-let aiofsOptionSets = [opt['aiofs-options'] === undefined ? null : parseJson('aiofs-options', opt['aiofs-options'])];
-if (opt.variants !== undefined) {
-  const v = parseJson('variants', opt.variants);
-  if (!Array.isArray(v)) fail('--variants must be a JSON array of option objects');
-  aiofsOptionSets.push(...v);
-}
-for (const o of aiofsOptionSets) {
-  if (o !== null && !isPlainObject(o)) fail(`aiofs options must be JSON objects, got ${JSON.stringify(o)}`);
-  if (o !== null && 'flush' in o) fail(`aiofs options: leave out "flush" (every option set runs with and without it): ${JSON.stringify(o)}`);
-}
-// {} and "no options" are the same defaults; keep one of each distinct set
-const seen = new Set();
-aiofsOptionSets = aiofsOptionSets.filter((o) => {
-  const key = JSON.stringify(o ?? {});
-  return seen.has(key) ? false : (seen.add(key), true);
-});
+const aiofsOptionSets = parseAiofsOptionSets(opt, (o) => ('flush' in o ? 'leave out "flush" (every option set runs with and without it)' : null));
 
 // ---- contenders -----------------------------------------------------------
 
@@ -141,18 +119,8 @@ const aiofsContenders = contenders.filter((c) => c.impl === 'aiofs');
 // the fs contender with the same flush setting: the baseline of "vs fs" and of the targets
 const fsBaseOf = (c) => (c.flush ? 'fs-flush' : 'fs');
 
-function aiofsProblem() {
-  if (!existsSync(AIOFS_STREAM_DIST)) return 'dist/write-stream.js not found (createWriteStream not built yet: `npm run build`)';
-  // In a child, so the parent never loads the addon or sets up an AIO context.
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e',
-    `const m = await import(${JSON.stringify(AIOFS_INDEX)}); process.exit(typeof m.createWriteStream === 'function' ? 0 : 3);`],
-  { encoding: 'utf8' });
-  if (r.status === 3) return 'dist/index.mjs does not export createWriteStream yet';
-  if (r.status !== 0) return `importing dist/index.mjs failed: ${(r.stderr || '').trim().split('\n').slice(-3).join(' / ')}`;
-  return null;
-}
 if (aiofsContenders.length > 0) {
-  const why = aiofsProblem();
+  const why = aiofsProblem(AIOFS_STREAM_DIST, AIOFS_INDEX, 'createWriteStream');
   if (why) for (const c of aiofsContenders) c.skipped = why;
 }
 
@@ -334,10 +302,7 @@ const TARGETS = [
 // back. Shown next to the ratio of medians, which is what the verdict uses.
 const TRIAL_FIGURE = { medianMBps: (t) => t.mbPerSec, medianLoopDelayP99Ms: (t) => t.eventLoopDelay.p99Ms };
 function pairedRatio(key, id, baseId, figure) {
-  const get = TRIAL_FIGURE[figure];
-  const a = results[key]?.[id], b = results[key]?.[baseId];
-  if (!get || !a || !b) return NaN;
-  return median(a.map((t, i) => (b[i] ? get(t) / get(b[i]) : NaN)));
+  return pairedTrialRatio(results[key]?.[id], results[key]?.[baseId], TRIAL_FIGURE[figure]);
 }
 const UNITS = { medianMBps: 'MB/s', medianCpuSecPerGiB: 's/GiB', medianLoopDelayP99Ms: 'ms' };
 
