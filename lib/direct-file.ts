@@ -93,11 +93,10 @@ export class DirectFile {
   #diskSize = 0;
   #grown = false;
   #growStep = GROW_MIN;
-  #growMax = GROW_MAX;
   #trimScheduled = false;
   #closed = false;
-  /** Trim the grow-ahead as soon as writes pause (the file API), or only in quiesce() (a stream). */
-  #trimOnPause = true;
+  /** Written by a stream (growForStreaming): larger growth steps, trimmed only in quiesce(). */
+  #streaming = false;
   #missStreak = 0;
   #reads = 0;
 
@@ -138,9 +137,8 @@ export class DirectFile {
    * since every growth first waits for the writes in flight (the device idles meanwhile).
    */
   growForStreaming(): void {
-    this.#trimOnPause = false;
+    this.#streaming = true;
     this.#growStep = Math.max(this.#growStep, STREAM_GROW_MIN);
-    this.#growMax = STREAM_GROW_MAX;
   }
 
   /** Memory aligned for this file's direct I/O, of at least `size` bytes; give it back with releaseMemory(). */
@@ -432,14 +430,14 @@ export class DirectFile {
       status = this.#truncateTo(end);
       if (status < 0) return status;
     }
-    this.#growStep = Math.min(this.#growMax, this.#growStep * 2);
+    this.#growStep = Math.min(this.#streaming ? STREAM_GROW_MAX : GROW_MAX, this.#growStep * 2);
     this.#diskSize = grownTo;
     this.#grown = grownTo > this.#logicalSize;
     return 0;
   }
 
   #trimWhenIdle(): void {
-    if (!this.#grown || this.#trimScheduled || !this.#trimOnPause) return;
+    if (!this.#grown || this.#trimScheduled || this.#streaming) return;
     this.#trimScheduled = true;
     // A writer that awaits each write issues the next one from a microtask, before this runs, so
     // the grow-ahead survives a busy loop of writes and is trimmed once the writer pauses.

@@ -73,8 +73,7 @@ export interface AioWriteStreamOptions extends Omit<WritableOptions, 'write' | '
 
 /** One direct write of the write-behind window, in file order. */
 interface Behind {
-  /** Bytes it carries; `landed` of them have reached the file so far. */
-  size: number;
+  /** Bytes of it that have reached the file so far. */
   landed: number;
   /** Undefined while in flight; then null (all written) or the error that stopped it. */
   outcome: Error | null | undefined;
@@ -315,7 +314,7 @@ class AioWriteStreamBase extends Writable {
     this.#staged = 0;
     this.#stagePosition += size;
     const direct = this.#direct!;
-    const entry: Behind = { size, landed: 0, outcome: undefined };
+    const entry: Behind = { landed: 0, outcome: undefined };
     this.#behind.push(entry);
     this.#writeAll(direct, stage.subarray(0, size), position, entry).then(() => {
       direct.releaseMemory(stage);

@@ -85,9 +85,10 @@ Napi::Value PageCacheHolds(const Napi::CallbackInfo& info) {
   uint64_t offset = static_cast<uint64_t>(info[1].As<Napi::Number>().Int64Value());
   uint64_t length = static_cast<uint64_t>(info[2].As<Napi::Number>().Int64Value());
   static const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  if (length == 0) return Napi::Number::New(env, 1);
   cachestat_range range{offset, length};
   cachestat_buf stat{};
-  if (length == 0 || cachestat(fd, &range, &stat) != 0) return length == 0 ? Napi::Number::New(env, 1) : Errno(env);
+  if (cachestat(fd, &range, &stat) != 0) return Errno(env);
   uint64_t pages = (offset + length + page - 1) / page - offset / page;
   return Napi::Number::New(env, stat.nr_cache >= pages ? 1 : 0);
 }

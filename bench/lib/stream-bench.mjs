@@ -1,5 +1,5 @@
 // What the stream benchmarks (sequential-read, sequential-write) share: their aiofs option sets, the
-// check that the stream is built, and ratios paired per round.
+// check that the stream is built, ratios paired per round, and (in trials) loading the implementation.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fail } from './fail.mjs';
@@ -60,4 +60,18 @@ export function aiofsProblem(distFile, indexFile, exportName) {
 export function pairedRatio(trials, baseTrials, get) {
   if (!get || !trials || !baseTrials) return NaN;
   return median(trials.map((t, i) => (baseTrials[i] ? get(t) / get(baseTrials[i]) : NaN)));
+}
+
+/**
+ * For a trial: `fs`'s or aiofs's (dist/index.mjs) `exportName`, and aiofs's module (null for fs).
+ * Exits the trial when aiofs does not export it.
+ */
+export async function loadStreamFactory(impl, exportName) {
+  if (impl === 'fs') return { create: (await import('node:fs'))[exportName], aiofs: null };
+  const aiofs = await import('../../dist/index.mjs');
+  if (typeof aiofs[exportName] !== 'function') {
+    console.error(`aiofs: dist/index.mjs does not export ${exportName}`);
+    process.exit(1);
+  }
+  return { create: aiofs[exportName], aiofs };
 }

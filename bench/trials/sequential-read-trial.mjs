@@ -23,6 +23,7 @@ import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { StreamVerifier } from '../lib/verify.mjs';
 import { startLoopDelay } from '../lib/loop-delay.mjs';
+import { loadStreamFactory } from '../lib/stream-bench.mjs';
 
 const CLOSE_TIMEOUT_MS = 5000;
 
@@ -34,17 +35,7 @@ if (!['fs', 'aiofs'].includes(impl) || !file || !(minSeconds >= 0)) {
 }
 const options = JSON.parse(optionsArg);
 
-let createReadStream, aiofs = null;
-if (impl === 'fs') {
-  ({ createReadStream } = await import('node:fs'));
-} else {
-  aiofs = await import('../../dist/index.mjs');
-  createReadStream = aiofs.createReadStream;
-  if (typeof createReadStream !== 'function') {
-    console.error('aiofs: dist/index.mjs does not export createReadStream');
-    process.exit(1);
-  }
-}
+const { create: createReadStream, aiofs } = await loadStreamFactory(impl, 'createReadStream');
 
 const size = statSync(file).size;
 const rssBefore = process.memoryUsage().rss;

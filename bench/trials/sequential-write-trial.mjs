@@ -28,6 +28,7 @@
 import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { startLoopDelay } from '../lib/loop-delay.mjs';
+import { loadStreamFactory } from '../lib/stream-bench.mjs';
 import { fillExpected, makePattern } from '../lib/write-pattern.mjs';
 
 const [impl, file, sizeArg, chunkArg, optionsArg = 'null', minSecondsArg = '0'] = process.argv.slice(2);
@@ -35,23 +36,13 @@ const minSeconds = Number(minSecondsArg);
 const size = Number(sizeArg);
 const chunkBytes = Number(chunkArg);
 if (!['fs', 'aiofs'].includes(impl) || !file || !(Number.isSafeInteger(size) && size > 0) ||
-    !(Number.isSafeInteger(chunkBytes) && chunkBytes > 0)) {
-  console.error('usage: sequential-write-trial.mjs <fs|aiofs> <file> <size> <chunkBytes> [optionsJSON]');
+    !(Number.isSafeInteger(chunkBytes) && chunkBytes > 0) || !(minSeconds >= 0)) {
+  console.error('usage: sequential-write-trial.mjs <fs|aiofs> <file> <size> <chunkBytes> [optionsJSON] [minSeconds]');
   process.exit(2);
 }
 const options = JSON.parse(optionsArg);
 
-let createWriteStream, aiofs = null;
-if (impl === 'fs') {
-  ({ createWriteStream } = await import('node:fs'));
-} else {
-  aiofs = await import('../../dist/index.mjs');
-  createWriteStream = aiofs.createWriteStream;
-  if (typeof createWriteStream !== 'function') {
-    console.error('aiofs: dist/index.mjs does not export createWriteStream');
-    process.exit(1);
-  }
-}
+const { create: createWriteStream, aiofs } = await loadStreamFactory(impl, 'createWriteStream');
 
 const pattern = makePattern();
 const rssBefore = process.memoryUsage().rss;

@@ -1338,21 +1338,36 @@ export interface EaccesResult {
 }
 
 /** Opens chmod-000 files as uid 65534 through both implementations, in a child process. */
-export async function eaccesOutcomes(distPromises: string, dir: string): Promise<EaccesResult> {
-  if (process.getuid?.() !== 0) return { skipReason: 'needs root to switch to uid 65534 in a child (root itself bypasses permissions)' };
+/** Why a permission test cannot run here, or undefined: only root can start a child as uid 65534. */
+export function nobodySkipReason(): string | undefined {
+  return process.getuid?.() === 0 ? undefined : 'needs root to switch to uid 65534 in a child (root itself bypasses permissions)';
+}
+
+/**
+ * Runs `script` (a module that switches to uid 65534 and prints `{ uid, results: { fs, aiofs } }` as its
+ * last line) with `args`, and returns both sides' outcomes, or why not (the child kept another uid).
+ */
+export async function outcomesAsNobody(script: string, args: string[]): Promise<EaccesResult> {
   const { execFile } = await import('node:child_process');
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ['--input-type=module', '-e', script, '--', ...args], { encoding: 'utf8', timeout: 30_000 }, (error, out, err) =>
+      error ? reject(new Error(`child failed: ${err || error.message}`)) : resolve(out),
+    );
+  });
+  const parsed = JSON.parse(stdout.trim().split('\n').pop()!) as { uid: number; results: { fs: unknown; aiofs: unknown } };
+  if (parsed.uid !== 65534) return { skipReason: `child still runs as uid ${parsed.uid}` };
+  return { fs: parsed.results.fs, aiofs: parsed.results.aiofs };
+}
+
+export async function eaccesOutcomes(distPromises: string, dir: string): Promise<EaccesResult> {
+  const skipReason = nobodySkipReason();
+  if (skipReason !== undefined) return { skipReason };
   for (const label of ['fs', 'aiofs']) {
     await fsp.writeFile(path.join(dir, `locked.${label}`), 'secret');
     await fsp.chmod(path.join(dir, `locked.${label}`), 0o000);
   }
   try {
-    const stdout = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, ['--input-type=module', '-e', EACCES_CHILD, '--', distPromises, dir], { encoding: 'utf8' }, (error, out, err) =>
-        error ? reject(new Error(`child failed: ${err || error.message}`)) : resolve(out),
-      );
-    });
-    const parsed = JSON.parse(stdout.trim().split('\n').pop()!) as { uid: number; results: { fs: unknown; aiofs: unknown } };
-    return { fs: parsed.results.fs, aiofs: parsed.results.aiofs };
+    return await outcomesAsNobody(EACCES_CHILD, [distPromises, dir]);
   } finally {
     for (const label of ['fs', 'aiofs']) await fsp.rm(path.join(dir, `locked.${label}`), { force: true });
   }

@@ -30,7 +30,6 @@
  * lines. AIOFS_STREAM_IMPL=node-fs runs the "aiofs" side on node:fs's
  * own createReadStream (a stand-in, to check the harness while aiofs has no stream yet).
  */
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
@@ -39,7 +38,18 @@ import { pathToFileURL } from 'node:url';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
-import { brief, caseCount, caseIndexes, difference, normalizeError, Rng, testSeed } from './differential';
+import {
+  brief,
+  caseCount,
+  caseIndexes,
+  difference,
+  normalizeError,
+  nobodySkipReason,
+  outcomesAsNobody,
+  Rng,
+  testSeed,
+  type EaccesResult,
+} from './differential';
 import { describeFilesystems, type TestFs } from './filesystems';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -301,6 +311,13 @@ function rangeLength(size: number, start: number | undefined, end: number | unde
 /** At most this many chunks per run on the fs side, so hwm 1 never meets a MiB-sized range. */
 const MAX_CHUNKS = 300;
 
+type CaseDefaults = 'optionsForm' | 'options' | 'signal' | 'customFs' | 'action' | 'aiofs';
+
+/** A case's fields, with what it leaves out taken as: options as an object, no signal, no custom fs, read to the end. */
+function withDefaults(fields: Omit<StreamCase, CaseDefaults> & Partial<Pick<StreamCase, CaseDefaults>>): StreamCase {
+  return { optionsForm: 'object', options: {}, signal: 'none', customFs: 'none', action: 'consume', aiofs: {}, ...fields };
+}
+
 function genValid(r: Rng, index: number): StreamCase {
   const content: ContentKind = r.chance(0.3) ? 'utf8' : 'bin';
   const size = r.chance(0.12) ? r.pick(BIG_SIZES) : r.pick(SMALL_SIZES);
@@ -310,7 +327,7 @@ function genValid(r: Rng, index: number): StreamCase {
     [4, 'missing'],
     [4, 'dir'],
   ]);
-  const spec: StreamCase = {
+  const spec = withDefaults({
     index,
     kind: 'valid',
     content,
@@ -328,13 +345,7 @@ function genValid(r: Rng, index: number): StreamCase {
       [15, 'buffer'],
       [15, 'url'],
     ] as const),
-    optionsForm: 'object',
-    options: {},
-    signal: 'none',
-    customFs: 'none',
-    action: 'consume',
-    aiofs: {},
-  };
+  });
   const o = spec.options;
   const form = r.weighted([
     [85, 'object'],
@@ -512,22 +523,17 @@ export function generateStreamCase(seed: number, index: number): StreamCase {
 /** Hand-written cases run before the random ones, so every required feature is covered whatever the seed. */
 export function fixedStreamCases(): StreamCase[] {
   const list: StreamCase[] = [];
-  const base = (fields: Partial<StreamCase>): StreamCase => ({
-    index: -1 - list.length,
-    kind: 'valid',
-    content: 'bin',
-    size: 4096,
-    target: 'file',
-    ctor: 'createReadStream',
-    pathForm: 'string',
-    optionsForm: 'object',
-    options: {},
-    signal: 'none',
-    customFs: 'none',
-    action: 'consume',
-    aiofs: {},
-    ...fields,
-  });
+  const base = (fields: Partial<StreamCase>): StreamCase =>
+    withDefaults({
+      index: -1 - list.length,
+      kind: 'valid',
+      content: 'bin',
+      size: 4096,
+      target: 'file',
+      ctor: 'createReadStream',
+      pathForm: 'string',
+      ...fields,
+    });
   const add = (fields: Partial<StreamCase>) => list.push(base(fields));
   for (const size of SIZES) {
     add({ size });
@@ -1313,30 +1319,15 @@ for (const [label, api] of [['fs', fs], ['aiofs', impl]]) {
 console.log(JSON.stringify({ uid: process.getuid(), results }));
 `;
 
-export interface StreamEaccesResult {
-  skipReason?: string;
-  fs?: unknown;
-  aiofs?: unknown;
-}
-
 /** Streams a chmod-000 file as uid 65534 through both implementations, in a child process. */
-export async function streamEaccesOutcomes(distIndex: string, dir: string, standIn: boolean): Promise<StreamEaccesResult> {
-  if (process.getuid?.() !== 0) return { skipReason: 'needs root to switch to uid 65534 in a child (root itself bypasses permissions)' };
+export async function streamEaccesOutcomes(distIndex: string, dir: string, standIn: boolean): Promise<EaccesResult> {
+  const skipReason = nobodySkipReason();
+  if (skipReason !== undefined) return { skipReason };
   const file = path.join(dir, 'locked-stream');
   await fsp.writeFile(file, 'secret contents');
   await fsp.chmod(file, 0o000);
   try {
-    const stdout = await new Promise<string>((resolve, reject) => {
-      execFile(
-        process.execPath,
-        ['--input-type=module', '-e', EACCES_CHILD, '--', distIndex, standIn ? 'node-fs' : 'aiofs', file],
-        { encoding: 'utf8', timeout: 30_000 },
-        (error, out, err) => (error ? reject(new Error(`child failed: ${err || error.message}`)) : resolve(out)),
-      );
-    });
-    const parsed = JSON.parse(stdout.trim().split('\n').pop()!) as { uid: number; results: { fs: unknown; aiofs: unknown } };
-    if (parsed.uid !== 65534) return { skipReason: `child still runs as uid ${parsed.uid}` };
-    return { fs: parsed.results.fs, aiofs: parsed.results.aiofs };
+    return await outcomesAsNobody(EACCES_CHILD, [distIndex, standIn ? 'node-fs' : 'aiofs', file]);
   } finally {
     await fsp.rm(file, { force: true });
   }

@@ -140,8 +140,9 @@ function chunkFor(step: { bytes: number; seed: number }, as: WriteAs, defaultEnc
   const encoding = as === 'default-string' ? (defaultEncoding ?? 'utf8') : as;
   // Strings that decode back to exactly these bytes (utf8/ascii: only bytes below 0x80 survive).
   const source = encoding === 'utf8' || encoding === 'ascii' ? Buffer.from(bytes.map((b) => b & 0x7f)) : bytes;
-  const text = source.toString(encoding === 'utf16le' && source.length % 2 === 1 ? 'latin1' : encoding);
-  return { data: text, encoding: as === 'default-string' ? undefined : encoding === 'utf16le' && source.length % 2 === 1 ? 'latin1' : encoding };
+  // An odd number of bytes has no utf16le string: such a write goes as latin1.
+  const written = encoding === 'utf16le' && source.length % 2 === 1 ? 'latin1' : encoding;
+  return { data: source.toString(written), encoding: as === 'default-string' ? undefined : written };
 }
 
 export interface WriteSideResult {
