@@ -21,6 +21,7 @@ import { randomBlocks } from './lib/offsets.mjs';
 import { fmtInt, fmtNum, fmtRatio, max, median, min, table } from './lib/stats.mjs';
 import { referenceDigest } from './lib/verify.mjs';
 import { fail } from './lib/fail.mjs';
+import { IO_URING_ENV } from './lib/io-uring.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const TRIAL = here('./trials/random-read-trial.mjs');
@@ -55,7 +56,7 @@ if (opt.help) {
   --seed N        PRNG seed for the offsets (default 1)
   --dir DIR       data file directory (default $AIOFS_BENCH_DIR or bench/.data)
   --json FILE     write all results as JSON
-  --only LIST     contenders to run (default fio,fs,aiofs)
+  --only LIST     contenders to run (default fio,fs,aiofs; also fs-uring: fs with UV_USE_IO_URING=1)
   --fio-randread  let fio pick its own offsets (--rw=randread) instead of replaying ours`);
   process.exit(0);
 }
@@ -67,13 +68,14 @@ for (const [k, v] of Object.entries({ count, depth, runs })) {
 }
 if (!Number.isInteger(seed) || seed < 0) fail('--seed must be a non-negative integer');
 const only = opt.only.split(',').map((s) => s.trim());
-for (const id of only) if (!['fio', 'fs', 'aiofs'].includes(id)) fail(`--only: unknown contender "${id}"`);
+for (const id of only) if (!['fio', 'fs', 'fs-uring', 'aiofs'].includes(id)) fail(`--only: unknown contender "${id}"`);
 
 // ---- contenders -----------------------------------------------------------
 
 const contenders = [
   { id: 'fio', label: 'fio libaio O_DIRECT' },
   { id: 'fs', label: 'node:fs/promises' },
+  { id: 'fs-uring', label: 'node:fs/promises io_uring', impl: 'fs', env: IO_URING_ENV },
   { id: 'aiofs', label: 'aiofs' },
 ].filter((c) => only.includes(c.id));
 for (const c of contenders) c.trials = [];
@@ -130,7 +132,7 @@ function runOne(c) {
     if (r.ios !== count) throw new Error(`fio did ${r.ios} reads, expected ${count}`);
     return r;
   }
-  const r = runNodeTrial(TRIAL, [c.id, data.path, count, depth, seed, SAMPLE_EVERY]);
+  const r = runNodeTrial(TRIAL, [c.impl ?? c.id, data.path, count, depth, seed, SAMPLE_EVERY], c.env);
   if (r.sampleDigest !== reference) {
     throw new Error(`${c.id} returned WRONG DATA: checksum of ${r.samples} sampled blocks differs from the fs.readSync reference`);
   }

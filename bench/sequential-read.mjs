@@ -23,6 +23,7 @@ import { fioVersion, runFio, summarize } from './lib/fio.mjs';
 import { fmtNum, fmtRatio, max, median, min, table } from './lib/stats.mjs';
 import { compareStream, EDGE, streamReference } from './lib/verify.mjs';
 import { fail } from './lib/fail.mjs';
+import { IO_URING_ENV } from './lib/io-uring.mjs';
 import { aiofsOptionSets as parseAiofsOptionSets, aiofsProblem, pairedRatio as pairedTrialRatio } from './lib/stream-bench.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
@@ -61,7 +62,8 @@ if (opt.help) {
                         (default: none, i.e. createReadStream(file) with aiofs's defaults)
   --variants JSON       more aiofs option sets run side by side, a JSON array of objects,
                         e.g. '[{"readAhead":16},{"cache":"bypass"}]'
-  --only LIST           contenders (default fio,fs,fs-1m,aiofs; aiofs covers all its variants)
+  --only LIST           contenders (default fio,fs,fs-1m,aiofs; aiofs covers all its variants; also
+                        fs-uring: fs.createReadStream with UV_USE_IO_URING=1)
   --dir DIR             data file directory (default $AIOFS_BENCH_DIR or bench/.data)
   --json FILE           write all results as JSON (the folder is created)`);
   process.exit(0);
@@ -78,7 +80,7 @@ const modes = opt.modes.split(',').map((s) => s.trim()).filter(Boolean);
 for (const m of modes) if (!['cold', 'warm'].includes(m)) fail(`--modes: unknown mode "${m}"`);
 if (modes.length === 0) fail('--modes: nothing to run');
 const only = opt.only.split(',').map((s) => s.trim());
-for (const id of only) if (!['fio', 'fs', 'fs-1m', 'aiofs'].includes(id)) fail(`--only: unknown contender "${id}"`);
+for (const id of only) if (!['fio', 'fs', 'fs-1m', 'fs-uring', 'aiofs'].includes(id)) fail(`--only: unknown contender "${id}"`);
 
 const aiofsOptionSets = parseAiofsOptionSets(opt);
 
@@ -89,6 +91,7 @@ const contenders = [
   { id: 'fio', label: 'fio libaio O_DIRECT 1M x8', kind: 'fio' },
   { id: 'fs', label: 'fs.createReadStream', kind: 'node', impl: 'fs', options: null },
   { id: 'fs-1m', label: 'fs.createReadStream 1 MiB', kind: 'node', impl: 'fs', options: { highWaterMark: MiB } },
+  { id: 'fs-uring', label: 'fs.createReadStream io_uring', kind: 'node', impl: 'fs', options: null, env: IO_URING_ENV },
   ...aiofsOptionSets.map((options, i) => ({
     id: i === 0 ? 'aiofs' : `aiofs-${i + 1}`,
     label: options === null || Object.keys(options).length === 0 ? 'aiofs createReadStream' : `aiofs ${JSON.stringify(options)}`,
@@ -185,7 +188,7 @@ function runOne(c, mode) {
     if (r.bytes !== size) throw new Error(`fio read ${r.bytes} bytes, expected ${size}`);
     return { ...r, mbPerSec: r.bytesPerSec / 1e6, cpuSecPerGiB: r.cpuSec / (size / GiB), cache };
   }
-  const r = runNodeTrial(TRIAL, [c.impl, data.path, JSON.stringify(c.options), String(mode === 'warm' ? warmSeconds : 0)]);
+  const r = runNodeTrial(TRIAL, [c.impl, data.path, JSON.stringify(c.options), String(mode === 'warm' ? warmSeconds : 0)], c.env);
   const wrong = compareStream(r.verify, reference);
   if (wrong) throw new Error(`${c.label} streamed WRONG DATA: ${wrong}`);
   if (!r.closed) console.log(`  warning: ${c.label}: no 'close' within 5 s after 'end' (file left open?)`);

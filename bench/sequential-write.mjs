@@ -25,6 +25,7 @@ import { fioVersion, runFio, summarize } from './lib/fio.mjs';
 import { fmtNum, fmtRatio, max, median, min, table } from './lib/stats.mjs';
 import { describeMismatch, fillExpected, makePattern, PATTERN_SIZE } from './lib/write-pattern.mjs';
 import { fail } from './lib/fail.mjs';
+import { IO_URING_ENV } from './lib/io-uring.mjs';
 import { aiofsOptionSets as parseAiofsOptionSets, aiofsProblem, pairedRatio as pairedTrialRatio } from './lib/stream-bench.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
@@ -65,10 +66,10 @@ if (opt.help) {
   --variants JSON       more aiofs option sets run side by side, a JSON array of objects,
                         e.g. '[{"writeBehind":8},{"chunkSize":4194304}]'
   --only LIST           contenders (default fio,fs,aiofs; fs covers fs and fs flush, aiofs all its
-                        variants with and without flush)
+                        variants with and without flush; also fs-uring: fs with UV_USE_IO_URING=1)
   --dir DIR             where the trials write their file, write-target.bin (default $AIOFS_BENCH_DIR
                         or bench/.data); it is deleted before every trial and at the end, and needs
-                        --size of free space
+                        --size of free space per pass (a fast device writes several passes per window)
   --json FILE           write all results as JSON (the folder is created)
   -h, --help            this text`);
   process.exit(0);
@@ -93,7 +94,7 @@ const chunkSizes = [...new Set(opt.chunks.split(',').map((s) => s.trim()).filter
 if (chunkSizes.length === 0) fail('--chunks: nothing to run');
 for (const c of chunkSizes) if (!(c >= 1)) fail(`--chunks: ${c} bytes is not a chunk size`);
 const only = opt.only.split(',').map((s) => s.trim());
-for (const id of only) if (!['fio', 'fs', 'aiofs'].includes(id)) fail(`--only: unknown contender "${id}"`);
+for (const id of only) if (!['fio', 'fs', 'fs-uring', 'aiofs'].includes(id)) fail(`--only: unknown contender "${id}"`);
 
 const aiofsOptionSets = parseAiofsOptionSets(opt, (o) => ('flush' in o ? 'leave out "flush" (every option set runs with and without it)' : null));
 
@@ -106,6 +107,7 @@ const contenders = [
   { id: 'fio', label: 'fio libaio O_DIRECT 1M x8', kind: 'fio', group: 'fio' },
   { id: 'fs', label: 'fs.createWriteStream', kind: 'node', impl: 'fs', group: 'fs', flush: false, options: null },
   { id: 'fs-flush', label: 'fs.createWriteStream flush', kind: 'node', impl: 'fs', group: 'fs', flush: true, options: withFlush(null) },
+  { id: 'fs-uring', label: 'fs.createWriteStream io_uring', kind: 'node', impl: 'fs', group: 'fs-uring', flush: false, options: null, env: IO_URING_ENV },
   ...aiofsOptionSets.flatMap((options, i) => {
     const id = i === 0 ? 'aiofs' : `aiofs-${i + 1}`;
     return [
@@ -207,7 +209,7 @@ function runOne(c, chunkBytes) {
     removeTarget();
     return { ...r, mbPerSec: r.bytesPerSec / 1e6, cpuSecPerGiB: r.cpuSec / (size / GiB) };
   }
-  const r = runNodeTrial(TRIAL, [c.impl, target, size, chunkBytes, JSON.stringify(c.options), String(windowSeconds)]);
+  const r = runNodeTrial(TRIAL, [c.impl, target, size, chunkBytes, JSON.stringify(c.options), String(windowSeconds)], c.env);
   const verify = verifyFile(c);
   removeTarget();
   return { ...r, verify };

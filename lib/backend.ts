@@ -26,7 +26,7 @@ function explainSetupFailure(errno: number): string {
       return 'io_setup failed with EAGAIN: the system-wide budget of AIO events is used up ' +
         '(see /proc/sys/fs/aio-nr against /proc/sys/fs/aio-max-nr; raise it with `sysctl fs.aio-max-nr=1048576`)';
     case 'ENOSYS':
-      return 'io_setup failed with ENOSYS: this kernel was built without AIO (CONFIG_AIO)';
+      return 'io_setup failed with ENOSYS: no kernel AIO here (a kernel built without CONFIG_AIO, or an emulator such as qemu-user)';
     case 'EPERM':
       return 'io_setup failed with EPERM: a sandbox (seccomp) forbids kernel AIO';
     default:

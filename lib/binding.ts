@@ -46,12 +46,13 @@ export interface NativeBinding {
   stats(): ContextStats | null;
   /** [memoryAlign, offsetAlign, reported (1) or not (0)] from statx(STATX_DIOALIGN), or -errno. */
   dioAlignment(fd: number): [number, number, number] | number;
-  /** A new O_DIRECT descriptor for the file open as `fd` (access mode and O_SYNC/O_DSYNC of `flags`), or -errno. */
-  reopenDirect(fd: number, flags: number): number;
   /** lseek(2): the new offset, or -errno. */
   seek(fd: number, offset: number, whence: number): number;
-  /** fallocate(2): 0, or -errno. */
-  fallocate(fd: number, mode: number, offset: number, length: number): number;
+  /**
+   * fallocate(2) on the libuv threadpool (it may read block bitmaps from the device); `done` gets 0
+   * or -errno. The fd must stay open, and see no direct I/O, until then.
+   */
+  fallocate(fd: number, mode: number, offset: number, length: number, done: (status: number) => void): void;
   /** fstatfs(2)'s f_type: the filesystem's magic number, or -errno. */
   filesystemType(fd: number): number;
   /**
@@ -75,7 +76,6 @@ export const NATIVE_EXPORTS = Object.keys({
   cancel: true,
   stats: true,
   dioAlignment: true,
-  reopenDirect: true,
   seek: true,
   fallocate: true,
   filesystemType: true,
@@ -92,7 +92,12 @@ function load(): BindingLoad {
     return { binding: null, reason: `kernel AIO is Linux-only; this is ${process.platform}` };
   }
   try {
-    // node-gyp-build finds prebuilds/<platform>-<arch>/ first, then build/Release (a local compile).
+    // AIOFS_ADDON names another build of the addon (scripts/asan.sh runs the tests against a
+    // sanitizer build this way); it must load, or the process says why and falls back.
+    const chosen = process.env.AIOFS_ADDON;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    if (chosen) return { binding: require(path.resolve(chosen)) as NativeBinding };
+    // node-gyp-build loads build/Release (a local compile) when there is one, else prebuilds/<platform>-<arch>/.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;
     return { binding: nodeGypBuild(path.join(__dirname, '..')) };

@@ -3,6 +3,7 @@
  * streams, for descriptors aiofs opened and ones the caller handed in.
  */
 import * as fs from 'node:fs';
+import { constants } from 'node:os';
 
 import { loaded, type NativeBinding } from './binding';
 
@@ -21,6 +22,23 @@ export function descriptorFlags(fd: number): number | null {
     return match === null ? null : parseInt(match[1], 8);
   } catch {
     return null;
+  }
+}
+
+/**
+ * A new O_DIRECT descriptor on the file open as `fd`, or -errno. Of `flags` only the access mode and
+ * O_SYNC/O_DSYNC are used: O_CREAT/O_TRUNC/O_APPEND must not act a second time. Reopening
+ * /proc/self/fd/N reaches the same inode even if the path was renamed or unlinked, and also works for
+ * an fd the user handed in. It is opened through node:fs, so node tracks it like its own: in a worker,
+ * node closes the descriptors fs opened when the worker exits (terminate() included), and warns when
+ * fs closes one it did not open ("closed but not opened in unmanaged mode").
+ */
+export function reopenDirect(fd: number, flags: number): number {
+  const kept = flags & (O_ACCMODE | fs.constants.O_SYNC | fs.constants.O_DSYNC);
+  try {
+    return fs.openSync(`/proc/self/fd/${fd}`, kept | fs.constants.O_DIRECT);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).errno ?? -constants.errno.EINVAL;
   }
 }
 

@@ -94,6 +94,8 @@ export class DirectFile {
   #grown = false;
   #growStep = GROW_MIN;
   #trimScheduled = false;
+  /** Set while the file's size changes (#resize); no direct I/O is submitted meanwhile. */
+  #resizing: Promise<void> | null = null;
   #closed = false;
   /** Written by a stream (growForStreaming): larger growth steps, trimmed only in quiesce(). */
   #streaming = false;
@@ -223,8 +225,10 @@ export class DirectFile {
    * grow-ahead, so the file on disk has exactly its written length. 0, or -errno from ftruncate.
    */
   async quiesce(): Promise<number> {
-    while (this.#inFlight > 0 || this.#locks.size > 0) {
-      if (this.#inFlight > 0) {
+    while (this.#inFlight > 0 || this.#locks.size > 0 || this.#resizing !== null) {
+      if (this.#resizing !== null) {
+        await this.#resizing;
+      } else if (this.#inFlight > 0) {
         await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
       } else {
         await Promise.all([...this.#locks].map((lock) => lock.released));
@@ -240,9 +244,11 @@ export class DirectFile {
 
   /** Closes the direct descriptor. Call after quiesce(); nothing may be in flight. */
   close(): void {
-    // A trim still scheduled must not reach a descriptor number the process may reuse.
+    // A trim still scheduled must not reach a descriptor number the process may reuse, nor may a
+    // resize running on the threadpool.
     this.#closed = true;
-    fs.closeSync(this.#directFd);
+    if (this.#resizing === null) fs.closeSync(this.#directFd);
+    else void this.#resizing.then(() => fs.closeSync(this.#directFd));
   }
 
   /**
@@ -333,6 +339,7 @@ export class DirectFile {
   #readDirect(target: Uint8Array, position: number): Promise<number> {
     const start = alignDown(position, this.#offsetAlign);
     const span = alignUp(position + target.byteLength, this.#offsetAlign) - start;
+    if (this.#resizing !== null) return this.#resizing.then(() => this.#readDirect(target, position));
     const bounce = this.#pool.take(span, this.#memoryAlign);
     // The hottest path (small random reads): one promise, no async frames.
     return new Promise((resolve) => {
@@ -406,34 +413,60 @@ export class DirectFile {
   /**
    * Makes sure [0, end) lies inside i_size before a direct write of [start, end), growing the file
    * ahead if needed.
-   * Growth waits until none of this file's direct I/O is in flight, because fallocate and ftruncate
-   * wait for in-flight direct I/O on the inode (inode_dio_wait) and would block the event loop.
+   * Growth waits until none of this file's direct I/O is in flight, and is a #resize.
    */
   async #ensureSize(start: number, end: number): Promise<number> {
-    if (!this.#grown) {
+    for (;;) {
+      if (this.#resizing !== null) {
+        await this.#resizing;
+        continue;
+      }
       // Not grown: the kernel's size is the truth (another writer or a truncate may have changed it).
-      this.#diskSize = this.#logicalSize = fs.fstatSync(this.#fd).size;
+      if (!this.#grown) this.#diskSize = this.#logicalSize = fs.fstatSync(this.#fd).size;
+      if (end <= this.#diskSize) return 0;
+      if (this.#inFlight === 0) break;
+      await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     }
-    if (end <= this.#diskSize) return 0;
-    while (this.#inFlight > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
-    if (end <= this.#diskSize) return 0;
     const target = alignUp(end + this.#growStep, GROW_MIN);
     // Allocate from the write on: a write far past the end leaves the gap before it a hole, as
     // pwrite does (fallocate past i_size does not fill what lies between).
     const from = Math.max(this.#diskSize, start);
-    let status = this.#binding.fallocate(this.#directFd, 0, from, target - from);
-    let grownTo = target;
-    if (status < 0) {
-      // No fallocate here, or no room for the look-ahead: grow to exactly what this write needs
-      // (sparse), and let the write itself report ENOSPC if it comes to that.
-      grownTo = end;
-      status = this.#truncateTo(end);
-      if (status < 0) return status;
+    return this.#resize(async () => {
+      let grownTo = target;
+      const allocated = await new Promise<number>((resolve) =>
+        this.#binding.fallocate(this.#directFd, 0, from, target - from, resolve),
+      );
+      if (allocated < 0) {
+        // No fallocate here, or no room for the look-ahead: grow to exactly what this write needs
+        // (sparse), and let the write itself report ENOSPC if it comes to that.
+        grownTo = end;
+        const status = await this.#truncateTo(end);
+        if (status < 0) return status;
+      }
+      this.#growStep = Math.min(this.#streaming ? STREAM_GROW_MAX : GROW_MAX, this.#growStep * 2);
+      this.#diskSize = grownTo;
+      this.#grown = grownTo > this.#logicalSize;
+      return 0;
+    });
+  }
+
+  /**
+   * Runs a change of the file's size (fallocate, ftruncate) on the libuv threadpool, with nothing else
+   * of this file's direct I/O: the caller starts it with none in flight, and #io holds back new
+   * requests until it ends. Both calls take the inode lock that a direct read or write takes inside
+   * io_submit, and wait for the direct I/O in flight (inode_dio_wait), so either way round a request
+   * submitted meanwhile would block the event loop; and ext4's fallocate may read block bitmaps from
+   * the device (4-31 ms each measured here), which is why it does not run on the event loop at all.
+   */
+  async #resize(change: () => Promise<number>): Promise<number> {
+    let done!: () => void;
+    this.#resizing = new Promise<void>((resolve) => (done = resolve));
+    try {
+      return await change();
+    } finally {
+      this.#resizing = null;
+      done();
     }
-    this.#growStep = Math.min(this.#streaming ? STREAM_GROW_MAX : GROW_MAX, this.#growStep * 2);
-    this.#diskSize = grownTo;
-    this.#grown = grownTo > this.#logicalSize;
-    return 0;
   }
 
   #trimWhenIdle(): void {
@@ -443,28 +476,29 @@ export class DirectFile {
     // the grow-ahead survives a busy loop of writes and is trimmed once the writer pauses.
     setImmediate(() => {
       this.#trimScheduled = false;
-      if (this.#inFlight === 0 && this.#locks.size === 0) this.#trim();
+      if (this.#inFlight === 0 && this.#locks.size === 0 && this.#resizing === null) void this.#trim();
       else this.#trimWhenIdle();
     });
   }
 
-  #trim(): number {
-    if (!this.#grown || this.#closed) return 0;
-    const status = this.#truncateTo(this.#logicalSize);
-    if (status === 0) {
-      this.#grown = false;
-      this.#diskSize = this.#logicalSize;
-    }
-    return status;
+  /** Cuts the grow-ahead off. Call with nothing in flight and no resize running. */
+  #trim(): Promise<number> {
+    if (!this.#grown || this.#closed) return Promise.resolve(0);
+    const length = this.#logicalSize;
+    return this.#resize(async () => {
+      const status = await this.#truncateTo(length);
+      if (status === 0) {
+        this.#grown = false;
+        this.#diskSize = length;
+      }
+      return status;
+    });
   }
 
-  #truncateTo(length: number): number {
-    try {
-      fs.ftruncateSync(this.#directFd, length);
-      return 0;
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).errno ?? EINVAL;
-    }
+  #truncateTo(length: number): Promise<number> {
+    return new Promise((resolve) =>
+      fs.ftruncate(this.#directFd, length, (error) => resolve(error ? (error.errno ?? EINVAL) : 0)),
+    );
   }
 
   async #lock(start: number, end: number): Promise<() => void> {
@@ -486,6 +520,7 @@ export class DirectFile {
   }
 
   #io(op: Op, fd: number, memory: Uint8Array | null, position: number, rwFlags: number): Promise<number> {
+    if (this.#resizing !== null) return this.#resizing.then(() => this.#io(op, fd, memory, position, rwFlags));
     this.#begin();
     return new Promise((resolve) => {
       this.#engine.submit(op, fd, memory, position, rwFlags, (result) => {

@@ -15,7 +15,7 @@ import { constants } from 'node:os';
 import { AlignedBufferPool } from './aligned-buffer';
 import { Backend, backend as threadBackend, engine as threadEngine } from './backend';
 import { Op, loaded } from './binding';
-import { O_ACCMODE, allowsReading, allowsWriting, filePosition, setFilePosition } from './descriptor';
+import { O_ACCMODE, allowsReading, allowsWriting, filePosition, reopenDirect, setFilePosition } from './descriptor';
 import { DirectFile, PIECE_SIZE, type CachePolicy } from './direct-file';
 import { AbortError, ERR_FS_FILE_TOO_LARGE, closedFileError, systemError } from './errors';
 import {
@@ -125,7 +125,7 @@ export class AioFileHandle extends EventEmitter {
   }
 
   /** Reads into several buffers in order, like fs/promises' FileHandle.readv. */
-  async readv<T extends NodeJS.ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{ bytesRead: number; buffers: T }> {
+  async readv<T extends readonly NodeJS.ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{ bytesRead: number; buffers: T }> {
     this.#checkOpen('readv');
     const args = normalizeReadvArgs(buffers, position);
     const direct = this.#direct;
@@ -160,7 +160,7 @@ export class AioFileHandle extends EventEmitter {
   }
 
   /** Writes several buffers in order, like fs/promises' FileHandle.writev. */
-  async writev<T extends NodeJS.ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{ bytesWritten: number; buffers: T }> {
+  async writev<T extends readonly NodeJS.ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{ bytesWritten: number; buffers: T }> {
     this.#checkOpen('writev');
     const args = normalizeWritevArgs(buffers, position);
     if (this.#direct === null || this.#appending) return passThrough(this.#fs, 'writev', buffers, position);
@@ -218,7 +218,10 @@ export class AioFileHandle extends EventEmitter {
     return this.close();
   }
 
-  /** Reads from the current position to end of file, like fs/promises' FileHandle.readFile. */
+  /** Reads from the current position to end of file, like fs/promises' FileHandle.readFile (and typed as it is). */
+  readFile(options?: ({ encoding?: null } & { signal?: AbortSignal }) | null): Promise<ReadFileBuffer>;
+  readFile(options: ({ encoding: BufferEncoding } & { signal?: AbortSignal }) | BufferEncoding): Promise<string>;
+  readFile(options?: ReadFileArgument): Promise<string | Buffer>;
   async readFile(options?: ReadFileArgument): Promise<string | Buffer> {
     this.#checkOpen('readFile');
     const { encoding, signal } = normalizeReadFileOptions(options);
@@ -333,6 +336,8 @@ export class AioFileHandle extends EventEmitter {
 export type WriteFileData = Parameters<typeof fsp.writeFile>[1];
 /** readFile's options, as fs/promises takes them. */
 export type ReadFileArgument = Parameters<typeof fsp.readFile>[1];
+/** The Buffer type fs/promises' readFile resolves to (Buffer<ArrayBuffer> in newer @types/node), whatever version is installed. */
+type ReadFileBuffer = Exclude<Awaited<ReturnType<typeof fsp.readFile>>, string>;
 /** writeFile's options, as fs/promises takes them. */
 export type WriteFileArgument = Parameters<typeof fsp.writeFile>[2];
 
@@ -366,10 +371,10 @@ export function attachDirect(fd: number, flags: number, cache: CachePolicy): Dir
   const sync = flags & (fs.constants.O_SYNC | fs.constants.O_DSYNC);
   // Patching partial blocks needs to read them, so a write-only file gets a read-write direct
   // descriptor when its permissions allow; otherwise partial blocks go through node:fs.
-  let directFd = binding.reopenDirect(fd, (access === fs.constants.O_WRONLY ? fs.constants.O_RDWR : access) | sync);
+  let directFd = reopenDirect(fd, (access === fs.constants.O_WRONLY ? fs.constants.O_RDWR : access) | sync);
   let canPatch = access !== fs.constants.O_WRONLY || directFd >= 0;
   if (directFd < 0 && access === fs.constants.O_WRONLY) {
-    directFd = binding.reopenDirect(fd, access | sync);
+    directFd = reopenDirect(fd, access | sync);
     canPatch = false;
   }
   if (directFd < 0) return `O_DIRECT open failed (${errorCode(directFd)})`;

@@ -29,8 +29,11 @@ export async function open(path: PathLike, flags?: string | number, mode?: strin
   return new AioFileHandle(handle, numericFlags);
 }
 
-/** Reads a whole file, like fs/promises' readFile(). */
-export async function readFile(path: PathLike | AioFileHandle | fsp.FileHandle, options?: ReadFileArgument): Promise<string | Buffer> {
+/**
+ * Reads a whole file, like fs/promises' readFile(), and typed as fs's (a Buffer, or a string when an
+ * encoding is given); also takes an AioFileHandle.
+ */
+export const readFile = async function readFile(path: PathLike | AioFileHandle | fsp.FileHandle, options?: ReadFileArgument): Promise<string | Buffer> {
   if (path instanceof AioFileHandle) return path.readFile(options);
   if (isForeignHandle(path)) return fsp.readFile(path, options);
   // fs checks the abort signal, then opens, and only then rejects `encoding: 'buffer'`.
@@ -52,7 +55,7 @@ export async function readFile(path: PathLike | AioFileHandle | fsp.FileHandle, 
   } finally {
     await handle.close();
   }
-}
+} as typeof fsp.readFile & ((path: AioFileHandle, options?: ReadFileArgument) => Promise<string | Buffer>);
 
 /** Writes a whole file, like fs/promises' writeFile() (including `flush`). */
 export function writeFile(path: PathLike | AioFileHandle | fsp.FileHandle, data: WriteFileData, options?: WriteFileArgument): Promise<void> {

@@ -42,7 +42,7 @@ export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
 const kIoDone = Symbol('kIoDone');
 
 /** Options of {@link createReadStream}: fs.createReadStream's, and aiofs's own. */
-export interface AioReadStreamOptions extends Omit<ReadableOptions, 'read' | 'destroy' | 'construct' | 'encoding'> {
+export interface AioReadStreamOptions extends Omit<ReadableOptions, 'read' | 'destroy' | 'construct' | 'encoding' | 'signal'> {
   flags?: string | number;
   encoding?: BufferEncoding | null;
   fd?: number | FileHandle | AioFileHandle | null;
@@ -52,7 +52,8 @@ export interface AioReadStreamOptions extends Omit<ReadableOptions, 'read' | 'de
   start?: number;
   end?: number;
   highWaterMark?: number;
-  signal?: AbortSignal;
+  /** null is typed as fs.ReadStream's options type it, and rejected at run time as fs rejects it. */
+  signal?: AbortSignal | null;
   fs?: Partial<StreamFs> | null;
   /** Requests in flight at once (read-ahead). Default {@link DEFAULT_READ_AHEAD}. */
   readAhead?: number;
@@ -74,7 +75,8 @@ interface Ahead {
 
 class AioReadStreamBase extends Readable {
   fd: number | null;
-  path: string | Buffer | undefined;
+  /** The path opened; undefined when an `fd` was given, as with fs (whose types say string | Buffer, as these do). */
+  path!: string | Buffer;
   flags: string | number | undefined;
   mode: string | number | undefined;
   start: number | undefined;
@@ -138,7 +140,7 @@ class AioReadStreamBase extends Readable {
     this.#nodeFs = target.nodeFs;
     this.fd = target.fd;
     if (target.fd === null) {
-      this.path = target.path;
+      this.path = target.path!; // streamTarget gives a path whenever it gives no fd
       this.flags = opts.flags === undefined ? 'r' : opts.flags;
       this.mode = opts.mode === undefined ? 0o666 : opts.mode;
     }

@@ -52,7 +52,7 @@ export const DEFAULT_WRITE_CHUNK_SIZE = 1024 * 1024;
 const kIoDone = Symbol('kIoDone');
 
 /** Options of {@link createWriteStream}: fs.createWriteStream's, and aiofs's own. */
-export interface AioWriteStreamOptions extends Omit<WritableOptions, 'write' | 'writev' | 'final' | 'destroy' | 'construct'> {
+export interface AioWriteStreamOptions extends Omit<WritableOptions, 'write' | 'writev' | 'final' | 'destroy' | 'construct' | 'signal'> {
   flags?: string | number;
   encoding?: BufferEncoding | null;
   fd?: number | FileHandle | AioFileHandle | null;
@@ -61,7 +61,8 @@ export interface AioWriteStreamOptions extends Omit<WritableOptions, 'write' | '
   emitClose?: boolean;
   start?: number;
   highWaterMark?: number;
-  signal?: AbortSignal;
+  /** null is typed as fs.WriteStream's options type it, and rejected at run time as fs rejects it. */
+  signal?: AbortSignal | null;
   /** fsync the file (IOCB_CMD_FSYNC) before closing it. */
   flush?: boolean;
   fs?: Partial<StreamFs> | null;
@@ -81,7 +82,8 @@ interface Behind {
 
 class AioWriteStreamBase extends Writable {
   fd: number | null;
-  path: string | Buffer | undefined;
+  /** The path opened; undefined when an `fd` was given, as with fs (whose types say string | Buffer, as these do). */
+  path!: string | Buffer;
   flags: string | number | undefined;
   mode: string | number | undefined;
   start: number | undefined;
@@ -153,7 +155,7 @@ class AioWriteStreamBase extends Writable {
     this.#fs = fsOps as StreamFs;
     this.fd = target.fd;
     if (target.fd === null) {
-      this.path = target.path;
+      this.path = target.path!; // streamTarget gives a path whenever it gives no fd
       this.flags = opts.flags === undefined ? 'w' : opts.flags;
       this.mode = opts.mode === undefined ? 0o666 : opts.mode;
     }

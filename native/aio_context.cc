@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <ctime>
 
 namespace aiofs {
@@ -47,6 +49,8 @@ AioContext* AioContext::Create(napi_env env, unsigned maxEvents, napi_value onCo
     return nullptr;
   }
   auto* self = new AioContext(env, loop, ctx, efd, maxEvents);
+  const char* reap = getenv("AIOFS_REAP");
+  self->reapFromRing_ = reap == nullptr || strcmp(reap, "io_getevents") != 0;
   self->onComplete_ = Napi::Persistent(Napi::Function(env, onComplete));
   self->slots_ = Napi::Persistent(Napi::Float64Array(env, completionSlots));
   self->asyncContext_ = new Napi::AsyncContext(env, "aiofs:completion");
@@ -240,10 +244,11 @@ void AioContext::Deliver() {
 }
 
 // Takes every completion the kernel has posted. The ring is read from user space when its layout is
-// the one this code knows (one consumer: this thread); otherwise io_getevents with a zero timeout.
+// the one this code knows (one consumer: this thread) and AIOFS_REAP=io_getevents did not ask for the
+// system call; otherwise io_getevents with a zero timeout.
 void AioContext::Reap() {
   auto* ring = reinterpret_cast<aio_ring*>(ctx_);
-  if (ring->magic == kAioRingMagic && ring->incompat_features == 0) {
+  if (reapFromRing_ && ring->magic == kAioRingMagic && ring->incompat_features == 0) {
     unsigned head = ring->head;
     unsigned tail = __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE);  // events up to tail are complete
     while (head != tail) {

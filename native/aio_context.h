@@ -81,6 +81,9 @@ class AioContext {
   aio_context_t ctx_;
   int eventFd_;
   unsigned capacity_;  // most requests in flight at once: io_setup's nr_events
+  // Completions are read from the ring mapped in user space, unless AIOFS_REAP=io_getevents asks for
+  // the system call (what memcheck can follow: it marks a read's memory written only there).
+  bool reapFromRing_ = true;
   unsigned inFlight_ = 0;
   std::deque<Request*> pending_;  // accepted from JavaScript, not yet accepted by the kernel
   Request live_;                  // sentinel of the list of every live request

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 
 #include "linux_aio_abi.h"
 
@@ -32,21 +31,6 @@ Napi::Value DioAlignment(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// reopenDirect(fd, flags) -> a new O_DIRECT fd on the same file, or -errno. Of `flags` only the access
-// mode and O_SYNC/O_DSYNC are used: O_CREAT/O_TRUNC/O_APPEND must not act a second time.
-// Reopening /proc/self/fd/N reaches the same inode even if the path was renamed or unlinked, and also
-// works for an fd the user handed in.
-Napi::Value ReopenDirect(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  int kept = info[1].As<Napi::Number>().Int32Value() & (O_ACCMODE | O_SYNC | O_DSYNC);
-  char path[64];
-  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-  int direct = open(path, kept | O_DIRECT | O_CLOEXEC);
-  if (direct < 0) return Errno(env);
-  return Napi::Number::New(env, direct);
-}
-
 // seek(fd, offset, whence) -> the new offset, or -errno. lseek never waits for the device.
 Napi::Value Seek(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -58,15 +42,42 @@ Napi::Value Seek(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(result));
 }
 
-// fallocate(fd, mode, offset, length) -> 0 or -errno.
+// fallocate(fd, mode, offset, length, callback(status)), status 0 or -errno. Runs on the libuv
+// threadpool, not the event loop: ext4's fallocate reads block bitmaps from the device when they are
+// not cached (ext4_mb_load_buddy; 4-31 ms each measured here), and waits for the file's direct I/O in
+// flight (inode_dio_wait). Only the fd and numbers cross threads; the caller keeps the fd open and
+// submits no direct I/O on it until the callback has run.
+class FallocateWork : public Napi::AsyncWorker {
+ public:
+  FallocateWork(const Napi::Function& callback, int fd, int mode, off_t offset, off_t length)
+      : Napi::AsyncWorker(callback, "aiofs:fallocate"), fd_(fd), mode_(mode), offset_(offset), length_(length) {}
+
+  void Execute() override { status_ = fallocate(fd_, mode_, offset_, length_) == 0 ? 0 : -errno; }
+  // Raw N-API, status unchecked: in a worker being terminated JavaScript no longer runs, the call
+  // fails, and node-addon-api's Call() would then throw, which aborts the process (napi_throw fails
+  // too). The result is dropped; the environment is going away. An exception thrown by the callback
+  // itself stays pending, and node reports it as for any completion.
+  void OnOK() override {
+    napi_value status = Napi::Number::New(Env(), status_);
+    napi_value ignored;
+    napi_call_function(Env(), Env().Undefined(), Callback().Value(), 1, &status, &ignored);
+  }
+
+ private:
+  const int fd_;
+  const int mode_;
+  const off_t offset_;
+  const off_t length_;
+  int status_ = 0;
+};
+
 Napi::Value Fallocate(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
   int mode = info[1].As<Napi::Number>().Int32Value();
   off_t offset = static_cast<off_t>(info[2].As<Napi::Number>().Int64Value());
   off_t length = static_cast<off_t>(info[3].As<Napi::Number>().Int64Value());
-  if (fallocate(fd, mode, offset, length) != 0) return Errno(env);
-  return Napi::Number::New(env, 0);
+  (new FallocateWork(info[4].As<Napi::Function>(), fd, mode, offset, length))->Queue();
+  return info.Env().Undefined();
 }
 
 // filesystemType(fd) -> statfs's f_type (the filesystem's magic number), or -errno.
@@ -110,7 +121,6 @@ Napi::Value AlignmentOffset(const Napi::CallbackInfo& info) {
 
 void RegisterFileHelpers(Napi::Env env, Napi::Object exports) {
   exports["dioAlignment"] = Napi::Function::New(env, DioAlignment, "dioAlignment");
-  exports["reopenDirect"] = Napi::Function::New(env, ReopenDirect, "reopenDirect");
   exports["seek"] = Napi::Function::New(env, Seek, "seek");
   exports["fallocate"] = Napi::Function::New(env, Fallocate, "fallocate");
   exports["filesystemType"] = Napi::Function::New(env, FilesystemType, "filesystemType");

@@ -22,9 +22,9 @@ export function runFio(args) {
   return JSON.parse(r.stdout.slice(start));
 }
 
-// The figures we report for one direction ('read' | 'write') of the first job.
-export function summarize(json, dir = 'read') {
-  const job = json.jobs[0];
+// The figures we report for one direction ('read' | 'write') of a job (the first by default).
+export function summarize(json, dir = 'read', jobIndex = 0) {
+  const job = json.jobs[jobIndex];
   const d = job[dir];
   const runtimeSec = d.runtime / 1000;
   return {

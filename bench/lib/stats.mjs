@@ -6,6 +6,11 @@ export const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
+// Nearest-rank percentile (p in 0..100) of the finite values; NaN when there are none.
+export const percentile = (xs, p) => {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+};
 export const min = (xs) => Math.min(...xs);
 export const max = (xs) => Math.max(...xs);
 

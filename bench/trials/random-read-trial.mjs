@@ -10,6 +10,7 @@ import { BLOCK, checkBlock } from '../lib/datafile.mjs';
 import { randomBlocks } from '../lib/offsets.mjs';
 import { Sampler } from '../lib/verify.mjs';
 import { startLoopDelay } from '../lib/loop-delay.mjs';
+import { ioUringRings } from '../lib/io-uring.mjs';
 
 
 const [impl, file, countArg, depthArg, seedArg = '1', everyArg = '16'] = process.argv.slice(2);
@@ -74,9 +75,11 @@ console.log(JSON.stringify({
   iops: count / seconds,
   cpu: { userSec: cpu.user / 1e6, systemSec: cpu.system / 1e6, totalSec: (cpu.user + cpu.system) / 1e6 },
   eventLoopDelay,
+  peakRssMiB: process.resourceUsage().maxRSS / 1024, // KiB; the whole process lifetime, start-up included
   sampleEvery: every,
   samples: sampler.count,
   sampleDigest: sampler.digest(),
   uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? null,
+  ioUringRings: ioUringRings(), // > 0: libuv ran this process's fs calls through io_uring
   node: process.version,
 }));

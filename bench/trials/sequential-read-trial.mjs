@@ -23,6 +23,7 @@ import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { StreamVerifier } from '../lib/verify.mjs';
 import { startLoopDelay } from '../lib/loop-delay.mjs';
+import { ioUringRings } from '../lib/io-uring.mjs';
 import { loadStreamFactory } from '../lib/stream-bench.mjs';
 
 const CLOSE_TIMEOUT_MS = 5000;
@@ -131,5 +132,6 @@ console.log(JSON.stringify({
   verify,
   contextStats: aiofs?.contextStats?.() ?? null,
   uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? null,
+  ioUringRings: ioUringRings(), // > 0: libuv ran this process's fs calls through io_uring
   node: process.version,
 }));

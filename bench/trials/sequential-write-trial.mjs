@@ -17,17 +17,21 @@
 // chunks (a memcpy and the headers) is inside the clock, the same for every
 // contender, and reported apart as produceSec.
 //
-// With minSeconds > 0 the trial writes again, back to back (into FILE.extra, which
-// 'w' truncates; removed at the end), until that much writing time has passed, so
+// With minSeconds > 0 the trial writes again, back to back (into new files FILE.pass2,
+// FILE.pass3, ...: truncating or deleting a file of the last pass would make the filesystem
+// free 1 GiB of blocks while the next pass writes; removed at the end), until that much
+// writing time has passed, so
 // that every contender's loop-delay histogram covers about the same time: a fast
 // 1 GiB pass lasts 0.3 s, and a p99 over 300 ticks is about the third-worst tick.
 // Figures cover all passes; the parent checks the first pass's file.
 //
 // Prints one JSON line; the parent then checks the file's bytes. Exits non-zero
 // on a stream error.
-import { rmSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startLoopDelay } from '../lib/loop-delay.mjs';
+import { ioUringRings } from '../lib/io-uring.mjs';
 import { loadStreamFactory } from '../lib/stream-bench.mjs';
 import { fillExpected, makePattern } from '../lib/write-pattern.mjs';
 
@@ -109,6 +113,13 @@ function writeAll(file) {
   });
 }
 
+// The parent deleted the last trial's file: commit that (fsync of the folder waits for the journal
+// commit, and the discards of the freed blocks with -o discard) before the clock starts, so that no
+// contender's writes meet another trial's block freeing.
+const folder = openSync(dirname(file), 'r');
+fsyncSync(folder);
+closeSync(folder);
+
 const cpu0 = process.cpuUsage(); // whole process, including libuv threadpool threads
 const elu0 = performance.eventLoopUtilization();
 const stopLoopDelay = startLoopDelay();
@@ -116,7 +127,7 @@ let r;
 const passes = [];
 try {
   do {
-    const pass = await writeAll(passes.length === 0 ? file : `${file}.extra`);
+    const pass = await writeAll(passes.length === 0 ? file : `${file}.pass${passes.length + 1}`);
     if (pass.stream.bytesWritten !== size) {
       console.error(`${impl}: bytesWritten is ${pass.stream.bytesWritten} after 'close' of pass ${passes.length + 1}, ${size} bytes were written`);
       process.exit(1);
@@ -142,7 +153,7 @@ const ru = process.resourceUsage();
 const cpuTotal = (cpu.user + cpu.system) / 1e6;
 const statsAfter = aiofs?.contextStats?.() ?? null;
 const gib = bytes / 2 ** 30;
-if (passes.length > 1) rmSync(`${file}.extra`, { force: true });
+for (let n = 2; n <= passes.length; n++) rmSync(`${file}.pass${n}`, { force: true });
 
 console.log(JSON.stringify({
   impl,
@@ -174,5 +185,6 @@ console.log(JSON.stringify({
   kernelRequests: statsAfter && statsBefore ? statsAfter.submitted - statsBefore.submitted : statsAfter?.submitted ?? null,
   contextStats: statsAfter,
   uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? null,
+  ioUringRings: ioUringRings(), // > 0: libuv ran this process's fs calls through io_uring
   node: process.version,
 }));

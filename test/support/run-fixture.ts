@@ -11,20 +11,23 @@ export interface FixtureRun {
   report: Record<string, unknown>;
 }
 
-/** Runs `test/fixtures/<name>` with node, extra node flags and environment, and parses its report. */
-export function runFixture(name: string, args: string[] = [], options: { nodeFlags?: string[]; env?: NodeJS.ProcessEnv } = {}): FixtureRun {
+/** Runs `test/fixtures/<name>` with node, extra node flags and environment (killed after `timeoutMs`, 2 min by default), and parses its report. */
+export function runFixture(name: string, args: string[] = [], options: { nodeFlags?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): FixtureRun {
   const script = fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
   const child = spawnSync(process.execPath, [...(options.nodeFlags ?? []), script, ...args], {
     env: { ...process.env, ...options.env },
     encoding: 'utf8',
-    timeout: 120_000,
+    timeout: options.timeoutMs ?? 120_000,
   });
-  const lines = child.stdout.trim().split('\n');
-  let report: Record<string, unknown> = {};
+  return { status: child.status, signal: child.signal, stdout: child.stdout, stderr: child.stderr, report: lastLineReport(child.stdout) };
+}
+
+/** The last line of a script's stdout parsed as JSON (`{ unparsed: stdout }` when it is not JSON). */
+export function lastLineReport(stdout: string): Record<string, unknown> {
+  const lines = stdout.trim().split('\n');
   try {
-    report = JSON.parse(lines[lines.length - 1] ?? '{}') as Record<string, unknown>;
+    return JSON.parse(lines[lines.length - 1] ?? '{}') as Record<string, unknown>;
   } catch {
-    report = { unparsed: child.stdout };
+    return { unparsed: stdout };
   }
-  return { status: child.status, signal: child.signal, stdout: child.stdout, stderr: child.stderr, report };
 }

@@ -1,0 +1,50 @@
+// One concurrency trial of the suite, in a fresh process: N files streamed at once.
+//
+//   node bench/suite/trials/concurrent-read-trial.mjs <fs|aiofs> <file,file,...>
+//
+// Every file is a copy of one data file (same size, same bytes) and gets its own createReadStream
+// (defaults) started in the same tick; every chunk is checked by a StreamVerifier, whose results the
+// parent compares with its reference. Fairness: when the first stream ends, the share of its file each
+// other stream has delivered so far; the slowest stream's share is 1 when all progress alike and near 0
+// when one starves. Prints one JSON line; exits non-zero on a stream error.
+import { statSync } from 'node:fs';
+import { StreamVerifier } from '../../lib/verify.mjs';
+import { loadStreamFactory } from '../../lib/stream-bench.mjs';
+import { startTrialMeasure } from '../../lib/trial-measure.mjs';
+
+const [impl, list] = process.argv.slice(2);
+const files = (list ?? '').split(',').filter(Boolean);
+if (!['fs', 'aiofs'].includes(impl) || files.length === 0) {
+  console.error('usage: concurrent-read-trial.mjs <fs|aiofs> <file,file,...>');
+  process.exit(2);
+}
+const size = statSync(files[0]).size;
+const { create: createReadStream, aiofs } = await loadStreamFactory(impl, 'createReadStream');
+
+const verifiers = files.map(() => new StreamVerifier(size));
+let sharesAtFirstEnd = null;
+const stop = startTrialMeasure();
+try {
+  await Promise.all(files.map((file, i) => new Promise((resolve, reject) => {
+    const stream = createReadStream(file);
+    stream.on('data', (chunk) => verifiers[i].update(chunk));
+    stream.once('error', reject);
+    stream.once('end', () => {
+      sharesAtFirstEnd ??= verifiers.map((v) => v.pos / size);
+      resolve();
+    });
+  })));
+} catch (err) {
+  console.error(`${impl}: ${err.message}`);
+  process.exit(1);
+}
+const m = stop(size * files.length);
+console.log(JSON.stringify({
+  impl,
+  backend: aiofs ? { name: aiofs.backend.name, reason: aiofs.backend.reason } : null,
+  streams: files.length,
+  fileSize: size,
+  slowestShare: Math.min(...sharesAtFirstEnd),
+  ...m,
+  verify: verifiers.map((v) => v.result()),
+}));

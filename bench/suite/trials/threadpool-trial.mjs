@@ -1,0 +1,59 @@
+// One threadpool-independence trial of the suite, in a fresh process.
+//
+//   node bench/suite/trials/threadpool-trial.mjs <idle|fs|aiofs> <jobs> <iterations> [file,file,...]
+//
+// Runs `jobs` crypto.pbkdf2 calls one after another (each on the libuv threadpool, like zlib and
+// dns.lookup) and records each one's latency, from the call to its callback. With fs or aiofs, the
+// files are streamed meanwhile (createReadStream, defaults), each again from the start when it ends,
+// from before the first job to after the last; idle streams nothing: the baseline. fs streams hold
+// threadpool threads for their reads (UV_THREADPOOL_SIZE, 4 by default), so a pbkdf2 job waits for
+// one; aiofs's reads are kernel AIO submitted from the loop thread and use none.
+// Prints one JSON line; exits non-zero on a stream error.
+import { pbkdf2 } from 'node:crypto';
+import { promisify } from 'node:util';
+import { loadStreamFactory } from '../../lib/stream-bench.mjs';
+import { median, percentile } from '../../lib/stats.mjs';
+import { startTrialMeasure } from '../../lib/trial-measure.mjs';
+
+const [impl, jobsArg, iterationsArg, list = ''] = process.argv.slice(2);
+const jobs = Number(jobsArg), iterations = Number(iterationsArg);
+const files = list.split(',').filter(Boolean);
+if (!['idle', 'fs', 'aiofs'].includes(impl) || !(jobs > 0) || !(iterations > 0) || (impl !== 'idle') !== (files.length > 0)) {
+  console.error('usage: threadpool-trial.mjs <idle|fs|aiofs> <jobs> <iterations> [file,file,...] (files unless idle)');
+  process.exit(2);
+}
+const job = promisify(pbkdf2);
+const { create: createReadStream, aiofs } = impl === 'idle' ? {} : await loadStreamFactory(impl, 'createReadStream');
+
+let streamed = 0, running = true, failure = null;
+function stream(file) {
+  const s = createReadStream(file);
+  s.on('data', (chunk) => { streamed += chunk.length; });
+  s.once('error', (err) => { failure = err; });
+  s.once('end', () => { if (running) stream(file); });
+}
+
+const stop = startTrialMeasure();
+for (const file of files) stream(file);
+const latencies = [];
+for (let i = 0; i < jobs && !failure; i++) {
+  const t = process.hrtime.bigint();
+  await job('password', 'salt', iterations, 32, 'sha256');
+  latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
+}
+running = false;
+const m = stop(streamed);
+if (failure) {
+  console.error(`${impl}: ${failure.message}`);
+  process.exit(1);
+}
+console.log(JSON.stringify({
+  impl,
+  backend: aiofs ? { name: aiofs.backend.name, reason: aiofs.backend.reason } : null,
+  jobs, iterations, streams: files.length,
+  latencyP50Ms: median(latencies),
+  latencyP99Ms: percentile(latencies, 99),
+  latencyMaxMs: Math.max(...latencies),
+  ...m,
+}));
+process.exit(0); // the streams are still running: the figures are taken
