@@ -41,7 +41,11 @@ async function produce(stream: Stream, data: Buffer, chunk: number): Promise<Err
   for (let offset = 0; offset < data.length && failure === null && !stream.destroyed; offset += chunk) {
     if (!stream.write(data.subarray(offset, offset + chunk))) {
       await new Promise<void>((resolve) => {
-        const go = () => resolve();
+        const go = () => {
+          stream.off('drain', go);
+          stream.off('close', go);
+          resolve();
+        };
         stream.once('drain', go);
         stream.once('close', go);
       });
