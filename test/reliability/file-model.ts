@@ -133,6 +133,11 @@ async function step(r: Rng, file: ModelFile, n: number): Promise<string> {
         (result) => result.bytesWritten,
         (error: NodeJS.ErrnoException) => error.code,
       );
+      if (data.length === 0) {
+        // As node:fs: writing nothing gives 0 and changes nothing, even past the end or on a read-only file.
+        check(outcome === 0, () => `an empty write on ${name} at ${position} gave ${outcome}, not 0`);
+        return 'write (empty)';
+      }
       if (!file.writable) {
         check(outcome === 'EBADF', () => `write on a read-only ${name} gave ${outcome}, not EBADF`);
         return 'write (read-only)';
