@@ -49,6 +49,15 @@ import {
 export const DEFAULT_WRITE_BEHIND = 4;
 /** Bytes per direct write, by default (chosen with bench/sequential-write.mjs). */
 export const DEFAULT_WRITE_CHUNK_SIZE = 1024 * 1024;
+/**
+ * Bytes a producer may stage through synchronous acknowledgements before one is put off to the next
+ * turn of the event loop. A write that only copies into staging memory is acknowledged at once, and
+ * node's Writable then emits 'drain' in the same turn, so a producer writing 64 KiB chunks used to fill
+ * and stage a whole 1 MiB staging buffer in one turn. Measured with bench/sequential-write.mjs (64 KiB
+ * chunks, 5 runs): event-wait p99 1.09 -> 0.73 ms and loop-delay p99 1.15 -> 0.71 ms at 256 KiB
+ * (0.71 / 0.81 ms at 64 KiB), throughput unchanged.
+ */
+const TURN_BUDGET = 256 * 1024;
 const kIoDone = Symbol('kIoDone');
 
 /** Options of {@link createWriteStream}: fs.createWriteStream's, and aiofs's own. */
@@ -109,6 +118,8 @@ class AioWriteStreamBase extends Writable {
   /** The _write/_writev being staged: its buffers, how far staging got, and its callback. */
   #input: { buffers: Buffer[]; index: number; offset: number; callback: (error?: Error | null) => void } | null = null;
   #resumeScheduled = false;
+  /** Bytes staged since a write was last acknowledged on a later turn (see #pump and TURN_BUDGET). */
+  #stagedThisTurn = 0;
   /** The first failed write's error: every later write and the end of the stream report it. */
   #failure: Error | null = null;
   /** Settles when the window empties (for _final, sync() and _destroy). */
@@ -255,8 +266,9 @@ class AioWriteStreamBase extends Writable {
    * Copies input into staging memory and submits each full staging buffer, while fewer than
    * `writeBehind` writes are in flight (otherwise a completion resumes it) and at most one buffer per
    * turn of the event loop: copying and submitting several MiB at once would hold the loop for
-   * milliseconds. The write is acknowledged when its last byte is staged; right away if that took no
-   * submission, else on the next turn, so a fast producer cannot queue the next megabyte in this one.
+   * milliseconds. The write is acknowledged when its last byte is staged: right away if that took no
+   * submission and less than TURN_BUDGET bytes were staged since the last deferred acknowledgement,
+   * else on the next turn, so a fast producer cannot fill the next megabyte in this one.
    */
   #pump(): void {
     const input = this.#input;
@@ -280,6 +292,7 @@ class AioWriteStreamBase extends Writable {
       const n = Math.min(room, buffer.length - input.offset);
       buffer.copy(stage, this.#staged, input.offset, input.offset + n);
       this.#staged += n;
+      this.#stagedThisTurn += n;
       input.offset += n;
       if (n === room) {
         this.#submitStage();
@@ -291,10 +304,11 @@ class AioWriteStreamBase extends Writable {
       }
     }
     this.#input = null;
-    if (!submitted) {
+    if (!submitted && this.#stagedThisTurn < TURN_BUDGET) {
       input.callback();
       return;
     }
+    this.#stagedThisTurn = 0;
     setImmediate(() => input.callback(this.#failure));
   }
 

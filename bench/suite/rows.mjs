@@ -4,7 +4,7 @@ import { fmtInt, fmtNum, fmtRatio } from '../lib/stats.mjs';
 import { LABELS } from './contenders.mjs';
 
 export const RESULT_COLUMNS = ['scenario', 'case', 'unit', 'reference', LABELS.fs, LABELS['fs-uring'], LABELS.aiofs, 'aiofs / node:fs', 'aiofs / reference'];
-export const COST_COLUMNS = ['scenario', 'case', 'loop p99 ms (fs / aiofs)', 'loop max ms (fs / aiofs)', 'CPU s/GiB (fs / aiofs)',
+export const COST_COLUMNS = ['scenario', 'case', 'loop p99 ms (fs / aiofs)', 'event wait p99 ms (fs / aiofs)', 'loop max ms (fs / aiofs)', 'CPU s/GiB (fs / aiofs)',
   'peak RSS MiB (fs / aiofs)', 'more'];
 
 /** A figure with as many digits as it needs: 12,345 / 98.7 / 1.23. */
@@ -58,7 +58,7 @@ function more(r) {
 export function costRows(result) {
   return cases(result).filter((x) => !x.skipped).map(({ scenario: s, case: c }) => {
     const { fs, aiofs } = c.results;
-    return [s.title, c.label, pair(fs?.loopP99Ms, aiofs?.loopP99Ms), pair(fs?.loopMaxMs, aiofs?.loopMaxMs),
+    return [s.title, c.label, pair(fs?.loopP99Ms, aiofs?.loopP99Ms), pair(fs?.eventWaitP99Ms, aiofs?.eventWaitP99Ms), pair(fs?.loopMaxMs, aiofs?.loopMaxMs),
       pair(fs?.cpuSecPerGiB, aiofs?.cpuSecPerGiB), pair(fs?.peakRssMiB, aiofs?.peakRssMiB), more(c.results)];
   });
 }

@@ -20,7 +20,8 @@ const medianOf = (trials, get) => {
 
 /**
  * One contender's figures in one case: the median of `value` over its trials (with min and max), and
- * the costs the suite reports everywhere: event-loop delay (median of per-trial p99, worst max), CPU
+ * the costs the suite reports everywhere: event-loop delay (median of per-trial p99, worst max; and the
+ * event-wait p99 of bench/lib/loop-delay.mjs's probe), CPU
  * seconds per GiB, peak RSS. fio trials carry only value and CPU.
  */
 export function summarize(trials, value) {
@@ -32,6 +33,7 @@ export function summarize(trials, value) {
     runs: trials.length,
     loopP99Ms: medianOf(trials, (t) => t.eventLoopDelay?.p99Ms),
     loopMaxMs: trials.some((t) => t.eventLoopDelay) ? max(trials.map((t) => t.eventLoopDelay?.maxMs ?? NaN)) : null,
+    eventWaitP99Ms: medianOf(trials, (t) => t.eventLoopDelay?.response?.p99Ms),
     cpuSecPerGiB: medianOf(trials, (t) => t.cpuSecPerGiB),
     peakRssMiB: medianOf(trials, (t) => t.peakRssMiB),
     ioUring: trials.some((t) => t.ioUringRings > 0),
