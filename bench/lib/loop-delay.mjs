@@ -11,6 +11,7 @@
 //    moment waits. It wakes the loop as any event does, with no millisecond rounding.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
+import { max, percentile } from './stats.mjs';
 
 // 1 ms timer: fine enough to catch short stalls, and costs nothing measurable.
 const RESOLUTION_MS = 1;
@@ -19,22 +20,15 @@ const PROBE_INTERVAL_NS = 1_000_000n;
 const PROBE = `
 const { parentPort } = require('node:worker_threads');
 const nap = new Int32Array(new SharedArrayBuffer(4));
-let running = true;
-parentPort.on('message', () => { running = false; });
 (function send() {
   // One futex sleep per message (the loop only re-checks after an early wakeup): the probe must not
   // take CPU from the process it measures.
   const due = process.hrtime.bigint() + ${PROBE_INTERVAL_NS}n;
   for (let left = due - process.hrtime.bigint(); left > 0n; left = due - process.hrtime.bigint()) Atomics.wait(nap, 0, 0, Number(left) / 1e6);
   parentPort.postMessage(process.hrtime.bigint());
-  if (running) setImmediate(send);
+  setImmediate(send);
 })();
 `;
-
-/** The value at fraction `p` of sorted `values` (nearest rank), or null. */
-function percentile(sorted, p) {
-  return sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
-}
 
 /** Starts measuring; call the returned function to stop and get the figures. */
 export function startLoopDelay() {
@@ -47,12 +41,10 @@ export function startLoopDelay() {
   probe.unref();
   return () => {
     eld.disable();
-    probe.postMessage('stop');
-    probe.terminate();
+    probe.terminate(); // messages still on their way are dropped
     // The histogram records whole timer intervals (~resolution when idle), so the delay the loop
     // added is the recorded value minus the resolution.
     const delayMs = (ns) => (eld.count > 0 ? Math.max(0, ns / 1e6 - RESOLUTION_MS) : null);
-    const sorted = waits.sort((a, b) => a - b);
     return {
       resolutionMs: RESOLUTION_MS,
       samples: eld.count,
@@ -60,10 +52,10 @@ export function startLoopDelay() {
       p99Ms: delayMs(eld.percentile(99)),
       maxMs: delayMs(eld.max),
       response: {
-        samples: sorted.length,
-        p50Ms: percentile(sorted, 0.5),
-        p99Ms: percentile(sorted, 0.99),
-        maxMs: sorted.length === 0 ? null : sorted[sorted.length - 1],
+        samples: waits.length,
+        p50Ms: waits.length > 0 ? percentile(waits, 50) : null,
+        p99Ms: waits.length > 0 ? percentile(waits, 99) : null,
+        maxMs: waits.length > 0 ? max(waits) : null,
       },
     };
   };
