@@ -19,9 +19,11 @@
  */
 import { describe, expect, it } from 'vitest';
 
+import { median } from '../../bench/lib/stats.mjs';
 import { backend } from '../../dist/index.js';
 import { mountDisk } from '../support/filesystems';
 import { buildMallocProbe } from '../support/malloc-probe';
+import type { Resources } from '../support/resources';
 import { runFixture } from '../support/run-fixture';
 
 const kernel = backend.name === 'kernel-aio';
@@ -33,18 +35,9 @@ const probe = kernel && !asan ? buildMallocProbe() : undefined;
 if (asan) console.log('[reliability leaks] memory not bounded under ASan (its allocator, with quarantine, replaces glibc\'s)');
 else if (probe?.skipReason) console.log(`[reliability leaks] memory NOT bounded: ${probe.skipReason}`);
 
-interface Sample {
+/** One checkpoint: what the process held after `done` cycles (or streams). */
+interface Sample extends Resources {
   done: number;
-  rssMiB: number;
-  nativeMiB: number;
-  mallocMiB: number | null;
-  heapUsedMiB: number;
-  arrayBuffersMiB: number;
-  fds: number;
-  directFds: number;
-  eventFds: number;
-  aioContexts: number;
-  aioNr: number;
 }
 
 const LIVE_SLACK_MIB = 2;
@@ -56,9 +49,7 @@ function trend(samples: Sample[], value: (sample: Sample) => number): number {
   for (let i = 0; i < samples.length; i++) {
     for (let j = i + 1; j < samples.length; j++) slopes.push((value(samples[j]!) - value(samples[i]!)) / (samples[j]!.done - samples[i]!.done));
   }
-  slopes.sort((a, b) => a - b);
-  const middle = slopes.length >> 1;
-  return slopes.length % 2 === 1 ? slopes[middle]! : (slopes[middle - 1]! + slopes[middle]!) / 2;
+  return median(slopes);
 }
 
 function expectFlat(label: string, total: number, baseline: Sample, samples: Sample[]): void {

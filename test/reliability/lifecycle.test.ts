@@ -20,19 +20,12 @@ import { describe, expect, it } from 'vitest';
 
 import { backend } from '../../dist/index.js';
 import { mountDisk } from '../support/filesystems';
+import type { Resources } from '../support/resources';
 import { runFixture } from '../support/run-fixture';
 
 const kernel = backend.name === 'kernel-aio';
 if (!kernel) console.log(`[reliability lifecycle] SKIPPED: backend is node-fs (${backend.reason})`);
 const disk = await mountDisk('rel-lifecycle');
-
-interface Sample {
-  nativeMiB: number;
-  fds: number;
-  directFds: number;
-  eventFds: number;
-  aioContexts: number;
-}
 
 const ROUNDS = 200;
 const WORKERS = 8;
@@ -47,7 +40,7 @@ describe.skipIf(!kernel)('lifecycle', () => {
     console.log(`[reliability lifecycle] ${run.stdout.trim()}`);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
-    const r = run.report as Record<string, unknown> & Record<'before' | 'tenth' | 'half' | 'end', Sample>;
+    const r = run.report as Record<string, unknown> & Record<'before' | 'tenth' | 'half' | 'end', Resources>;
     expect(r).toMatchObject({ rounds: ROUNDS, workers: WORKERS, kernelRounds: ROUNDS * WORKERS });
     expect(r.maxInFlightAtTerminate).toBeGreaterThan(0);
     for (const sample of [r.tenth, r.half, r.end]) {

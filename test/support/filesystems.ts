@@ -62,7 +62,7 @@ function runPendingAtExit(): void {
   }
 }
 
-function atExit(undo: () => void): () => void {
+export function atExit(undo: () => void): () => void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.on('exit', runPendingAtExit);

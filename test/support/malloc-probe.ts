@@ -9,6 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { atExit } from './filesystems';
+
 export type MallocProbe = { path: string; skipReason?: undefined } | { path?: undefined; skipReason: string };
 
 const source = fileURLToPath(new URL('./malloc-probe.c', import.meta.url));
@@ -23,7 +25,9 @@ export function buildMallocProbe(): MallocProbe {
   if (process.platform !== 'linux') return { skipReason: `glibc's malloc is Linux's (this is ${process.platform})` };
   const headers = nodeHeaders();
   if (!headers) return { skipReason: 'node_api.h not found (set npm_config_nodedir to a node source or headers tree)' };
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'aiofs-malloc-probe-')), 'malloc-probe.node');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aiofs-malloc-probe-'));
+  atExit(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const out = path.join(dir, 'malloc-probe.node');
   const cc = process.env.CC ?? 'cc';
   const built = spawnSync(cc, ['-shared', '-fPIC', '-O2', `-I${headers}`, source, '-o', out], { encoding: 'utf8' });
   if (built.error || built.status !== 0) return { skipReason: `${cc} could not build the probe: ${built.error?.message ?? built.stderr.trim()}` };
