@@ -14,6 +14,8 @@ export interface Backend {
 }
 
 const DEFAULT_QUEUE_DEPTH = 512;
+/** Threads of the context's own for blocking jobs (buffered writes); chosen with probes/write-paths.c. */
+const DEFAULT_THREADS = 4;
 
 function errnoName(errno: number): string {
   return util.getSystemErrorMap().get(errno)?.[0] ?? `errno ${-errno}`;
@@ -34,10 +36,11 @@ function explainSetupFailure(errno: number): string {
   }
 }
 
-function queueDepth(): number {
-  const raw = process.env.AIOFS_QUEUE_DEPTH;
-  const depth = raw === undefined ? DEFAULT_QUEUE_DEPTH : Number(raw);
-  return Number.isInteger(depth) && depth >= 1 && depth <= 65536 ? depth : DEFAULT_QUEUE_DEPTH;
+/** An integer setting from the environment, or `fallback` when unset or out of [min, max]. */
+function setting(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  const value = raw === undefined ? fallback : Number(raw);
+  return Number.isInteger(value) && value >= min && value <= max ? value : fallback;
 }
 
 /**
@@ -62,15 +65,17 @@ function decide(): Decision {
     return { backend: { name: 'node-fs', reason: 'forced by AIOFS_BACKEND=node-fs' }, engine: null };
   }
   if (loaded.binding === null) return { backend: { name: 'node-fs', reason: loaded.reason }, engine: null };
-  const depth = queueDepth();
-  const engine = Engine.create(loaded.binding, depth);
+  const depth = setting('AIOFS_QUEUE_DEPTH', DEFAULT_QUEUE_DEPTH, 1, 65536);
+  const threads = setting('AIOFS_THREADS', DEFAULT_THREADS, 1, 64);
+  const engine = Engine.create(loaded.binding, depth, threads);
   if (typeof engine === 'number') {
     return { backend: { name: 'node-fs', reason: explainSetupFailure(engine) }, engine: null };
   }
   return {
     backend: {
       name: 'kernel-aio',
-      reason: `Linux kernel AIO (io_submit) on ${os.release()}, up to ${depth} requests in flight per thread; ` +
+      reason: `Linux kernel AIO (io_submit) on ${os.release()}, up to ${depth} requests in flight per thread, ` +
+        `up to ${threads} threads of its own for buffered writes; ` +
         tuneMalloc(loaded.binding),
     },
     engine,
@@ -88,6 +93,7 @@ export function engine(): Engine | null {
 /**
  * The backend this thread uses. Reading it sets up kernel AIO if that has not happened yet.
  * `AIOFS_BACKEND=node-fs` forces the fallback; `AIOFS_QUEUE_DEPTH` sets requests in flight per thread;
+ * `AIOFS_THREADS` the threads its context may start for blocking jobs (default 4);
  * `AIOFS_MALLOC_TUNING=0` keeps aiofs from setting glibc's malloc thresholds.
  */
 export const backend: Backend = {
@@ -105,9 +111,9 @@ export const backend: Backend = {
 } as Backend;
 
 /**
- * Counters of this thread's AIO context (io_submit calls, requests in flight, queued...), or null on
- * the node-fs backend or before the first kernel-AIO request.
+ * Counters of this thread's AIO context (io_submit calls, requests in flight, queued, blocking jobs...),
+ * or null on the node-fs backend. Asking sets kernel AIO up if nothing has yet.
  */
 export function contextStats(): ContextStats | null {
-  return decision?.engine?.stats() ?? null;
+  return engine()?.stats() ?? null;
 }

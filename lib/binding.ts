@@ -4,13 +4,26 @@
  */
 import * as path from 'node:path';
 
-/** Kernel AIO opcodes (IOCB_CMD_*), as in native/linux_aio_abi.h. */
-export const enum Op {
-  Pread = 0,
-  Pwrite = 1,
-  Fsync = 2,
-  Fdsync = 3,
+/**
+ * Request opcodes, as the addon exports them (native/linux_aio_abi.h is their one source): kernel AIO
+ * requests (IOCB_CMD_*), and blocking jobs that the context's own threads run with plain system calls.
+ */
+export interface Ops {
+  readonly pread: number;
+  readonly pwrite: number;
+  readonly fsync: number;
+  readonly fdsync: number;
+  /** pread(2) on a pool thread. */
+  readonly jobPread: number;
+  /** pwrite(2) on a pool thread. */
+  readonly jobPwrite: number;
+  /** pwrite(2), then sync_file_range(SYNC_FILE_RANGE_WRITE) on what it wrote, on a pool thread. */
+  readonly jobPwriteWriteback: number;
 }
+
+/** {@link NativeBinding.cacheState} flags. */
+export const CACHED = 1;
+export const DIRTY = 2;
 
 /** Counters of one environment's AIO context. */
 export interface ContextStats {
@@ -24,6 +37,10 @@ export interface ContextStats {
   submitted: number;
   /** Completions handed to JavaScript so far (refused submissions included). */
   completed: number;
+  /** Blocking jobs run on the context's own threads so far, those not yet handed back, and the threads. */
+  jobs: number;
+  jobsOutstanding: number;
+  threads: number;
   /** Most iocbs accepted by a single io_submit. */
   maxBatch: number;
   /** io_cancel calls made for requests already in the kernel. */
@@ -34,10 +51,15 @@ export interface ContextStats {
 
 /** What native/addon.cc exports. Native calls return negative errno numbers instead of throwing. */
 export interface NativeBinding {
-  /** Creates this environment's AIO context: 0, or -errno from io_setup. Idempotent. */
-  setup(maxEvents: number, onComplete: (count: number) => void, slots: Float64Array): number;
-  /** Queues one request over the whole of `memory` (null for FSYNC/FDSYNC). */
-  submit(op: Op, fd: number, memory: Uint8Array | null, position: number, rwFlags: number, id: number): void;
+  /** The request opcodes. */
+  readonly ops: Ops;
+  /**
+   * Creates this environment's AIO context, with up to `maxThreads` threads of its own for blocking
+   * jobs: 0, or -errno from io_setup. Idempotent.
+   */
+  setup(maxEvents: number, maxThreads: number, onComplete: (count: number) => void, slots: Float64Array): number;
+  /** Queues one request (an {@link Ops} opcode) over the whole of `memory` (null for fsync/fdsync). */
+  submit(op: number, fd: number, memory: Uint8Array | null, position: number, rwFlags: number, id: number): void;
   /**
    * Cancels every live request on `fd`: queued ones complete with -ECANCELED; the kernel is asked to
    * cancel the rest (regular files refuse), which complete later. Returns how many were found.
@@ -56,10 +78,15 @@ export interface NativeBinding {
   /** fstatfs(2)'s f_type: the filesystem's magic number, or -errno. */
   filesystemType(fd: number): number;
   /**
-   * Whether the page cache holds every page of the range (cachestat(2), Linux 6.5): 1 or 0, or -errno
-   * (-ENOSYS on older kernels). Reads nothing and, unlike a RWF_NOWAIT read, starts no readahead.
+   * The page cache's state for a range (cachestat(2), Linux 6.5): {@link CACHED} when it holds every
+   * page, plus {@link DIRTY} when some page is dirty or under writeback; or -errno (-ENOSYS on older
+   * kernels). Reads nothing and, unlike a RWF_NOWAIT read, starts no readahead.
    */
-  pageCacheHolds(fd: number, position: number, length: number): number;
+  cacheState(fd: number, position: number, length: number): number;
+  /** fcntl(F_GETFL): the descriptor's open(2) flags, or -errno. */
+  descriptorFlags(fd: number): number;
+  /** fstat(2)'s st_size, or -errno; never waits for the device. */
+  fileSize(fd: number): number;
   /**
    * Sets glibc's M_MMAP_THRESHOLD (32 MiB) and M_TRIM_THRESHOLD (64 MiB) for the process: 1 when this
    * call did, 2 when an earlier one did, 0 when the allocator is not glibc's.
@@ -71,6 +98,7 @@ export interface NativeBinding {
 
 /** The names NativeBinding declares; the compiler keeps this list and the interface in step. */
 export const NATIVE_EXPORTS = Object.keys({
+  ops: true,
   setup: true,
   submit: true,
   cancel: true,
@@ -79,7 +107,9 @@ export const NATIVE_EXPORTS = Object.keys({
   seek: true,
   fallocate: true,
   filesystemType: true,
-  pageCacheHolds: true,
+  cacheState: true,
+  fileSize: true,
+  descriptorFlags: true,
   tuneMalloc: true,
   alignmentOffset: true,
 } satisfies Record<keyof NativeBinding, true>);

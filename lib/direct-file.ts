@@ -1,27 +1,36 @@
 /**
- * Direct I/O for one open regular file, shaped so that a caller never sees an alignment rule and the
- * event loop never waits for the device (../shared/AIO-FACTS.md has the measurements cited below).
+ * Kernel-AIO I/O for one open regular file, shaped so that a caller never sees an alignment rule, the
+ * event loop never waits for the device, and another reader of the file sees exactly what was written
+ * (docs/kernel-aio.md has the measurements cited below).
  *
- * Reads ("cache: auto"): first a buffered read with RWF_NOWAIT on the caller's descriptor, which
- * completes at memory speed when the pages are cached and fails fast with -EAGAIN when they are not;
- * the misses go to O_DIRECT. A buffered kernel-AIO read of uncached data would run synchronously
- * inside io_submit, so it is never issued. When most probes miss, probing backs off.
+ * Reads ("cache: auto"): cachestat(2) says whether the page cache holds the range. If it does, a
+ * buffered read with RWF_NOWAIT on the caller's descriptor copies it at memory speed (a miss fails
+ * fast with -EAGAIN instead of blocking); if not, an O_DIRECT read through an aligned bounce buffer
+ * goes to the device. A buffered kernel-AIO read of uncached data would run synchronously inside
+ * io_submit, so it is never issued, and a range that is partly cached with dirty pages (which a direct
+ * read would first write back, inside io_submit) is read by a blocking job on one of the context's
+ * threads instead.
  *
- * Writes: always O_DIRECT, from aligned memory, in whole aligned blocks. Partial head and tail blocks
- * are read, patched and written back (read-modify-write) under a lock on their block range, so
- * concurrent writes to one block cannot lose each other's bytes. A direct write that extends i_size
- * runs synchronously inside io_submit on ext4 and xfs, so the file is first grown ahead with
- * fallocate (writes then land inside i_size and stay asynchronous) and trimmed back to the exact
- * length as soon as no write is pending, and before sync, stat, truncate and close.
+ * Writes go through the page cache, as node:fs's do, as blocking jobs on the context's own threads
+ * (never the event loop, never libuv's threadpool): a buffered write cannot be made non-blocking, a
+ * direct write that grows the file blocks io_submit on ext4 and xfs, and a direct write into the
+ * neighbourhood of pages the page cache holds dirty makes the kernel fail to invalidate them after the
+ * write ("Page cache invalidation failure on direct I/O"), leaving readers stale data. A page-cache
+ * write changes the file's size exactly as pwrite(2) does, and every reader sees it at once.
  *
- * Ownership: this object owns `directFd` (closed by close()); the caller owns `fd`.
+ * Ownership: this object owns `directFd` (-1 for a write-only file; closed by close()); the caller owns `fd`.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { constants } from 'node:os';
 
 import { AlignedBufferPool, alignDown, alignUp } from './aligned-buffer';
-import { Op, type NativeBinding } from './binding';
+import { backend as threadBackend, engine as threadEngine } from './backend';
+import { CACHED, DIRTY, loaded, type NativeBinding, type Ops } from './binding';
+import { O_ACCMODE, reopenDirect } from './descriptor';
 import type { Engine } from './engine';
+import { systemError } from './errors';
+import { nodeFs } from './node-originals';
 
 const RWF_NOWAIT = 0x8;
 const EAGAIN = -constants.errno.EAGAIN;
@@ -32,16 +41,16 @@ const EPERM = -constants.errno.EPERM;
 
 /** Largest single request: bigger transfers go as several requests in flight at once. */
 export const PIECE_SIZE = 1024 * 1024;
-const GROW_MIN = 1024 * 1024;
-const GROW_MAX = 64 * 1024 * 1024;
-/** A write stream grows its file in larger steps: each growth idles the device while writes drain. */
-const STREAM_GROW_MIN = 64 * 1024 * 1024;
-const STREAM_GROW_MAX = 256 * 1024 * 1024;
+/** The page cache's unit: writes lock whole pages (see #lock). */
+const PAGE_SIZE = 4096;
 /** After this many cache misses in a row, only one read in PROBE_INTERVAL tries the cache first. */
 const MISS_STREAK_LIMIT = 8;
 const PROBE_INTERVAL = 32;
 /** Cleared the first time cachestat(2) fails (kernels before 6.5, seccomp filters). */
 let cachestatWorks = true;
+
+/** The DirectFile behind an AioFileHandle, for aiofs's streams reading or writing through the handle. */
+export const kDirectFile = Symbol('aiofs.directFile');
 
 /** How direct I/O may be done on one file. */
 export interface DirectGeometry {
@@ -67,7 +76,8 @@ function isOnePiece(position: number, length: number): boolean {
   return alignDown(position, PIECE_SIZE) === alignDown(position + length - 1, PIECE_SIZE);
 }
 
-interface BlockLock {
+/** A write in flight over the pages [start, end). */
+interface WriteLock {
   start: number;
   end: number;
   released: Promise<void>;
@@ -76,29 +86,17 @@ interface BlockLock {
 export class DirectFile {
   readonly #engine: Engine;
   readonly #binding: NativeBinding;
+  readonly #ops: Ops;
   readonly #pool: AlignedBufferPool;
   readonly #fd: number;
   readonly #directFd: number;
   readonly #memoryAlign: number;
   readonly #offsetAlign: number;
-  /** Whether the direct descriptor can read, which patching partial blocks needs. */
-  readonly #canPatch: boolean;
   #probeCache: boolean;
 
   #inFlight = 0;
   #idleWaiters: (() => void)[] = [];
-  readonly #locks = new Set<BlockLock>();
-  /** Only meaningful while #grown; otherwise the file's size is asked of the kernel each time. */
-  #logicalSize = 0;
-  #diskSize = 0;
-  #grown = false;
-  #growStep = GROW_MIN;
-  #trimScheduled = false;
-  /** Set while the file's size changes (#resize); no direct I/O is submitted meanwhile. */
-  #resizing: Promise<void> | null = null;
-  #closed = false;
-  /** Written by a stream (growForStreaming): larger growth steps, trimmed only in quiesce(). */
-  #streaming = false;
+  readonly #locks = new Set<WriteLock>();
   #missStreak = 0;
   #reads = 0;
 
@@ -109,17 +107,16 @@ export class DirectFile {
     fd: number,
     directFd: number,
     geometry: DirectGeometry,
-    canPatch: boolean,
     cache: CachePolicy,
   ) {
     this.#engine = engine;
     this.#binding = binding;
+    this.#ops = binding.ops;
     this.#pool = pool;
     this.#fd = fd;
     this.#directFd = directFd;
     this.#memoryAlign = geometry.memoryAlign;
     this.#offsetAlign = geometry.offsetAlign;
-    this.#canPatch = canPatch;
     this.#probeCache = cache === 'auto';
   }
 
@@ -133,33 +130,22 @@ export class DirectFile {
   }
 
   /**
-   * For a writer that owns the file until it is done (a write stream): the grow-ahead stays while it
-   * writes, even through pauses, and is trimmed by quiesce(), which saves an fallocate and an ftruncate
-   * per pause of a slow producer; and it grows in steps of STREAM_GROW_MIN doubling to STREAM_GROW_MAX,
-   * since every growth first waits for the writes in flight (the device idles meanwhile).
+   * Reads into all of `target` from `position`: bytes read (short only at end of file), or -errno. A read
+   * over a range a write of this file is still changing waits for that write (see #lock).
    */
-  growForStreaming(): void {
-    this.#streaming = true;
-    this.#growStep = Math.max(this.#growStep, STREAM_GROW_MIN);
-  }
-
-  /** Memory aligned for this file's direct I/O, of at least `size` bytes; give it back with releaseMemory(). */
-  takeMemory(size: number): Buffer {
-    return this.#pool.take(size, this.#memoryAlign);
-  }
-
-  /** Returns memory from takeMemory() once no request uses it. */
-  releaseMemory(memory: Buffer): void {
-    this.#pool.release(memory);
-  }
-
-  /** Reads into all of `target` from `position`: bytes read (short only at end of file), or -errno. */
   read(target: Uint8Array, position: number): Promise<number> {
-    const length = this.#grown ? bytesIn(this.#logicalSize, position, target.byteLength) : target.byteLength;
+    const length = target.byteLength;
     if (length === 0) return Promise.resolve(0);
-    if (isOnePiece(position, length)) {
-      return this.#readPiece(length === target.byteLength ? target : target.subarray(0, length), position);
+    if (this.#locks.size > 0) {
+      const [start, end] = this.#lockSpan(position, length);
+      return this.#unlocked(start, end).then(() => this.#readUnlocked(target, position));
     }
+    return this.#readUnlocked(target, position);
+  }
+
+  #readUnlocked(target: Uint8Array, position: number): Promise<number> {
+    const length = target.byteLength;
+    if (isOnePiece(position, length)) return this.#readPiece(target, position);
     return this.#allPieces(position, length, (offset, size) =>
       this.#readPiece(target.subarray(offset, offset + size), position + offset),
     );
@@ -172,83 +158,62 @@ export class DirectFile {
    * Resolves with the chunk (empty at end of file) or -errno.
    */
   async readChunk(position: number, length: number): Promise<Buffer | number> {
-    if (this.#grown) length = bytesIn(this.#logicalSize, position, length);
     if (length === 0) return Buffer.alloc(0);
-    if (this.#tryCache(position, length)) {
+    if (this.#locks.size > 0) await this.#unlocked(...this.#lockSpan(position, length));
+    const route = this.#readRoute(position, length, false);
+    if (route !== 'direct') {
       const chunk = Buffer.allocUnsafeSlow(length);
-      const done = await this.#readCachedFirst(chunk, position);
+      const done = route === 'cache' ? await this.#readCachedFirst(chunk, position) : await this.#readBuffered(chunk, position);
       if (done < 0) return done;
       return done === length ? chunk : Buffer.from(chunk.subarray(0, done));
     }
     const start = alignDown(position, this.#offsetAlign);
     const span = alignUp(position + length, this.#offsetAlign) - start;
     const memory = this.#pool.allocate(span, this.#memoryAlign);
-    const result = await this.#io(Op.Pread, this.#directFd, memory, start, 0);
+    const result = await this.#io(this.#ops.pread, this.#directFd, memory, start, 0);
     if (result < 0) return result;
     const count = bytesIn(result, position - start, length);
     const chunk = memory.subarray(position - start, position - start + count);
     return count === length ? chunk : Buffer.from(chunk);
   }
 
-  /** Writes all of `source` at `position`: bytes written, or -errno. */
-  async write(source: Uint8Array, position: number): Promise<number> {
+  /**
+   * Writes all of `source` at `position` through the page cache, as one blocking job: bytes written
+   * (short only as pwrite(2) is), or -errno. `startWriteback`: a writer that will fsync at the end asks
+   * for the page cache's writeback of what it writes to start at once. A read of the same range waits
+   * for the write (see read()).
+   */
+  async write(source: Uint8Array, position: number, startWriteback = false): Promise<number> {
     const length = source.byteLength;
     if (length === 0) return 0;
-    const start = alignDown(position, this.#offsetAlign);
-    const end = alignUp(position + length, this.#offsetAlign);
-    const unlock = await this.#lock(start, end);
+    const unlock = this.#lock(position, length);
     try {
-      const grown = await this.#ensureSize(start, end);
-      if (grown < 0) return grown;
-      const written = isOnePiece(position, length)
-        ? await this.#writePiece(source, position)
-        : await this.#allPieces(position, length, (offset, size) =>
-            this.#writePiece(source.subarray(offset, offset + size), position + offset),
-          );
-      if (written > 0) this.#logicalSize = Math.max(this.#logicalSize, position + written);
-      return written;
+      return await this.#io(startWriteback ? this.#ops.jobPwriteWriteback : this.#ops.jobPwrite, this.#fd, source, position, 0);
     } finally {
       unlock();
-      this.#trimWhenIdle();
     }
   }
 
   /** FSYNC or FDSYNC through the kernel, after every write issued before it has completed. */
-  async sync(op: Op.Fsync | Op.Fdsync): Promise<number> {
-    const trimmed = await this.quiesce();
-    if (trimmed < 0) return trimmed;
-    return this.#io(op, this.#fd, null, 0, 0);
+  async sync(op: 'fsync' | 'fdsync'): Promise<number> {
+    await this.quiesce();
+    return this.#io(this.#ops[op], this.#fd, null, 0, 0);
   }
 
-  /**
-   * Waits until no request of this file is in flight and no write is pending, then trims any
-   * grow-ahead, so the file on disk has exactly its written length. 0, or -errno from ftruncate.
-   */
-  async quiesce(): Promise<number> {
-    while (this.#inFlight > 0 || this.#locks.size > 0 || this.#resizing !== null) {
-      if (this.#resizing !== null) {
-        await this.#resizing;
-      } else if (this.#inFlight > 0) {
+  /** Waits until no request of this file is in flight and no write is pending. */
+  async quiesce(): Promise<void> {
+    while (this.#inFlight > 0 || this.#locks.size > 0) {
+      if (this.#inFlight > 0) {
         await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
       } else {
         await Promise.all([...this.#locks].map((lock) => lock.released));
       }
     }
-    return this.#trim();
   }
 
-  /** Forgets cached sizes after someone else changed the file's length (truncate). */
-  sizeChanged(): void {
-    this.#grown = false;
-  }
-
-  /** Closes the direct descriptor. Call after quiesce(); nothing may be in flight. */
+  /** Closes the direct descriptor. Nothing may be in flight. */
   close(): void {
-    // A trim still scheduled must not reach a descriptor number the process may reuse, nor may a
-    // resize running on the threadpool.
-    this.#closed = true;
-    if (this.#resizing === null) fs.closeSync(this.#directFd);
-    else void this.#resizing.then(() => fs.closeSync(this.#directFd));
+    if (this.#directFd >= 0) nodeFs.closeSync(this.#directFd);
   }
 
   /**
@@ -274,16 +239,22 @@ export class DirectFile {
     return total;
   }
 
-  #readPiece(target: Uint8Array, position: number): Promise<number> {
-    return this.#tryCache(position, target.byteLength)
-      ? this.#readCachedFirst(target, position)
-      : this.#readDirect(target, position);
+  /** Reads one piece by its route; `afterMiss`: the page cache just said EAGAIN, so not from it again. */
+  #readPiece(target: Uint8Array, position: number, afterMiss = false): Promise<number> {
+    switch (this.#readRoute(position, target.byteLength, afterMiss)) {
+      case 'cache':
+        return this.#readCachedFirst(target, position);
+      case 'buffered':
+        return this.#readBuffered(target, position);
+      default:
+        return this.#readDirect(target, position);
+    }
   }
 
   async #readCachedFirst(target: Uint8Array, position: number): Promise<number> {
     let done = 0;
     for (;;) {
-      const result = await this.#io(Op.Pread, this.#fd, target.subarray(done), position + done, RWF_NOWAIT);
+      const result = await this.#io(this.#ops.pread, this.#fd, target.subarray(done), position + done, RWF_NOWAIT);
       if (result > 0) {
         this.#missStreak = 0;
         done += result;
@@ -302,28 +273,31 @@ export class DirectFile {
       }
       return done > 0 ? done : result;
     }
-    const direct = await this.#readDirect(target.subarray(done), position + done);
-    return direct < 0 ? (done > 0 ? done : direct) : done + direct;
+    const rest = await this.#readPiece(target.subarray(done), position + done, true);
+    return rest < 0 ? (done > 0 ? done : rest) : done + rest;
   }
 
   /**
-   * Whether this read tries the page cache first. Where cachestat(2) works it is asked first: a miss
-   * then costs no read and, unlike a RWF_NOWAIT read, starts no kernel readahead, which would read
-   * the same bytes from the device a second time, into the cache.
+   * How to read a range: 'cache' tries the page cache first (RWF_NOWAIT); 'direct' goes to the device;
+   * 'buffered' reads through node:fs off the event loop, for a range the page cache holds partly with
+   * some of it dirty, where a direct read would first write the dirty pages back inside io_submit.
+   * Where cachestat(2) works it decides: a miss then costs no read and, unlike a RWF_NOWAIT read,
+   * starts no kernel readahead, which would read the same bytes from the device a second time.
    */
-  #tryCache(position: number, length: number): boolean {
-    if (!this.#shouldProbe()) return false;
-    if (!cachestatWorks) return true;
-    const holds = this.#binding.pageCacheHolds(this.#fd, position, length);
-    if (holds === 1) return true;
-    if (holds === 0) {
-      this.#missStreak++;
-      return false;
+  #readRoute(position: number, length: number, afterMiss: boolean): 'cache' | 'direct' | 'buffered' {
+    if (cachestatWorks) {
+      const state = this.#binding.cacheState(this.#fd, position, length);
+      if (state >= 0) {
+        const dirty = (state & DIRTY) !== 0;
+        if ((state & CACHED) !== 0 && !afterMiss && (this.#probeCache || dirty)) return 'cache';
+        if ((state & CACHED) === 0 && this.#probeCache) this.#missStreak++;
+        return dirty ? 'buffered' : 'direct';
+      }
+      // ENOSYS before Linux 6.5, EPERM from a seccomp filter: RWF_NOWAIT alone decides from now on. Any
+      // other error (EBADF: the file was closed meanwhile) belongs to the read, which reports it.
+      if (state === ENOSYS || state === EPERM) cachestatWorks = false;
     }
-    // ENOSYS before Linux 6.5, EPERM from a seccomp filter: RWF_NOWAIT alone decides from now on. Any
-    // other error (EBADF: the file was closed meanwhile) belongs to this read, which reports it.
-    if (holds === ENOSYS || holds === EPERM) cachestatWorks = false;
-    return true;
+    return !afterMiss && this.#shouldProbe() ? 'cache' : 'direct';
   }
 
   #shouldProbe(): boolean {
@@ -339,13 +313,12 @@ export class DirectFile {
   #readDirect(target: Uint8Array, position: number): Promise<number> {
     const start = alignDown(position, this.#offsetAlign);
     const span = alignUp(position + target.byteLength, this.#offsetAlign) - start;
-    if (this.#resizing !== null) return this.#resizing.then(() => this.#readDirect(target, position));
     const bounce = this.#pool.take(span, this.#memoryAlign);
     // The hottest path (small random reads): one promise, no async frames.
     return new Promise((resolve) => {
       this.#begin();
       const memory = bounce.byteLength === span ? bounce : bounce.subarray(0, span);
-      this.#engine.submit(Op.Pread, this.#directFd, memory, start, 0, (result) => {
+      this.#engine.submit(this.#ops.pread, this.#directFd, memory, start, 0, (result) => {
         this.#end();
         if (result >= 0) {
           const skip = position - start;
@@ -359,159 +332,20 @@ export class DirectFile {
     });
   }
 
-  async #writePiece(source: Uint8Array, position: number): Promise<number> {
-    const align = this.#offsetAlign;
-    const start = alignDown(position, align);
-    const end = alignUp(position + source.byteLength, align);
-    if (start === position && end === position + source.byteLength && this.#pool.isAligned(source, this.#memoryAlign)) {
-      return this.#io(Op.Pwrite, this.#directFd, source, position, 0);
-    }
-    const span = end - start;
-    const needHead = start < position;
-    const needTail = position + source.byteLength < end && !(needHead && span === align);
-    if ((needHead || needTail) && !this.#canPatch) return this.#writeBuffered(source, position);
-    const bounce = this.#pool.take(span, this.#memoryAlign);
-    try {
-      const block = bounce.subarray(0, span);
-      const filled = await Promise.all([
-        needHead ? this.#readBlock(block.subarray(0, align), start) : 0,
-        needTail ? this.#readBlock(block.subarray(span - align), end - align) : 0,
-      ]);
-      const failed = filled.find((result) => result < 0);
-      if (failed !== undefined) return failed;
-      block.set(source, position - start);
-      const result = await this.#io(Op.Pwrite, this.#directFd, block, start, 0);
-      if (result < 0) return result;
-      return bytesIn(result, position - start, source.byteLength);
-    } finally {
-      this.#pool.release(bounce);
-    }
-  }
-
-  /** Fills one aligned block with the file's bytes; past end of file, with zeros. */
-  async #readBlock(block: Uint8Array, position: number): Promise<number> {
-    const result = await this.#io(Op.Pread, this.#directFd, block, position, 0);
-    if (result < 0) return result;
-    block.fill(0, result);
-    return 0;
+  /** A read on the caller's descriptor on one of the context's threads (a blocking job): bytes or -errno. */
+  #readBuffered(target: Uint8Array, position: number): Promise<number> {
+    return this.#io(this.#ops.jobPread, this.#fd, target, position, 0);
   }
 
   /**
-   * A partial block where the direct descriptor cannot read (a write-only file): written through
-   * node:fs, which does not block the event loop. The kernel keeps it coherent with direct I/O.
+   * Marks [position, position + length) as being written, rounded out to whole pages: a read of those
+   * pages waits for the write, so that it neither sees half of it nor meets pages that the write is
+   * dirtying (a direct read would write them back inside io_submit).
    */
-  #writeBuffered(source: Uint8Array, position: number): Promise<number> {
-    this.#begin();
-    return new Promise((resolve) => {
-      fs.write(this.#fd, source, 0, source.byteLength, position, (error, written) => {
-        this.#end();
-        resolve(error ? (error.errno ?? EINVAL) : written);
-      });
-    });
-  }
-
-  /**
-   * Makes sure [0, end) lies inside i_size before a direct write of [start, end), growing the file
-   * ahead if needed.
-   * Growth waits until none of this file's direct I/O is in flight, and is a #resize.
-   */
-  async #ensureSize(start: number, end: number): Promise<number> {
-    for (;;) {
-      if (this.#resizing !== null) {
-        await this.#resizing;
-        continue;
-      }
-      // Not grown: the kernel's size is the truth (another writer or a truncate may have changed it).
-      if (!this.#grown) this.#diskSize = this.#logicalSize = fs.fstatSync(this.#fd).size;
-      if (end <= this.#diskSize) return 0;
-      if (this.#inFlight === 0) break;
-      await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
-    }
-    const target = alignUp(end + this.#growStep, GROW_MIN);
-    // Allocate from the write on: a write far past the end leaves the gap before it a hole, as
-    // pwrite does (fallocate past i_size does not fill what lies between).
-    const from = Math.max(this.#diskSize, start);
-    return this.#resize(async () => {
-      let grownTo = target;
-      const allocated = await new Promise<number>((resolve) =>
-        this.#binding.fallocate(this.#directFd, 0, from, target - from, resolve),
-      );
-      if (allocated < 0) {
-        // No fallocate here, or no room for the look-ahead: grow to exactly what this write needs
-        // (sparse), and let the write itself report ENOSPC if it comes to that.
-        grownTo = end;
-        const status = await this.#truncateTo(end);
-        if (status < 0) return status;
-      }
-      this.#growStep = Math.min(this.#streaming ? STREAM_GROW_MAX : GROW_MAX, this.#growStep * 2);
-      this.#diskSize = grownTo;
-      this.#grown = grownTo > this.#logicalSize;
-      return 0;
-    });
-  }
-
-  /**
-   * Runs a change of the file's size (fallocate, ftruncate) on the libuv threadpool, with nothing else
-   * of this file's direct I/O: the caller starts it with none in flight, and #io holds back new
-   * requests until it ends. Both calls take the inode lock that a direct read or write takes inside
-   * io_submit, and wait for the direct I/O in flight (inode_dio_wait), so either way round a request
-   * submitted meanwhile would block the event loop; and ext4's fallocate may read block bitmaps from
-   * the device (4-31 ms each measured here), which is why it does not run on the event loop at all.
-   */
-  async #resize(change: () => Promise<number>): Promise<number> {
-    let done!: () => void;
-    this.#resizing = new Promise<void>((resolve) => (done = resolve));
-    try {
-      return await change();
-    } finally {
-      this.#resizing = null;
-      done();
-    }
-  }
-
-  #trimWhenIdle(): void {
-    if (!this.#grown || this.#trimScheduled || this.#streaming) return;
-    this.#trimScheduled = true;
-    // A writer that awaits each write issues the next one from a microtask, before this runs, so
-    // the grow-ahead survives a busy loop of writes and is trimmed once the writer pauses.
-    setImmediate(() => {
-      this.#trimScheduled = false;
-      if (this.#inFlight === 0 && this.#locks.size === 0 && this.#resizing === null) void this.#trim();
-      else this.#trimWhenIdle();
-    });
-  }
-
-  /** Cuts the grow-ahead off. Call with nothing in flight and no resize running. */
-  #trim(): Promise<number> {
-    if (!this.#grown || this.#closed) return Promise.resolve(0);
-    const length = this.#logicalSize;
-    return this.#resize(async () => {
-      const status = await this.#truncateTo(length);
-      if (status === 0) {
-        this.#grown = false;
-        this.#diskSize = length;
-      }
-      return status;
-    });
-  }
-
-  #truncateTo(length: number): Promise<number> {
-    return new Promise((resolve) =>
-      fs.ftruncate(this.#directFd, length, (error) => resolve(error ? (error.errno ?? EINVAL) : 0)),
-    );
-  }
-
-  async #lock(start: number, end: number): Promise<() => void> {
-    for (;;) {
-      let busy: BlockLock | undefined;
-      for (const lock of this.#locks) {
-        if (lock.start < end && start < lock.end) busy = lock;
-      }
-      if (busy === undefined) break;
-      await busy.released;
-    }
+  #lock(position: number, length: number): () => void {
+    const [start, end] = this.#lockSpan(position, length);
     let release!: () => void;
-    const lock: BlockLock = { start, end, released: new Promise<void>((resolve) => (release = resolve)) };
+    const lock: WriteLock = { start, end, released: new Promise<void>((resolve) => (release = resolve)) };
     this.#locks.add(lock);
     return () => {
       this.#locks.delete(lock);
@@ -519,8 +353,24 @@ export class DirectFile {
     };
   }
 
-  #io(op: Op, fd: number, memory: Uint8Array | null, position: number, rwFlags: number): Promise<number> {
-    if (this.#resizing !== null) return this.#resizing.then(() => this.#io(op, fd, memory, position, rwFlags));
+  #lockSpan(position: number, length: number): [number, number] {
+    const unit = Math.max(this.#offsetAlign, PAGE_SIZE);
+    return [alignDown(position, unit), alignUp(position + length, unit)];
+  }
+
+  /** Waits until no write holds a lock on [start, end). */
+  async #unlocked(start: number, end: number): Promise<void> {
+    for (;;) {
+      let busy: WriteLock | undefined;
+      for (const lock of this.#locks) {
+        if (lock.start < end && start < lock.end) busy = lock;
+      }
+      if (busy === undefined) return;
+      await busy.released;
+    }
+  }
+
+  #io(op: number, fd: number, memory: Uint8Array | null, position: number, rwFlags: number): Promise<number> {
     this.#begin();
     return new Promise((resolve) => {
       this.#engine.submit(op, fd, memory, position, rwFlags, (result) => {
@@ -549,4 +399,56 @@ export class DirectFile {
     this.#idleWaiters = [];
     for (const wake of waiters) wake();
   }
+}
+
+/** statfs f_type of btrfs (linux/magic.h). */
+const BTRFS_SUPER_MAGIC = 0x9123683e;
+const LINUX_6_1 = [6, 1];
+let pool: AlignedBufferPool | undefined;
+
+/**
+ * The direct-I/O side of an open file, or the reason it has none (and node:fs does its I/O): kernel AIO
+ * is not available, the file is not a regular file, its filesystem has no usable direct I/O, or the
+ * caller opened it with O_DIRECT (node:fs's alignment rules then apply, and aiofs keeps them).
+ */
+export function attachDirect(fd: number, flags: number, cache: CachePolicy): DirectFile | string {
+  const engine = threadEngine();
+  const binding = loaded.binding;
+  if (engine === null || binding === null) return threadBackend.reason;
+  if ((flags & fs.constants.O_DIRECT) !== 0) return 'opened with O_DIRECT by the caller: node:fs keeps its alignment rules';
+  if (!nodeFs.fstatSync(fd).isFile()) return 'not a regular file: node:fs handles pipes, devices and sockets';
+  // btrfs completes direct I/O inside io_submit whatever the file's size (docs/kernel-aio.md): it would
+  // block the event loop for the whole transfer, where node:fs's threadpool does not.
+  if (binding.filesystemType(fd) === BTRFS_SUPER_MAGIC) return 'btrfs: its direct I/O runs synchronously inside io_submit';
+  const alignment = binding.dioAlignment(fd);
+  if (typeof alignment === 'number') return `statx failed (${errorCode(alignment)})`;
+  let [memoryAlign, offsetAlign] = alignment;
+  if (alignment[2] === 0) {
+    // Linux 6.1+ reports STATX_DIOALIGN for every filesystem with direct I/O; tmpfs and procfs
+    // report nothing (docs/kernel-aio.md). Older kernels report nothing at all: assume 4096, which
+    // covers every common logical block size, and let the O_DIRECT open below decide.
+    if (kernelAtLeast(LINUX_6_1)) return 'the filesystem offers no direct I/O for this file (statx DIOALIGN)';
+    memoryAlign = offsetAlign = 4096;
+  } else if (offsetAlign === 0) {
+    return 'the filesystem offers no direct I/O for this file (statx DIOALIGN)';
+  }
+  // The O_DIRECT descriptor serves reads only (writes go through the page cache on `fd`, which keeps
+  // the caller's O_SYNC/O_DSYNC); a write-only file gets none.
+  let directFd = -1;
+  if ((flags & O_ACCMODE) !== fs.constants.O_WRONLY) {
+    directFd = reopenDirect(fd, fs.constants.O_RDONLY);
+    if (directFd < 0) return `O_DIRECT open failed (${errorCode(directFd)})`;
+  }
+  pool ??= new AlignedBufferPool(binding);
+  return new DirectFile(engine, binding, pool, fd, directFd, { memoryAlign, offsetAlign }, cache);
+}
+
+function errorCode(errno: number): string {
+  return systemError(errno, 'open').code ?? String(errno);
+}
+
+const [KERNEL_MAJOR = 0, KERNEL_MINOR = 0] = os.release().split('.').map((part) => parseInt(part, 10));
+
+function kernelAtLeast([major, minor]: number[]): boolean {
+  return KERNEL_MAJOR > major || (KERNEL_MAJOR === major && KERNEL_MINOR >= minor);
 }

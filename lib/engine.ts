@@ -2,7 +2,7 @@
  * The JavaScript half of one environment's AIO context: numbers each request, remembers its callback
  * and dispatches the completions the addon delivers, one native call per batch.
  */
-import type { ContextStats, NativeBinding, Op } from './binding';
+import type { ContextStats, NativeBinding } from './binding';
 
 /** Receives a request's result: bytes transferred, or a negative errno. */
 export type Completion = (result: number) => void;
@@ -35,12 +35,12 @@ export class Engine {
    * bundler's duplicate, a test runner's module graph) must not register a second dispatcher with the
    * one native context, or its completions would reach the wrong one.
    */
-  static create(binding: NativeBinding, maxEvents: number): Engine | number {
+  static create(binding: NativeBinding, maxEvents: number, maxThreads: number): Engine | number {
     const shared = globalThis as { [SHARED_ENGINE]?: Engine };
     const existing = shared[SHARED_ENGINE];
     if (existing !== undefined) return existing;
     const engine = new Engine(binding);
-    const status = binding.setup(maxEvents, (count) => engine.#dispatch(count), engine.#slots);
+    const status = binding.setup(maxEvents, maxThreads, (count) => engine.#dispatch(count), engine.#slots);
     if (status < 0) return status;
     shared[SHARED_ENGINE] = engine;
     return engine;
@@ -50,7 +50,7 @@ export class Engine {
    * Queues one request; `done` runs on a later turn of the event loop with its result.
    * The native side holds `memory` until then.
    */
-  submit(op: Op, fd: number, memory: Uint8Array | null, position: number, rwFlags: number, done: Completion): void {
+  submit(op: number, fd: number, memory: Uint8Array | null, position: number, rwFlags: number, done: Completion): void {
     const id = this.#freeIds.pop() ?? this.#waiting.length;
     this.#waiting[id] = done;
     this.#binding.submit(op, fd, memory, position, rwFlags, id);

@@ -1,7 +1,7 @@
 /**
- * Errors shaped exactly like the ones Node 20's `fs/promises` produces, so
- * that aiofs can be a drop-in: same class, `name`, `code`, `message`, own
- * enumerable keys and stack header.
+ * The errors aiofs raises itself, shaped exactly like node's so that aiofs is a drop-in: same class,
+ * `name`, `code`, `message`, own enumerable keys and stack header. (Errors about bad arguments are
+ * mostly node's own: plain-arguments.ts hands such calls to node.)
  *
  * Ported from Node's lib/internal/errors.js.
  */
@@ -217,15 +217,6 @@ export class ERR_OUT_OF_RANGE extends NodeRangeError {
 }
 reportBaseAsConstructor(ERR_OUT_OF_RANGE, RangeError);
 
-/** `TypeError [ERR_UNKNOWN_ENCODING]`: e.g. `readFile({ encoding: 'buffer' })`. */
-export class ERR_UNKNOWN_ENCODING extends NodeTypeError {
-  /** @param encoding The encoding that was asked for. */
-  constructor(encoding: unknown) {
-    super('ERR_UNKNOWN_ENCODING', format('Unknown encoding: %s', encoding));
-  }
-}
-reportBaseAsConstructor(ERR_UNKNOWN_ENCODING, TypeError);
-
 /** `RangeError [ERR_FS_FILE_TOO_LARGE]`: `readFile` of a file over 2 GiB. */
 export class ERR_FS_FILE_TOO_LARGE extends NodeRangeError {
   /** @param size The file's size in bytes. */
@@ -234,15 +225,6 @@ export class ERR_FS_FILE_TOO_LARGE extends NodeRangeError {
   }
 }
 reportBaseAsConstructor(ERR_FS_FILE_TOO_LARGE, RangeError);
-
-/** `Error [ERR_INVALID_STATE]`, e.g. `Invalid state: The FileHandle is closed`. */
-export class ERR_INVALID_STATE extends NodeError {
-  /** @param what Appended to `Invalid state: `. */
-  constructor(what: string) {
-    super('ERR_INVALID_STATE', format('Invalid state: %s', what));
-  }
-}
-reportBaseAsConstructor(ERR_INVALID_STATE, Error);
 
 /** `Error [ERR_STREAM_DESTROYED]`: `Cannot call write after a stream was destroyed`. */
 export class ERR_STREAM_DESTROYED extends NodeError {
@@ -260,23 +242,6 @@ export class ERR_SYSTEM_ERROR extends NodeError {
   }
 }
 reportBaseAsConstructor(ERR_SYSTEM_ERROR, Error);
-
-/**
- * Node's `AbortError` (not the DOMException): `name` `'AbortError'`, `code`
- * `'ABORT_ERR'`; fs/promises passes `{ cause: signal.reason }`.
- */
-export class AbortError extends Error {
-  readonly code = 'ABORT_ERR';
-
-  /**
-   * @param message Defaults to Node's `'The operation was aborted'`.
-   * @param options `{ cause }`, as for `Error`.
-   */
-  constructor(message = 'The operation was aborted', options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'AbortError';
-  }
-}
 
 /** A libuv failure as Node reports it; `dest` is set for two-path calls. */
 export interface SystemError extends NodeJS.ErrnoException {
@@ -313,22 +278,5 @@ export function systemError(
   err.syscall = syscall;
   if (pathString !== undefined) err.path = pathString;
   if (destString !== undefined) err.dest = destString;
-  return err;
-}
-
-/**
- * What a fs/promises FileHandle method rejects with once the handle is
- * closed: `Error('file closed')` with `code` `'EBADF'` and `syscall` set to
- * the name of Node's internal function, which is not always the method name:
- * read, readv, write, writev, readFile → same name; stat → `fstat`,
- * truncate → `ftruncate`, sync → `fsync`, datasync → `fdatasync`,
- * chmod → `fchmod`, chown → `fchown`, utimes → `futimes`,
- * writeFile and appendFile → `writeFile`.
- * @param syscall Node's internal function name, as listed above.
- */
-export function closedFileError(syscall: string): NodeJS.ErrnoException {
-  const err: NodeJS.ErrnoException = new Error('file closed');
-  err.code = 'EBADF';
-  err.syscall = syscall;
   return err;
 }

@@ -1,54 +1,49 @@
 /**
- * AioFileHandle: fs/promises' FileHandle with reads, writes and syncs over kernel AIO.
+ * AioFileHandle: a node:fs/promises FileHandle whose reads, writes and syncs go over kernel AIO.
  *
- * Ownership: an AioFileHandle owns a node:fs FileHandle (the caller-visible descriptor, used for
- * open/stat/truncate/close exactly as fs does, and for everything on the node-fs backend) and, on the
- * kernel-aio backend, a DirectFile with its own O_DIRECT descriptor. close() waits for this file's
- * requests, trims any grow-ahead, closes the direct descriptor, then the FileHandle.
+ * It is node's own FileHandle object, opened by node, given this class's prototype, which inherits
+ * node's FileHandle.prototype. So node accepts it wherever it takes a FileHandle (a stream's `fd`,
+ * http2's respondWithFD, transfer to a worker), and every method aiofs does not accelerate (stat,
+ * truncate, chmod, readLines, readableWebStream, close...) is node's own. The accelerated methods serve
+ * plain arguments (plain-arguments.ts) over kernel AIO, and hand anything else, untouched, to node's
+ * method on the same handle, which validates and fails exactly as the running Node does.
+ *
+ * Ownership: node's FileHandle owns the descriptor, as always. This object owns a DirectFile (with an
+ * O_DIRECT descriptor of its own) on the kernel-aio backend. Every accelerated call holds one of node's
+ * references on the handle while it runs (kRef/kUnref, as node's own calls do), so close() waits for it
+ * and a transfer refuses meanwhile; after close the descriptor number is never used again. The
+ * DirectFile is closed when node closes the native handle (every way of closing ends there), when the
+ * handle is transferred to a worker, or when the handle is collected unclosed.
  */
-import { EventEmitter } from 'node:events';
-import * as fs from 'node:fs';
 import type * as fsp from 'node:fs/promises';
-import * as os from 'node:os';
-import { constants } from 'node:os';
 
-import { AlignedBufferPool } from './aligned-buffer';
-import { Backend, backend as threadBackend, engine as threadEngine } from './backend';
-import { Op, loaded } from './binding';
-import { O_ACCMODE, allowsReading, allowsWriting, filePosition, reopenDirect, setFilePosition } from './descriptor';
-import { DirectFile, PIECE_SIZE, type CachePolicy } from './direct-file';
-import { AbortError, ERR_FS_FILE_TOO_LARGE, closedFileError, systemError } from './errors';
+import { backend as threadBackend, type Backend } from './backend';
+import { loaded } from './binding';
+import { allowsReading, allowsWriting, filePosition, setFilePosition } from './descriptor';
+import { attachDirect, kDirectFile, PIECE_SIZE, type CachePolicy, type DirectFile } from './direct-file';
+import { ERR_FS_FILE_TOO_LARGE, systemError } from './errors';
+import { fileHandleInternalsOf, nodeFs, type FileHandleInternals } from './node-originals';
 import {
-  checkAborted,
-  normalizeReadArgs,
-  normalizeReadFileOptions,
-  normalizeReadvArgs,
-  normalizeTruncateLength,
-  normalizeWriteArgs,
-  normalizeWriteFileOptions,
-  normalizeWritevArgs,
-  toWriteFileChunk,
-  toWriteFileData,
-  type AbortSignalLike,
-} from './validate';
+  bytesOf,
+  modeAbortError,
+  plainRead,
+  plainReadFileOptions,
+  plainVector,
+  plainWrite,
+  plainWriteFileData,
+  plainWriteFileOptions,
+  readLengthAbortError,
+  writeLengthAbortError,
+} from './plain-arguments';
+import { AioReadStream, type AioReadStreamOptions } from './read-stream';
+import { AioWriteStream, type AioWriteStreamOptions } from './write-stream';
 
 /** fs refuses to read files larger than this into one buffer (kIoMaxLength). */
 const IO_MAX_LENGTH = 2 ** 31 - 1;
-/** readFile/writeFile move data in chunks of this size, checking their AbortSignal in between. */
+/** readFile/writeFile move data in requests of at most this size. */
 const WHOLE_FILE_CHUNK = 16 * PIECE_SIZE;
-const LINUX_6_1 = [6, 1];
-
-let pool: AlignedBufferPool | undefined;
-
-/** Closes the direct descriptor of a handle that was garbage-collected without close(). */
-const abandoned = new FinalizationRegistry<DirectFile>((direct) => direct.close());
-
-/** Options of {@link AioFileHandle.read}, as fs/promises takes them. */
-export interface ReadOptions {
-  offset?: number | null;
-  length?: number | null;
-  position?: number | null;
-}
+/** What node reads at a time from a file whose size fstat does not tell (kReadFileUnknownBufferLength). */
+const UNKNOWN_SIZE_CHUNK = 64 * 1024;
 
 /** Result of {@link AioFileHandle.read}, as fs/promises returns it. */
 export interface ReadResult<T extends NodeJS.ArrayBufferView> {
@@ -62,228 +57,242 @@ export interface WriteResult<T> {
   buffer: T;
 }
 
-/** @internal The DirectFile of an AioFileHandle, for aiofs's own streams. */
-export const kDirectFile = Symbol('aiofs.directFile');
+/** Everything writeFile accepts, as fs/promises does. */
+export type WriteFileData = Parameters<typeof fsp.writeFile>[1];
+/** readFile's options, as fs/promises takes them. */
+export type ReadFileArgument = Parameters<typeof fsp.readFile>[1];
+/** writeFile's options, as fs/promises takes them. */
+export type WriteFileArgument = Parameters<typeof fsp.writeFile>[2];
 
-/** A file opened by aiofs. Mirrors fs/promises' FileHandle; I/O goes through kernel AIO where possible. */
-export class AioFileHandle extends EventEmitter {
-  readonly #fs: fsp.FileHandle;
+type Method = (this: unknown, ...args: unknown[]) => Promise<unknown>;
+
+/** node's FileHandle, as found on the first handle node opened for aiofs. */
+let node: FileHandleInternals | undefined;
+
+/** Closes the direct descriptor of a handle that was garbage-collected without close(). */
+const abandoned = new FinalizationRegistry<DirectFile>((direct) => direct.close());
+
+/**
+ * Lets a class constructor install its fields on an object that already exists (a constructor that
+ * returns an object makes it the derived class's `this`): here, node's FileHandle.
+ */
+const Adopted = class {
+  constructor(target: object) {
+    return target;
+  }
+} as new (target: object) => object;
+
+/**
+ * A file opened by aiofs: node's FileHandle, with its I/O over kernel AIO where the file allows. Named
+ * as node's class is, since libraries recognise handles by `constructor.name`.
+ */
+class FileHandle extends Adopted {
   readonly #direct: DirectFile | null;
   readonly #readable: boolean;
   readonly #writable: boolean;
   readonly #appending: boolean;
   /** Operations at the file position (position null) run one after another, as read(2) would. */
   #positionChain: Promise<unknown> = Promise.resolve();
-  #closing: Promise<void> | undefined;
   /** This file's backend: kernel-aio, or node-fs and why (not a regular file, no direct I/O, ...). */
-  readonly backend: Backend;
+  declare readonly backend: Backend;
+  /** node's getter (FileHandle.prototype.fd): the descriptor, -1 once closed or transferred. */
+  declare readonly fd: number;
 
-  /** @internal Use {@link open}. */
-  constructor(handle: fsp.FileHandle, flags: number, cache: CachePolicy = 'auto') {
-    super();
-    this.#fs = handle;
+  private constructor(handle: fsp.FileHandle, flags: number, cache: CachePolicy) {
+    super(handle);
     this.#readable = allowsReading(flags);
     this.#writable = allowsWriting(flags);
-    this.#appending = (flags & fs.constants.O_APPEND) !== 0;
-    const attached = attachDirect(handle.fd, flags, cache);
+    this.#appending = (flags & nodeFs.constants.O_APPEND) !== 0;
+    const attached = threadBackend.name === 'kernel-aio' ? attachDirect(handle.fd, flags, cache) : threadBackend.reason;
     this.#direct = typeof attached === 'string' ? null : attached;
-    this.backend =
-      typeof attached === 'string'
-        ? { name: 'node-fs', reason: attached }
-        : { name: 'kernel-aio', reason: 'regular file with direct I/O' };
-    if (this.#direct !== null) abandoned.register(this, this.#direct, this);
+    Object.defineProperty(this, 'backend', {
+      value: typeof attached === 'string' ? { name: 'node-fs', reason: attached } : { name: 'kernel-aio', reason: 'regular file with direct I/O' },
+      enumerable: false,
+    });
   }
 
-  /** @internal This file's direct-I/O side, or null when node:fs does its I/O. */
+  /**
+   * Makes node's FileHandle `handle` (open with open(2) `flags`) an AioFileHandle, and returns it: the
+   * same object. Used by aiofs's open().
+   * @internal
+   */
+  static adopt(handle: fsp.FileHandle, flags: number, cache: CachePolicy = 'auto'): AioFileHandle {
+    if (node === undefined) {
+      node = fileHandleInternalsOf(handle);
+      Object.setPrototypeOf(FileHandle.prototype, node.prototype);
+    }
+    const adopted = new FileHandle(handle, flags, cache);
+    Object.setPrototypeOf(handle, FileHandle.prototype);
+    const direct = adopted.#direct;
+    if (direct !== null) {
+      // Every way node closes a FileHandle (close(), the last reference dropped, closeSync on exit
+      // paths) ends in its native handle's close or closeSync: the direct descriptor goes first. No
+      // aiofs request is in flight then, since each holds a reference the native close waits for.
+      const native = (handle as unknown as Record<symbol, { close(): Promise<void>; closeSync(): void }>)[node.kHandle];
+      const { close, closeSync } = native;
+      native.close = function () {
+        abandoned.unregister(adopted);
+        direct.close();
+        return close.call(this);
+      };
+      native.closeSync = function () {
+        abandoned.unregister(adopted);
+        direct.close();
+        closeSync.call(this);
+      };
+      abandoned.register(adopted, direct, adopted);
+    }
+    return adopted as unknown as AioFileHandle;
+  }
+
+  /** @internal This file's direct-I/O side, or null when node:fs does its I/O (for aiofs's streams). */
   get [kDirectFile](): DirectFile | null {
     return this.#direct;
   }
 
-  /** The numeric file descriptor; -1 once closed. */
-  get fd(): number {
-    return this.#fs.fd;
-  }
-
   /** Reads like fs/promises' FileHandle.read, in all of its forms. */
-  read<T extends NodeJS.ArrayBufferView>(buffer: T, offset?: number | null, length?: number | null, position?: number | null): Promise<ReadResult<T>>;
-  read<T extends NodeJS.ArrayBufferView = Buffer>(buffer: T, options?: ReadOptions): Promise<ReadResult<T>>;
-  read<T extends NodeJS.ArrayBufferView = Buffer>(options?: ReadOptions & { buffer?: T }): Promise<ReadResult<T>>;
-  async read(bufferOrOptions?: unknown, offsetOrOptions?: unknown, length?: unknown, position?: unknown): Promise<ReadResult<NodeJS.ArrayBufferView>> {
-    this.#checkOpen('read');
-    const args = normalizeReadArgs(bufferOrOptions, offsetOrOptions, length, position);
+  read(buffer?: unknown, offset?: unknown, length?: unknown, position?: unknown): Promise<ReadResult<NodeJS.ArrayBufferView>> {
     const direct = this.#direct;
-    // node-fs: fs itself, with the caller's own arguments (validated alike), for identical behaviour.
-    if (direct === null) return passThrough(this.#fs, 'read', bufferOrOptions, offsetOrOptions, length, position);
-    const buffer = args.buffer as NodeJS.ArrayBufferView;
-    if (args.earlyReturn) return { __proto__: null, bytesRead: args.length, buffer } as ReadResult<NodeJS.ArrayBufferView>;
-    if (!this.#readable) throw systemError(-constants.errno.EBADF, 'read');
-    const target = asBytes(buffer, args.offset, args.length);
-    const bytesRead =
-      args.position === null ? await this.#at(null, (at) => direct.read(target, at)) : await direct.read(target, args.position);
-    if (bytesRead < 0) throw systemError(bytesRead, 'read');
-    return { __proto__: null, bytesRead, buffer } as ReadResult<NodeJS.ArrayBufferView>;
+    if (this.fd !== -1) {
+      const plain = direct !== null && this.#readable ? plainRead(buffer, offset, length, position) : null;
+      if (plain !== null) {
+        const { buffer: target, length: count, position: at } = plain;
+        if (count === 0) return Promise.resolve({ __proto__: null, bytesRead: 0, buffer: target } as ReadResult<NodeJS.ArrayBufferView>);
+        const bytes = bytesOf(target, plain.offset, count);
+        return this.#run('read', async () => {
+          const bytesRead = await this.#at(at, (start) => direct!.read(bytes, start));
+          if (bytesRead < 0) throw systemError(bytesRead, 'read');
+          return { __proto__: null, bytesRead, buffer: target } as ReadResult<NodeJS.ArrayBufferView>;
+        });
+      }
+      const aborts = readLengthAbortError(buffer, offset, length);
+      if (aborts !== null) return Promise.reject(aborts);
+    }
+    return this.#node('read', buffer, offset, length, position) as Promise<ReadResult<NodeJS.ArrayBufferView>>;
   }
 
   /** Reads into several buffers in order, like fs/promises' FileHandle.readv. */
-  async readv<T extends readonly NodeJS.ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{ bytesRead: number; buffers: T }> {
-    this.#checkOpen('readv');
-    const args = normalizeReadvArgs(buffers, position);
+  readv(buffers: unknown, position?: unknown): Promise<{ bytesRead: number; buffers: NodeJS.ArrayBufferView[] }> {
     const direct = this.#direct;
-    if (direct === null) return passThrough(this.#fs, 'readv', buffers, position);
-    if (!this.#readable) throw systemError(-constants.errno.EBADF, 'read');
-    const views = buffers.map((b) => asBytes(b, 0, b.byteLength));
-    const gathered = Buffer.allocUnsafe(views.reduce((sum, v) => sum + v.byteLength, 0));
-    const bytesRead = await this.#at(args.position, (at) => direct.read(gathered, at));
-    if (bytesRead < 0) throw systemError(bytesRead, 'read');
-    let offset = 0;
-    for (const view of views) {
-      if (offset >= bytesRead) break;
-      view.set(gathered.subarray(offset, Math.min(bytesRead, offset + view.byteLength)));
-      offset += view.byteLength;
-    }
-    return { __proto__: null, bytesRead, buffers } as { bytesRead: number; buffers: T };
+    const plain = direct !== null && this.#readable && this.fd !== -1 ? plainVector(buffers, position) : null;
+    if (plain === null || plain.total === 0) return this.#node('readv', buffers, position) as Promise<{ bytesRead: number; buffers: NodeJS.ArrayBufferView[] }>;
+    return this.#run('readv', async () => {
+      const gathered = Buffer.allocUnsafe(plain.total);
+      const bytesRead = await this.#at(plain.position, (start) => direct!.read(gathered, start));
+      if (bytesRead < 0) throw systemError(bytesRead, 'read');
+      let offset = 0;
+      for (const view of plain.buffers) {
+        if (offset >= bytesRead) break;
+        bytesOf(view).set(gathered.subarray(offset, Math.min(bytesRead, offset + view.byteLength)));
+        offset += view.byteLength;
+      }
+      return { __proto__: null, bytesRead, buffers: plain.buffers } as { bytesRead: number; buffers: NodeJS.ArrayBufferView[] };
+    });
   }
 
   /** Writes like fs/promises' FileHandle.write: buffer forms and string form. */
-  write<T extends NodeJS.ArrayBufferView>(buffer: T, offset?: number | null, length?: number | null, position?: number | null): Promise<WriteResult<T>>;
-  write<T extends NodeJS.ArrayBufferView>(buffer: T, options?: { offset?: number; length?: number; position?: number | null }): Promise<WriteResult<T>>;
-  write(data: string, position?: number | null, encoding?: BufferEncoding | null): Promise<WriteResult<string>>;
-  async write(data: unknown, offsetOrOptions?: unknown, lengthOrEncoding?: unknown, position?: unknown): Promise<WriteResult<unknown>> {
-    this.#checkOpen('write');
-    const args = normalizeWriteArgs(data, offsetOrOptions, lengthOrEncoding, position);
-    if (this.#direct === null || this.#appending) {
-      return passThrough(this.#fs, 'write', data, offsetOrOptions, lengthOrEncoding, position);
+  write(data: unknown, offsetOrOptions?: unknown, lengthOrEncoding?: unknown, position?: unknown): Promise<WriteResult<unknown>> {
+    const direct = this.#writer();
+    const plain = direct !== null ? plainWrite(data, offsetOrOptions, lengthOrEncoding, position) : null;
+    if (plain === null) {
+      const aborts = this.fd !== -1 ? writeLengthAbortError(data, offsetOrOptions, lengthOrEncoding) : null;
+      if (aborts !== null) return Promise.reject(aborts);
+      return this.#node('write', data, offsetOrOptions, lengthOrEncoding, position) as Promise<WriteResult<unknown>>;
     }
-    if (args.earlyReturn) return { __proto__: null, bytesWritten: 0, buffer: data } as WriteResult<unknown>;
-    const bytesWritten = await this.#writeDirect(this.#direct, args.buffer, args.position);
-    return { __proto__: null, bytesWritten, buffer: data } as WriteResult<unknown>;
+    return this.#run('write', async () => {
+      const bytesWritten = await this.#writeAt(direct!, plain.bytes, plain.position);
+      return { __proto__: null, bytesWritten, buffer: data } as WriteResult<unknown>;
+    });
   }
 
   /** Writes several buffers in order, like fs/promises' FileHandle.writev. */
-  async writev<T extends readonly NodeJS.ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{ bytesWritten: number; buffers: T }> {
-    this.#checkOpen('writev');
-    const args = normalizeWritevArgs(buffers, position);
-    if (this.#direct === null || this.#appending) return passThrough(this.#fs, 'writev', buffers, position);
-    if (args.earlyReturn) return { __proto__: null, bytesWritten: 0, buffers } as { bytesWritten: number; buffers: T };
-    const bytes = Buffer.concat(buffers.map((b) => asBytes(b, 0, b.byteLength)));
-    const bytesWritten = await this.#writeDirect(this.#direct, bytes, args.position);
-    return { __proto__: null, bytesWritten, buffers } as { bytesWritten: number; buffers: T };
+  writev(buffers: unknown, position?: unknown): Promise<{ bytesWritten: number; buffers: NodeJS.ArrayBufferView[] }> {
+    const direct = this.#writer();
+    const plain = direct !== null ? plainVector(buffers, position) : null;
+    if (plain === null || plain.total === 0) return this.#node('writev', buffers, position) as Promise<{ bytesWritten: number; buffers: NodeJS.ArrayBufferView[] }>;
+    return this.#run('writev', async () => {
+      const bytes = plain.buffers.length === 1 ? bytesOf(plain.buffers[0]) : Buffer.concat(plain.buffers.map((view) => bytesOf(view)));
+      const bytesWritten = await this.#writeAt(direct!, bytes, plain.position);
+      return { __proto__: null, bytesWritten, buffers: plain.buffers } as { bytesWritten: number; buffers: NodeJS.ArrayBufferView[] };
+    });
   }
 
   /** fsync(2) through IOCB_CMD_FSYNC, after this handle's earlier writes have completed. */
-  async sync(): Promise<void> {
-    this.#checkOpen('fsync');
-    if (this.#direct === null) return this.#fs.sync();
-    const result = await this.#direct.sync(Op.Fsync);
-    if (result < 0) throw systemError(result, 'fsync');
+  sync(): Promise<void> {
+    return this.#sync('sync', 'fsync');
   }
 
   /** fdatasync(2) through IOCB_CMD_FDSYNC, after this handle's earlier writes have completed. */
-  async datasync(): Promise<void> {
-    this.#checkOpen('fdatasync');
-    if (this.#direct === null) return this.#fs.datasync();
-    const result = await this.#direct.sync(Op.Fdsync);
-    if (result < 0) throw systemError(result, 'fdatasync');
+  datasync(): Promise<void> {
+    return this.#sync('datasync', 'fdatasync');
   }
 
-  /** fs.Stats of the file, after pending writes have landed (so `size` is exact). */
-  stat(options?: { bigint?: false }): Promise<fs.Stats>;
-  stat(options: { bigint: true }): Promise<fs.BigIntStats>;
-  async stat(options?: fs.StatOptions): Promise<fs.Stats | fs.BigIntStats> {
-    this.#checkOpen('fstat');
-    await this.#settle();
-    return this.#fs.stat(options);
-  }
-
-  /** Truncates or extends the file to `len` bytes (default 0). */
-  async truncate(len?: number): Promise<void> {
-    this.#checkOpen('ftruncate');
-    const length = normalizeTruncateLength(len);
-    await this.#settle();
-    await this.#fs.truncate(length);
-    this.#direct?.sizeChanged();
-  }
-
-  /**
-   * Closes the file once its requests are done. A second call returns the same promise.
-   * Every other method rejects with EBADF ('file closed') once close() has been called.
-   */
-  close(): Promise<void> {
-    this.#closing ??= this.#closeOnce();
-    return this.#closing;
-  }
-
-  /** `await using fh = await open(...)` closes the file at the end of the block. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
-  }
-
-  /** Reads from the current position to end of file, like fs/promises' FileHandle.readFile (and typed as it is). */
-  readFile(options?: ({ encoding?: null } & { signal?: AbortSignal }) | null): Promise<ReadFileBuffer>;
-  readFile(options: ({ encoding: BufferEncoding } & { signal?: AbortSignal }) | BufferEncoding): Promise<string>;
-  readFile(options?: ReadFileArgument): Promise<string | Buffer>;
-  async readFile(options?: ReadFileArgument): Promise<string | Buffer> {
-    this.#checkOpen('readFile');
-    const { encoding, signal } = normalizeReadFileOptions(options);
+  #sync(method: 'sync' | 'datasync', syscall: 'fsync' | 'fdatasync'): Promise<void> {
     const direct = this.#direct;
-    if (direct === null) return this.#fs.readFile({ encoding, signal: signal as AbortSignal | undefined });
-    // fs's order: abort check, fstat, abort check, size check, then reads (where EBADF shows up).
-    checkAborted(signal);
-    await this.#settle();
-    const size = (await this.#fs.stat()).size;
-    checkAborted(signal);
-    if (size > IO_MAX_LENGTH) throw new ERR_FS_FILE_TOO_LARGE(size);
-    if (!this.#readable) throw systemError(-constants.errno.EBADF, 'read');
-    const contents = Buffer.allocUnsafeSlow(size);
-    const total = await this.#at(null, async (start) => {
-      let done = 0;
-      while (done < size) {
-        checkAborted(signal);
-        const chunk = direct.read(contents.subarray(done, Math.min(size, done + WHOLE_FILE_CHUNK)), start + done);
-        const count = await abortable(chunk, signal, direct);
-        if (count < 0) throw systemError(count, 'read');
-        done += count;
-        if (count < Math.min(WHOLE_FILE_CHUNK, size - (done - count))) break;
-      }
-      return done;
+    if (direct === null || this.fd === -1) return this.#node(method) as Promise<void>;
+    return this.#run(method, async () => {
+      const result = await direct.sync(syscall === 'fsync' ? 'fsync' : 'fdsync');
+      if (result < 0) throw systemError(result, syscall);
     });
-    const data = total === size ? contents : contents.subarray(0, total);
-    return encoding ? data.toString(encoding) : data;
   }
 
-  /**
-   * Writes `data` from the current position, like fs/promises' FileHandle.writeFile (which, like
-   * fs, ignores `flush`: the path form of writeFile honours it).
-   */
-  async writeFile(data: WriteFileData, options?: WriteFileArgument): Promise<void> {
-    this.#checkOpen('writeFile');
-    const { encoding, signal } = normalizeWriteFileOptions(options, 'w');
+  /** node's FileHandle.chmod, but a mode node's binding would abort the process on is rejected instead. */
+  chmod(mode: unknown): Promise<void> {
+    const aborts = this.fd !== -1 ? modeAbortError(mode) : null;
+    return aborts !== null ? Promise.reject(aborts) : (this.#node('chmod', mode) as Promise<void>);
+  }
+
+  /** Reads from the current position to end of file, like fs/promises' FileHandle.readFile. */
+  readFile(options?: unknown): Promise<string | Buffer> {
     const direct = this.#direct;
-    if (direct === null || this.#appending) {
-      return this.#fs.writeFile(data as Parameters<fsp.FileHandle['writeFile']>[0], options as Parameters<fsp.FileHandle['writeFile']>[1]);
-    }
-    const input = toWriteFileData(data, encoding);
-    const chunks = input.kind === 'bytes' ? [input.bytes] : input.chunks;
-    checkAborted(signal);
-    for await (const chunk of chunks) {
-      const bytes = toWriteFileChunk(chunk, encoding);
-      for (let done = 0; done < bytes.byteLength; done += WHOLE_FILE_CHUNK) {
-        checkAborted(signal);
-        await abortable(this.#writeDirect(direct, bytes.subarray(done, done + WHOLE_FILE_CHUNK), null), signal, direct);
-      }
-    }
+    const plain = direct !== null && this.#readable && this.fd !== -1 ? plainReadFileOptions(options) : null;
+    if (plain === null) return this.#node('readFile', options) as Promise<string | Buffer>;
+    return this.#run('readFile', async () => {
+      const contents = await this.#at(null, (start) => readToEnd(direct!, this.fd, start));
+      return plain.encoding ? contents.toString(plain.encoding) : contents;
+    });
+  }
+
+  /** Writes `data` from the current position, like fs/promises' FileHandle.writeFile. */
+  writeFile(data: unknown, options?: unknown): Promise<void> {
+    return this.#writeWhole('writeFile', data, options);
   }
 
   /** Appends like fs/promises' FileHandle.appendFile (the file's own flags decide where bytes go). */
-  appendFile(data: WriteFileData, options?: WriteFileArgument): Promise<void> {
-    return this.writeFile(data, options);
+  appendFile(data: unknown, options?: unknown): Promise<void> {
+    return this.#writeWhole('appendFile', data, options);
+  }
+
+  #writeWhole(method: 'writeFile' | 'appendFile', data: unknown, options: unknown): Promise<void> {
+    const direct = this.#writer();
+    const plain = direct !== null ? plainWriteFileOptions(options, 'w') : null;
+    const bytes = plain !== null ? plainWriteFileData(data, plain.encoding) : null;
+    if (bytes === null) return this.#node(method, data, options) as Promise<void>;
+    return this.#run(method, async () => {
+      for (let done = 0; done < bytes.byteLength; done += WHOLE_FILE_CHUNK) {
+        await this.#writeAt(direct!, bytes.subarray(done, done + WHOLE_FILE_CHUNK), null);
+      }
+    });
+  }
+
+  /** A read stream over this handle, with aiofs's read-ahead (node's FileHandle.createReadStream). */
+  createReadStream(options?: AioReadStreamOptions): AioReadStream {
+    return new AioReadStream(undefined as unknown as string, { ...options, fd: this as unknown as fsp.FileHandle });
+  }
+
+  /** A write stream over this handle, over kernel AIO (node's FileHandle.createWriteStream). */
+  createWriteStream(options?: AioWriteStreamOptions): AioWriteStream {
+    return new AioWriteStream(undefined as unknown as string, { ...options, fd: this as unknown as fsp.FileHandle });
+  }
+
+  /** The direct file, when this handle may write through it (open, writable, not appending). */
+  #writer(): DirectFile | null {
+    return this.#writable && !this.#appending && this.fd !== -1 ? this.#direct : null;
   }
 
   /** One write through the direct path: bytes written, or a thrown fs-style error. */
-  async #writeDirect(direct: DirectFile, bytes: Uint8Array, position: number | null): Promise<number> {
-    // write(2) on a descriptor not open for writing fails with EBADF whatever the length or offset.
-    if (!this.#writable) throw systemError(-constants.errno.EBADF, 'write');
-    const written = await this.#at(position, (at) => direct.write(bytes, at));
+  async #writeAt(direct: DirectFile, bytes: Uint8Array, position: number | null): Promise<number> {
+    const written = await this.#at(position, (start) => direct.write(bytes, start));
     if (written < 0) throw systemError(written, 'write');
     return written;
   }
@@ -292,145 +301,95 @@ export class AioFileHandle extends EventEmitter {
    * Runs `io` at `position`, or, for null, at the descriptor's file position (advanced by the bytes
    * moved), in turn with the other file-position operations of this handle.
    */
-  #at(position: number | null, io: (at: number) => Promise<number>): Promise<number> {
+  #at<T extends number | Buffer>(position: number | null, io: (start: number) => Promise<T>): Promise<T> {
     if (position !== null) return io(position);
     const turn = this.#positionChain.then(async () => {
-      const fd = this.#fs.fd;
+      const fd = this.fd;
       const start = filePosition(fd);
-      if (start < 0) return start;
+      if (start < 0) return start as T;
       const moved = await io(start);
-      if (moved > 0) setFilePosition(fd, start + moved);
+      const count = typeof moved === 'number' ? moved : moved.byteLength;
+      if (count > 0) setFilePosition(fd, start + count);
       return moved;
     });
     this.#positionChain = turn.catch(() => undefined);
     return turn;
   }
 
-  /** Lets pending writes land and trims grow-ahead, so metadata calls see the file as written. */
-  async #settle(): Promise<void> {
-    const status = (await this.#direct?.quiesce()) ?? 0;
-    if (status < 0) throw systemError(status, 'ftruncate');
-  }
-
-  async #closeOnce(): Promise<void> {
-    const direct = this.#direct;
-    if (direct !== null) {
-      const status = await direct.quiesce();
-      abandoned.unregister(this);
-      direct.close();
-      if (status < 0) {
-        await this.#fs.close();
-        throw systemError(status, 'ftruncate');
-      }
+  /** Runs an accelerated call as node's fsCall runs its own: holding a reference on the handle. */
+  async #run<T>(_method: string, io: () => Promise<T>): Promise<T> {
+    const self = this as unknown as Record<symbol, () => void>;
+    self[node!.kRef]();
+    try {
+      return await io();
+    } finally {
+      self[node!.kUnref]();
     }
-    await this.#fs.close();
-    this.emit('close');
   }
 
-  #checkOpen(syscall: string): void {
-    if (this.#closing !== undefined || this.#fs.fd === -1) throw closedFileError(syscall);
+  /** node's own method on this same handle, with the caller's arguments as given. */
+  #node(method: string, ...args: unknown[]): Promise<unknown> {
+    return ((node!.prototype as unknown as Record<string, Method>)[method]).apply(this, args);
   }
-}
-
-/** Everything writeFile accepts, as fs/promises does. */
-export type WriteFileData = Parameters<typeof fsp.writeFile>[1];
-/** readFile's options, as fs/promises takes them. */
-export type ReadFileArgument = Parameters<typeof fsp.readFile>[1];
-/** The Buffer type fs/promises' readFile resolves to (Buffer<ArrayBuffer> in newer @types/node), whatever version is installed. */
-type ReadFileBuffer = Exclude<Awaited<ReturnType<typeof fsp.readFile>>, string>;
-/** writeFile's options, as fs/promises takes them. */
-export type WriteFileArgument = Parameters<typeof fsp.writeFile>[2];
-
-/** statfs f_type of btrfs (linux/magic.h). */
-const BTRFS_SUPER_MAGIC = 0x9123683e;
-
-/**
- * The direct-I/O side of a freshly opened file, or the reason it has none (and node:fs does its I/O).
- */
-export function attachDirect(fd: number, flags: number, cache: CachePolicy): DirectFile | string {
-  const engine = threadEngine();
-  const binding = loaded.binding;
-  if (engine === null || binding === null) return threadBackend.reason;
-  if (!fs.fstatSync(fd).isFile()) return 'not a regular file: node:fs handles pipes, devices and sockets';
-  // btrfs completes direct I/O inside io_submit whatever the file's size (AIO-FACTS): it would block the
-  // event loop for the whole transfer, where node:fs's threadpool does not.
-  if (binding.filesystemType(fd) === BTRFS_SUPER_MAGIC) return 'btrfs: its direct I/O runs synchronously inside io_submit';
-  const alignment = binding.dioAlignment(fd);
-  if (typeof alignment === 'number') return `statx failed (${errorCode(alignment)})`;
-  let [memoryAlign, offsetAlign, reported] = alignment;
-  if (reported === 0) {
-    // Linux 6.1+ reports STATX_DIOALIGN for every filesystem with direct I/O; tmpfs and procfs
-    // report nothing (AIO-FACTS). Older kernels report nothing at all: assume 4096, which covers
-    // every common logical block size, and let the O_DIRECT open below decide.
-    if (kernelAtLeast(LINUX_6_1)) return 'the filesystem offers no direct I/O for this file (statx DIOALIGN)';
-    memoryAlign = offsetAlign = 4096;
-  } else if (offsetAlign === 0) {
-    return 'the filesystem offers no direct I/O for this file (statx DIOALIGN)';
-  }
-  const access = flags & O_ACCMODE;
-  const sync = flags & (fs.constants.O_SYNC | fs.constants.O_DSYNC);
-  // Patching partial blocks needs to read them, so a write-only file gets a read-write direct
-  // descriptor when its permissions allow; otherwise partial blocks go through node:fs.
-  let directFd = reopenDirect(fd, (access === fs.constants.O_WRONLY ? fs.constants.O_RDWR : access) | sync);
-  let canPatch = access !== fs.constants.O_WRONLY || directFd >= 0;
-  if (directFd < 0 && access === fs.constants.O_WRONLY) {
-    directFd = reopenDirect(fd, access | sync);
-    canPatch = false;
-  }
-  if (directFd < 0) return `O_DIRECT open failed (${errorCode(directFd)})`;
-  pool ??= new AlignedBufferPool(binding);
-  const policy = (flags & fs.constants.O_DIRECT) !== 0 ? 'bypass' : cache;
-  return new DirectFile(engine, binding, pool, fd, directFd, { memoryAlign, offsetAlign }, canPatch, policy);
 }
 
 /**
- * Settles as `io` does, or rejects with AbortError as soon as `signal` aborts. The file's requests are
- * then cancelled; regular files cannot cancel (EINVAL), so they finish in the background, their results
- * dropped, and close() still waits for them.
+ * What an AioFileHandle is to TypeScript: node's FileHandle (with fs's own overloads for every method),
+ * plus its backend.
  */
-function abortable(io: Promise<number>, signal: AbortSignalLike | undefined, direct: DirectFile): Promise<number> {
-  const target = signal as AbortSignal | undefined;
-  // fs accepts any object with `aborted` as a signal; only real ones can be listened to.
-  if (typeof target?.addEventListener !== 'function') return io;
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      direct.cancelAll();
-      reject(new AbortError(undefined, { cause: target.reason }));
-    };
-    target.addEventListener('abort', onAbort, { once: true });
-    io.then(
-      (result) => {
-        target.removeEventListener('abort', onAbort);
-        resolve(result);
-      },
-      (error: unknown) => {
-        target.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
+export interface AioFileHandle extends fsp.FileHandle {
+  /** This file's backend: kernel-aio, or node-fs and why (not a regular file, no direct I/O, ...). */
+  readonly backend: Backend;
+  /** @internal */
+  readonly [kDirectFile]: DirectFile | null;
 }
+
+/** The class of the handles aiofs's open() resolves with (`handle instanceof AioFileHandle`). */
+export const AioFileHandle = FileHandle as unknown as {
+  readonly prototype: AioFileHandle;
+  [Symbol.hasInstance](value: unknown): value is AioFileHandle;
+  /** @internal Makes node's FileHandle an AioFileHandle (the same object); aiofs's open() does this. */
+  adopt(handle: fsp.FileHandle, flags: number, cache?: CachePolicy): AioFileHandle;
+};
 
 /**
- * Calls node:fs's own FileHandle method with the caller's arguments, so the node-fs backend behaves
- * exactly as fs does (aiofs has validated them the same way first).
+ * The file's bytes from `start` on, as node's readFileHandle reads them: at most the size fstat gives
+ * (a file growing meanwhile is read up to that size), or, when fstat says 0 (an empty file, or one
+ * whose size it does not tell), chunk by chunk until a read returns nothing.
  */
-function passThrough<R>(handle: fsp.FileHandle, method: 'read' | 'readv' | 'write' | 'writev', ...args: unknown[]): Promise<R> {
-  return (handle[method] as (...args: unknown[]) => Promise<R>).apply(handle, args);
+async function readToEnd(direct: DirectFile, fd: number, start: number): Promise<Buffer> {
+  const size = loadedSize(fd);
+  if (size > IO_MAX_LENGTH) throw new ERR_FS_FILE_TOO_LARGE(size);
+  if (size > 0) {
+    const contents = Buffer.allocUnsafeSlow(size);
+    const count = await readFully(direct, contents, start);
+    return count === size ? contents : contents.subarray(0, count);
+  }
+  const chunks: Buffer[] = [];
+  for (let at = start; ; ) {
+    const chunk = Buffer.allocUnsafeSlow(UNKNOWN_SIZE_CHUNK);
+    const count = await readFully(direct, chunk, at);
+    if (count === 0) return Buffer.concat(chunks);
+    chunks.push(count === chunk.byteLength ? chunk : chunk.subarray(0, count));
+    at += count;
+  }
 }
 
-/** The bytes `[offset, offset + length)` of `view` as a Uint8Array (the view itself when it already is one). */
-function asBytes(view: NodeJS.ArrayBufferView, offset: number, length: number): Uint8Array {
-  if (view instanceof Uint8Array && offset === 0 && length === view.byteLength) return view;
-  return new Uint8Array(view.buffer, view.byteOffset + offset, length);
+/** Reads `target` from `position` in requests of WHOLE_FILE_CHUNK: bytes read (short at end of file). */
+async function readFully(direct: DirectFile, target: Buffer, position: number): Promise<number> {
+  let done = 0;
+  while (done < target.byteLength) {
+    const want = Math.min(WHOLE_FILE_CHUNK, target.byteLength - done);
+    const count = await direct.read(target.subarray(done, done + want), position + done);
+    if (count < 0) throw systemError(count, 'read');
+    done += count;
+    if (count < want) break;
+  }
+  return done;
 }
 
-function errorCode(errno: number): string {
-  return systemError(errno, 'open').code ?? String(errno);
-}
-
-const [KERNEL_MAJOR = 0, KERNEL_MINOR = 0] = os.release().split('.').map((part) => parseInt(part, 10));
-
-function kernelAtLeast([major, minor]: number[]): boolean {
-  return KERNEL_MAJOR > major || (KERNEL_MAJOR === major && KERNEL_MINOR >= minor);
+function loadedSize(fd: number): number {
+  const size = loaded.binding!.fileSize(fd);
+  if (size < 0) throw systemError(size, 'fstat');
+  return size;
 }

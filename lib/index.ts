@@ -1,27 +1,24 @@
 /**
  * aiofs: file I/O over Linux kernel AIO, a drop-in for node:fs.
  *
- * `backend` tells which backend this thread runs on and why; `promises` mirrors fs/promises.
+ * Everything node:fs exports, with its streams (ReadStream, WriteStream, createReadStream,
+ * createWriteStream) over kernel AIO and `promises` being `aiofs/promises`; the rest is node's own.
+ * `backend` tells which backend this thread runs on and why; `contextStats()` what its AIO context did.
  */
 import * as promises from './promises';
 
+export * from 'node:fs';
 export { backend, contextStats, type Backend } from './backend';
 export type { ContextStats } from './binding';
 export { AioFileHandle } from './file-handle';
 export {
   AioReadStream,
   AioReadStream as ReadStream,
+  AioReadStream as FileReadStream,
   createReadStream,
   DEFAULT_CHUNK_SIZE,
   DEFAULT_READ_AHEAD,
   type AioReadStreamOptions,
 } from './read-stream';
-export {
-  AioWriteStream,
-  AioWriteStream as WriteStream,
-  createWriteStream,
-  DEFAULT_WRITE_BEHIND,
-  DEFAULT_WRITE_CHUNK_SIZE,
-  type AioWriteStreamOptions,
-} from './write-stream';
+export { AioWriteStream, AioWriteStream as WriteStream, AioWriteStream as FileWriteStream, createWriteStream, type AioWriteStreamOptions } from './write-stream';
 export { promises };

@@ -1,95 +1,103 @@
 /**
- * `aiofs/promises`: the fs/promises functions aiofs accelerates, with the same signatures, results
- * and errors. Metadata-only calls (stat, truncate by path, ...) are node:fs's own, re-exported.
+ * `aiofs/promises`: everything node:fs/promises exports, with open, readFile, writeFile and appendFile
+ * over kernel AIO. The rest (stat, mkdir, readdir, rm, rename, cp, watch, constants...) is node's own.
+ *
+ * aiofs's four serve plain arguments themselves (plain-arguments.ts) and hand anything else, untouched,
+ * to node's function as it was when aiofs loaded, so validation, coercion and errors are the running
+ * Node's, and aiofs/register putting these four into node:fs/promises can never make them call themselves.
  */
-import * as fsp from 'node:fs/promises';
+import type * as fsp from 'node:fs/promises';
 
 import { AioFileHandle, type ReadFileArgument, type WriteFileArgument, type WriteFileData } from './file-handle';
-import {
-  checkAborted,
-  normalizeReadFileOptions,
-  normalizeWriteFileOptions,
-  parseMode,
-  parseOpenFlags,
-  toPathString,
-  toWriteFileData,
-} from './validate';
+import { descriptorFlags } from './descriptor';
+import { systemError } from './errors';
+import { NODE_MAJOR, nodeFsp } from './node-originals';
+import { openAbortError, plainPath, plainReadFileOptions, plainWriteFileData, plainWriteFileOptions } from './plain-arguments';
 
+export * from 'node:fs/promises';
 export { AioFileHandle } from './file-handle';
 export type { ReadFileArgument, ReadResult, WriteFileArgument, WriteFileData, WriteResult } from './file-handle';
-export { constants, stat, lstat, truncate } from 'node:fs/promises';
 
 type PathLike = string | Buffer | URL;
 
-/** Opens a file, like fs/promises' open(); reads and writes on the handle use kernel AIO. */
+/** Opens a file, like fs/promises' open(); the handle is node's FileHandle, with its I/O over kernel AIO. */
 export async function open(path: PathLike, flags?: string | number, mode?: string | number): Promise<AioFileHandle> {
-  const file = toPathString(path);
-  const numericFlags = parseOpenFlags(flags ?? 'r');
-  const handle = await fsp.open(file, numericFlags, parseMode(mode, 0o666));
-  return new AioFileHandle(handle, numericFlags);
+  const aborts = openAbortError(path, flags, mode);
+  if (aborts !== null) throw aborts;
+  const handle = await nodeFsp.open(path, flags, mode);
+  const fdFlags = descriptorFlags(handle.fd);
+  return AioFileHandle.adopt(handle, fdFlags ?? 0);
+}
+
+/** Reads a whole file, like fs/promises' readFile(), and typed as fs's; also takes a FileHandle. */
+export const readFile = async function readFile(path: PathLike | fsp.FileHandle, options?: ReadFileArgument): Promise<string | Buffer> {
+  // A closed handle goes to node's readFile, whose error differs from the method's ('file closed').
+  if (path instanceof AioFileHandle && path.fd !== -1) return path.readFile(options);
+  const file = plainPath(path);
+  const plain = file === null ? null : plainReadFileOptions(options);
+  if (plain === null) return nodeFsp.readFile(path, options);
+  const handle = await open(file!, plain.flag);
+  return closeAfter(handle, handle.readFile(plain.encoding)).catch((error: unknown) => {
+    throw READ_ERRORS_NAME_THE_PATH ? withPath(error, file!) : error;
+  });
+} as typeof fsp.readFile;
+
+/** Writes a whole file, like fs/promises' writeFile() (including `flush`); also takes a FileHandle. */
+export function writeFile(path: PathLike | fsp.FileHandle, data: WriteFileData, options?: WriteFileArgument): Promise<void> {
+  return writeWhole('writeFile', path, data, options);
+}
+
+/** Appends to a file, like fs/promises' appendFile(); also takes a FileHandle. */
+export function appendFile(path: PathLike | fsp.FileHandle, data: WriteFileData, options?: WriteFileArgument): Promise<void> {
+  return writeWhole('appendFile', path, data, options);
+}
+
+async function writeWhole(method: 'writeFile' | 'appendFile', path: unknown, data: unknown, options: unknown): Promise<void> {
+  if (path instanceof AioFileHandle && path.fd !== -1) return (path as unknown as Record<string, (...args: unknown[]) => Promise<void>>)[method](data, options);
+  const file = plainPath(path);
+  const plain = file === null ? null : plainWriteFileOptions(options, method === 'writeFile' ? 'w' : 'a');
+  const bytes = plain === null ? null : plainWriteFileData(data, plain.encoding);
+  if (bytes === null) return (nodeFsp[method] as (...args: unknown[]) => Promise<void>)(path, data, options);
+  const handle = await open(file!, plain!.flag, plain!.mode);
+  const written = handle.writeFile(bytes);
+  return closeAfter(handle, plain!.flush ? written.then(() => handle.sync()) : written);
 }
 
 /**
- * Reads a whole file, like fs/promises' readFile(), and typed as fs's (a Buffer, or a string when an
- * encoding is given); also takes an AioFileHandle.
+ * Node 26 reads a whole file by path in one round trip of its own, and its read errors name the path
+ * ("EISDIR: illegal operation on a directory, read 'dir'"); earlier Nodes' do not.
  */
-export const readFile = async function readFile(path: PathLike | AioFileHandle | fsp.FileHandle, options?: ReadFileArgument): Promise<string | Buffer> {
-  if (path instanceof AioFileHandle) return path.readFile(options);
-  if (isForeignHandle(path)) return fsp.readFile(path, options);
-  // fs checks the abort signal, then opens, and only then rejects `encoding: 'buffer'`.
-  let unknownEncoding: unknown;
-  let flag: unknown = 'r';
-  try {
-    ({ flag } = normalizeReadFileOptions(options));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ERR_UNKNOWN_ENCODING') throw error;
-    unknownEncoding = error;
-    const bag = options as { flag?: unknown; signal?: AbortSignal };
-    checkAborted(bag.signal);
-    flag = bag.flag || 'r';
-  }
-  const handle = await open(path, flag as string | number);
-  try {
-    if (unknownEncoding !== undefined) throw unknownEncoding;
-    return await handle.readFile(options);
-  } finally {
-    await handle.close();
-  }
-} as typeof fsp.readFile & ((path: AioFileHandle, options?: ReadFileArgument) => Promise<string | Buffer>);
+const READ_ERRORS_NAME_THE_PATH = NODE_MAJOR >= 26;
 
-/** Writes a whole file, like fs/promises' writeFile() (including `flush`). */
-export function writeFile(path: PathLike | AioFileHandle | fsp.FileHandle, data: WriteFileData, options?: WriteFileArgument): Promise<void> {
-  return writeWhole(path, data, options, 'w');
+function withPath(error: unknown, path: string | Buffer): unknown {
+  const failure = error as NodeJS.ErrnoException;
+  if (failure.path !== undefined || typeof failure.errno !== 'number' || failure.syscall === undefined) return error;
+  return systemError(failure.errno, failure.syscall, path);
 }
 
-/** Appends to a file, like fs/promises' appendFile(). */
-export function appendFile(path: PathLike | AioFileHandle | fsp.FileHandle, data: WriteFileData, options?: WriteFileArgument): Promise<void> {
-  return writeWhole(path, data, options, 'a');
+/**
+ * node's handleFdClose: closes `handle` once `operation` settles; its result, or its error, or (when
+ * closing fails too) both errors in one AggregateError, as node's aggregateTwoErrors reports them.
+ */
+function closeAfter<T>(handle: AioFileHandle, operation: Promise<T>): Promise<T> {
+  return operation.then(
+    (result) => handle.close().then(() => result),
+    (error: unknown) =>
+      handle.close().then(
+        () => Promise.reject(error),
+        (closeError: unknown) => Promise.reject(aggregateTwoErrors(closeError, error)),
+      ),
+  );
 }
 
-async function writeWhole(
-  path: PathLike | AioFileHandle | fsp.FileHandle,
-  data: WriteFileData,
-  options: WriteFileArgument,
-  defaultFlag: 'w' | 'a',
-): Promise<void> {
-  if (path instanceof AioFileHandle) return path.writeFile(data, options);
-  const { flag, mode, flush, encoding, signal } = normalizeWriteFileOptions(options, defaultFlag);
-  if (isForeignHandle(path)) {
-    return defaultFlag === 'w' ? fsp.writeFile(path, data, options) : fsp.appendFile(path, data as string, options);
+function aggregateTwoErrors(inner: unknown, outer: unknown): unknown {
+  if (!inner || !outer || inner === outer) return inner || outer;
+  const errors = (outer as { errors?: unknown }).errors;
+  if (Array.isArray(errors)) {
+    errors.push(inner);
+    return outer;
   }
-  // As fs: the data is checked and the signal looked at before the file is opened (and truncated).
-  toWriteFileData(data, encoding);
-  checkAborted(signal);
-  const handle = await open(path, flag as string | number, mode as string | number);
-  try {
-    await handle.writeFile(data, options);
-    if (flush) await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-function isForeignHandle(path: unknown): path is fsp.FileHandle {
-  return typeof path === 'object' && path !== null && !(path instanceof URL) && !Buffer.isBuffer(path) && 'fd' in path;
+  const aggregate = new AggregateError([outer, inner], (outer as Error).message);
+  (aggregate as AggregateError & { code?: unknown }).code = (outer as { code?: unknown }).code;
+  return aggregate;
 }

@@ -1,51 +1,45 @@
 /**
- * AioReadStream: fs.ReadStream with read-ahead over kernel AIO.
+ * AioReadStream: node's fs.ReadStream, with its data path over kernel AIO.
  *
- * It follows node's lib/internal/fs/streams.js step by step (construction and validation, 'open' and
- * 'ready', `pending`, autoClose, destroy waiting for I/O before closing the descriptor), so that it is a
- * drop-in. What differs is how a regular file with direct I/O is read: several aligned chunk requests
- * are kept in flight (read-ahead) through a DirectFile, and each chunk is pushed without a copy (a view
- * of the memory it was read into). Custom `fs` operations, an fs FileHandle, and files without direct
- * I/O (pipes, devices, /proc, tmpfs) are read exactly as node:fs reads them.
+ * AioReadStream is a Node-style constructor that runs node's own ReadStream constructor (as it was when
+ * aiofs loaded) on the new object, and inherits node's ReadStream.prototype. So construction, option
+ * validation, 'open' and 'ready', `pending`, autoClose, an overridden open(), a custom `fs`, a
+ * FileHandle `fd`, close() and every error are node's own, on whatever Node runs aiofs; old-style
+ * subclasses (`ReadStream.apply(this, arguments)` with util.inherits) work as with node's.
  *
- * Ownership: the stream owns the descriptor it opened (closed on destroy when autoClose) and the
- * DirectFile it attached to it; a DirectFile borrowed from an AioFileHandle belongs to the handle.
+ * aiofs stands in front of two methods. _read keeps several aligned requests in flight through a
+ * DirectFile when the stream reads a regular file through node:fs's own operations or through an
+ * AioFileHandle, and runs node's _read otherwise (a custom `fs`, pipes, devices, /proc, tmpfs). _destroy
+ * waits for those requests before node's _destroy closes the descriptor: a descriptor must not be
+ * closed, and its number reused, while the kernel still reads through it. aiofs/register installs the
+ * same two methods on node's ReadStream.prototype, so streams made by node's class run over kernel AIO too.
+ *
+ * Ownership: the stream's descriptor is node's business (opened by _construct, closed by _destroy when
+ * autoClose). A DirectFile the stream attached to its own descriptor belongs to the stream, and is
+ * closed before node's _destroy runs; one borrowed from an AioFileHandle belongs to the handle, which
+ * node keeps open (a reference, kRef) until the stream is destroyed.
  */
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import type { FileHandle } from 'node:fs/promises';
-import { Readable, finished, type ReadableOptions } from 'node:stream';
+import type { Readable, ReadableOptions } from 'node:stream';
 
 import { allowsReading, descriptorFlags, filePosition, setFilePosition } from './descriptor';
-import type { CachePolicy, DirectFile } from './direct-file';
-import { ERR_INVALID_ARG_VALUE, ERR_OUT_OF_RANGE, systemError } from './errors';
-import { AioFileHandle, attachDirect, kDirectFile } from './file-handle';
-import {
-  attachSignal,
-  callableClass,
-  constructStream,
-  copyObject,
-  streamTarget,
-  type StreamFs,
-  type StreamState,
-} from './stream-support';
-import {
-  getOptions,
-  validateFunction,
-  validateInteger,
-  type Bag,
-} from './validate';
+import { attachDirect, kDirectFile, type CachePolicy, type DirectFile } from './direct-file';
+import { ERR_INVALID_ARG_VALUE, systemError } from './errors';
+import { MAX_PLAIN_LENGTH } from './plain-arguments';
+import { NodeReadStream, nodeRead, nodeReadDestroy, streamHandle, streamOperations } from './node-originals';
+import { validateInteger } from './validate';
 
 /** Requests in flight per stream, by default (chosen with bench/sequential-read.mjs). */
 export const DEFAULT_READ_AHEAD = 8;
 /** Bytes per request, by default (chosen with bench/sequential-read.mjs). */
 export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
-const kIoDone = Symbol('kIoDone');
 
 /** Options of {@link createReadStream}: fs.createReadStream's, and aiofs's own. */
 export interface AioReadStreamOptions extends Omit<ReadableOptions, 'read' | 'destroy' | 'construct' | 'encoding' | 'signal'> {
   flags?: string | number;
   encoding?: BufferEncoding | null;
-  fd?: number | FileHandle | AioFileHandle | null;
+  fd?: number | FileHandle | null;
   mode?: number;
   autoClose?: boolean;
   emitClose?: boolean;
@@ -54,7 +48,7 @@ export interface AioReadStreamOptions extends Omit<ReadableOptions, 'read' | 'de
   highWaterMark?: number;
   /** null is typed as fs.ReadStream's options type it, and rejected at run time as fs rejects it. */
   signal?: AbortSignal | null;
-  fs?: Partial<StreamFs> | null;
+  fs?: Partial<Record<'open' | 'read' | 'close', unknown>> | null;
   /** Requests in flight at once (read-ahead). Default {@link DEFAULT_READ_AHEAD}. */
   readAhead?: number;
   /** Bytes per request; rounded up to the file's alignment. Default {@link DEFAULT_CHUNK_SIZE}. */
@@ -66,6 +60,83 @@ export interface AioReadStreamOptions extends Omit<ReadableOptions, 'read' | 'de
   cache?: CachePolicy;
 }
 
+/** aiofs's own options of one stream, validated by the constructor (node's streams get the defaults). */
+interface Tuning {
+  readAhead: number;
+  chunkSize: number;
+  cache: CachePolicy;
+}
+
+const DEFAULT_TUNING: Tuning = { readAhead: DEFAULT_READ_AHEAD, chunkSize: DEFAULT_CHUNK_SIZE, cache: 'auto' };
+const kTuning = Symbol('aiofs.readTuning');
+/** The stream's reader: undefined until its first _read, then a DirectReader or null (node reads). */
+const kReader = Symbol('aiofs.reader');
+
+/** The parts of node's ReadStream that the data path uses. */
+interface NodeReadStreamFields extends Readable {
+  fd: number | null;
+  start: number | undefined;
+  end: number;
+  pos: number | undefined;
+  bytesRead: number;
+  [kTuning]?: Tuning;
+  [kReader]?: DirectReader | null;
+}
+
+/** The stream class: node's fs.ReadStream with aiofs's data path. */
+export interface AioReadStream extends fs.ReadStream {}
+
+type ReadStreamConstructor = {
+  new (path: fs.PathLike | null, options?: BufferEncoding | AioReadStreamOptions): AioReadStream;
+  (path: fs.PathLike | null, options?: BufferEncoding | AioReadStreamOptions): AioReadStream;
+  prototype: AioReadStream;
+};
+
+function tuningOf(options: unknown): Tuning {
+  if (typeof options !== 'object' || options === null) return DEFAULT_TUNING;
+  const { readAhead = DEFAULT_READ_AHEAD, chunkSize = DEFAULT_CHUNK_SIZE, cache = 'auto' } = options as AioReadStreamOptions;
+  validateInteger(readAhead, 'options.readAhead', 1, 1024);
+  validateInteger(chunkSize, 'options.chunkSize', 4096, 64 * 1024 * 1024);
+  if (cache !== 'auto' && cache !== 'bypass') throw new ERR_INVALID_ARG_VALUE('options.cache', cache, "must be 'auto' or 'bypass'");
+  return { readAhead, chunkSize, cache };
+}
+
+/** fs.ReadStream over kernel AIO. Callable without `new`, and from old-style subclasses, as node's is. */
+export const AioReadStream = function AioReadStream(this: unknown, path: fs.PathLike | null, options?: BufferEncoding | AioReadStreamOptions) {
+  if (!(this instanceof AioReadStream)) return new (AioReadStream as ReadStreamConstructor)(path, options);
+  // node's constructor validates first, so a call bad in both ways fails as node's would.
+  (NodeReadStream as unknown as (this: unknown, ...args: unknown[]) => void).call(this, path, options);
+  (this as NodeReadStreamFields)[kTuning] = tuningOf(options);
+} as unknown as ReadStreamConstructor;
+Object.setPrototypeOf(AioReadStream.prototype, NodeReadStream.prototype);
+Object.setPrototypeOf(AioReadStream, NodeReadStream);
+
+/** _read: read-ahead over kernel AIO where the stream's file allows it, else node's own. */
+export function aioRead(this: NodeReadStreamFields, size: number): void {
+  let reader = this[kReader];
+  if (reader === undefined) reader = this[kReader] = DirectReader.attach(this);
+  if (reader === null) nodeRead.call(this, size);
+  else reader.read(size);
+}
+
+/** _destroy: waits for the stream's requests, lets go of its DirectFile, then node's own. */
+export function aioReadDestroy(this: NodeReadStreamFields, error: Error | null, callback: (error?: Error | null) => void): void {
+  const reader = this[kReader];
+  if (reader === undefined || reader === null) {
+    nodeReadDestroy.call(this, error, callback);
+    return;
+  }
+  reader.stop().then(() => nodeReadDestroy.call(this, error, callback));
+}
+
+AioReadStream.prototype._read = aioRead;
+AioReadStream.prototype._destroy = aioReadDestroy;
+
+/** fs.createReadStream over kernel AIO: the same arguments, options, events and errors. */
+export function createReadStream(path: fs.PathLike | null, options?: BufferEncoding | AioReadStreamOptions): AioReadStream {
+  return new AioReadStream(path, options);
+}
+
 /** One chunk request of the read-ahead window, in file order. */
 interface Ahead {
   position: number;
@@ -73,158 +144,97 @@ interface Ahead {
   result: Buffer | number | undefined;
 }
 
-class AioReadStreamBase extends Readable {
-  fd: number | null;
-  /** The path opened; undefined when an `fd` was given, as with fs (whose types say string | Buffer, as these do). */
-  path!: string | Buffer;
-  flags: string | number | undefined;
-  mode: string | number | undefined;
-  start: number | undefined;
-  end: number;
-  pos: number | undefined;
-  bytesRead = 0;
-
-  #fs: StreamFs;
-  #handle: FileHandle | AioFileHandle | undefined;
-  /** node:fs's own operations (no `fs` option): the stream may use kernel AIO instead. */
-  #nodeFs: boolean;
-  #performingIO = false;
-  readonly #readAhead: number;
-  readonly #chunkSize: number;
-  readonly #cache: CachePolicy;
-  /** The direct-I/O reader, once attached; null: node:fs reads (exactly as fs.ReadStream does). */
-  #direct: DirectFile | null = null;
-  #ownsDirect = false;
+/**
+ * The read-ahead data path of one stream: chunk requests in flight through a DirectFile, pushed in
+ * file order without a copy (each chunk is a view of the memory it was read into).
+ */
+class DirectReader {
+  readonly #stream: NodeReadStreamFields;
+  readonly #direct: DirectFile;
+  readonly #ownsDirect: boolean;
+  readonly #tuning: Tuning;
   readonly #window: Ahead[] = [];
   /** Next file offset to request, and the first offset not to read (end + 1, absolute). */
-  #next = 0;
-  #limit = Infinity;
+  #next: number;
+  readonly #limit: number;
   /** Reading at the descriptor's own position (no `start`): keep it advanced as read(2) would. */
-  #followsFilePosition = false;
+  readonly #followsFilePosition: boolean;
   #wantsData = false;
   #ended = false;
+  #stopped = false;
+  /** This stream's requests in flight (a borrowed DirectFile also serves its handle's other calls). */
+  #inFlight = 0;
+  #idle: (() => void) | null = null;
 
-  constructor(path: unknown, options?: unknown) {
-    const opts: Bag & AioReadStreamOptions = copyObject(getOptions(options, {}));
-    const streamOptions = opts as ReadableOptions & Bag;
-    if (opts.highWaterMark === undefined) streamOptions.highWaterMark = 64 * 1024;
-    if (opts.autoDestroy === undefined) streamOptions.autoDestroy = false;
-    const target = streamTarget(path, opts);
-    const fsOps = target.fs;
-    streamOptions.autoDestroy = opts.autoClose === undefined ? true : opts.autoClose;
-    validateFunction(fsOps.read, 'options.fs.read');
-    if (streamOptions.autoDestroy) validateFunction(fsOps.close, 'options.fs.close');
-    const start = opts.start;
-    let end = opts.end;
-    if (start !== undefined) validateInteger(start, 'start', 0);
-    if (end === undefined) {
-      end = Infinity;
-    } else if (end !== Infinity) {
-      validateInteger(end, 'end', 0);
-      if (start !== undefined && start > end) throw new ERR_OUT_OF_RANGE('start', `<= "end" (here: ${end})`, start);
+  private constructor(stream: NodeReadStreamFields, direct: DirectFile, ownsDirect: boolean, fd: number) {
+    this.#stream = stream;
+    this.#direct = direct;
+    this.#ownsDirect = ownsDirect;
+    this.#tuning = stream[kTuning] ?? DEFAULT_TUNING;
+    this.#followsFilePosition = stream.start === undefined;
+    this.#next = stream.start ?? Math.max(0, filePosition(fd));
+    this.#limit = stream.end === Infinity ? Infinity : (stream.start === undefined ? this.#next : 0) + stream.end + 1;
+  }
+
+  /**
+   * The reader for a stream that has just opened its file, or null where node reads: a custom `fs`,
+   * a FileHandle that is not aiofs's, a descriptor not open for reading, or a file without direct I/O.
+   */
+  static attach(stream: NodeReadStreamFields): DirectReader | null {
+    const fd = stream.fd;
+    // A highWaterMark past what node reads in one call makes node's own _read fail in its own ways.
+    if (typeof fd !== 'number' || stream.readableHighWaterMark > MAX_PLAIN_LENGTH) return null;
+    const handle = streamHandle(stream);
+    if (handle !== undefined) {
+      const borrowed = (handle as { [kDirectFile]?: DirectFile | null })[kDirectFile];
+      const flags = descriptorFlags(fd);
+      return borrowed && flags !== null && allowsReading(flags) ? new DirectReader(stream, borrowed, false, fd) : null;
     }
-    const readAhead = opts.readAhead ?? DEFAULT_READ_AHEAD;
-    validateInteger(readAhead, 'options.readAhead', 1, 1024);
-    const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
-    validateInteger(chunkSize, 'options.chunkSize', 4096, 64 * 1024 * 1024);
-    const cache = opts.cache ?? 'auto';
-    if (cache !== 'auto' && cache !== 'bypass') throw new ERR_INVALID_ARG_VALUE('options.cache', cache, "must be 'auto' or 'bypass'");
-    // Readable would act on an already-aborted signal inside its constructor, before this class's
-    // fields exist: the signal is attached once the stream is complete, as fs's constructor order has it.
-    const signal = streamOptions.signal;
-    delete streamOptions.signal;
-    super(streamOptions);
-
-    this.#fs = fsOps as StreamFs;
-    this.#handle = target.handle;
-    this.#nodeFs = target.nodeFs;
-    this.fd = target.fd;
-    if (target.fd === null) {
-      this.path = target.path!; // streamTarget gives a path whenever it gives no fd
-      this.flags = opts.flags === undefined ? 'r' : opts.flags;
-      this.mode = opts.mode === undefined ? 0o666 : opts.mode;
-    }
-    // When the FileHandle closes, so does the stream (node's importFd).
-    if (target.handle !== undefined) (target.handle as unknown as NodeJS.EventEmitter).on('close', () => this.close());
-    this.start = start;
-    this.end = end;
-    this.pos = start;
-    this.#readAhead = readAhead;
-    this.#chunkSize = chunkSize;
-    this.#cache = cache;
-    if (signal !== undefined) attachSignal(this, readableState(this), signal as AbortSignal);
-  }
-
-  /** True until the file is open, as for fs.ReadStream. */
-  get pending(): boolean {
-    return this.fd === null;
-  }
-
-  /** Whether the descriptor is closed when the stream ends or is destroyed. */
-  get autoClose(): boolean {
-    return readableState(this).autoDestroy;
-  }
-
-  set autoClose(value: boolean) {
-    readableState(this).autoDestroy = value;
-  }
-
-  override _construct(callback: (error?: Error | null) => void): void {
-    constructStream(this, this.#fs, (fd) => this.#attach(fd), callback);
-  }
-
-  /** Chooses the reader: read-ahead over kernel AIO for a regular file with direct I/O, else node:fs's way. */
-  #attach(fd: number): void {
-    const handle = this.#handle;
+    if (streamOperations(stream) !== fs) return null;
     const flags = descriptorFlags(fd);
     // A write-only descriptor is read through fs, which fails as read(2) does (EBADF).
-    const readable = flags !== null && allowsReading(flags);
-    if (handle instanceof AioFileHandle) {
-      if (readable) this.#direct = handle[kDirectFile];
-    } else if (handle === undefined && this.#nodeFs) {
-      const attached = readable ? attachDirect(fd, flags, this.#cache) : null;
-      if (attached !== null && typeof attached !== 'string') {
-        this.#direct = attached;
-        this.#ownsDirect = true;
-      }
-    }
-    if (this.#direct === null) return;
-    if (this.start === undefined) {
-      // Like read(2) at the descriptor's position: start there, and move it along.
-      this.#followsFilePosition = true;
-      this.#next = Math.max(0, filePosition(fd));
-      this.#limit = this.end === Infinity ? Infinity : this.#next + this.end + 1;
-    } else {
-      this.#next = this.start;
-      this.#limit = this.end === Infinity ? Infinity : this.end + 1;
-    }
+    if (flags === null || !allowsReading(flags)) return null;
+    const attached = attachDirect(fd, flags, (stream[kTuning] ?? DEFAULT_TUNING).cache);
+    return typeof attached === 'string' ? null : new DirectReader(stream, attached, true, fd);
   }
 
-  override _read(size: number): void {
-    if (this.#direct === null) {
-      this.#readThroughFs(size);
-      return;
-    }
-    // fs's rule, kept for the same outcome: nothing left to ask for (a highWaterMark of 0 included) ends it.
-    if (this.#wanted(size) <= 0) {
+  read(size: number): void {
+    // node's rule, kept for the same outcome: nothing left to ask for (a highWaterMark of 0 included) ends it.
+    const stream = this.#stream;
+    const wanted = Math.min(stream.end - (stream.pos ?? stream.bytesRead) + 1, size);
+    if (wanted <= 0) {
       this.#ended = true;
-      this.push(null);
+      stream.push(null);
       return;
     }
     this.#wantsData = true;
     this.#deliver();
   }
 
+  /**
+   * Stops issuing requests, waits for those in flight, and closes a DirectFile of the stream's own. Its
+   * own file's requests are cancelled first: those still queued end at once; the kernel is asked to
+   * cancel the rest (regular files refuse, so they run to completion).
+   */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#window.length = 0;
+    if (this.#ownsDirect && this.#inFlight > 0) this.#direct.cancelAll();
+    if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
+    if (this.#ownsDirect) this.#direct.close();
+  }
+
   /** Pushes settled chunks in file order while the consumer wants data, and keeps the window full. */
   #deliver(): void {
+    const stream = this.#stream;
     for (;;) {
       this.#fill();
-      if (!this.#wantsData || this.#ended || this.destroyed) return;
+      if (!this.#wantsData || this.#ended || this.#stopped || stream.destroyed) return;
       const head = this.#window[0];
       if (head === undefined) {
         // #fill issues nothing only once the whole range is requested: this is the end.
         this.#ended = true;
-        this.push(null);
+        stream.push(null);
         return;
       }
       if (head.result === undefined) return; // its completion calls #deliver again
@@ -237,134 +247,51 @@ class AioReadStreamBase extends Readable {
       }
       if (result.length === 0) {
         this.#ended = true;
-        this.push(null);
+        stream.push(null);
         return;
       }
-      if (this.pos !== undefined) this.pos += result.length;
-      this.bytesRead += result.length;
+      if (stream.pos !== undefined) stream.pos += result.length;
+      stream.bytesRead += result.length;
       if (result.length < head.length) {
         // End of file as of this read: what was read ahead is void (the file may still grow, as fs
         // would see); reading goes on from here, which ends the stream if nothing more is there.
         this.#window.length = 0;
         this.#next = head.position + result.length;
       }
-      if (this.#followsFilePosition && this.fd !== null) setFilePosition(this.fd, head.position + result.length);
-      this.#wantsData = this.push(result);
+      if (this.#followsFilePosition && stream.fd !== null) setFilePosition(stream.fd, head.position + result.length);
+      this.#wantsData = stream.push(result);
     }
   }
 
   /** As node's errorOrDestroy: destroy when autoClose, else only report. */
   #fail(error: Error): void {
-    if (readableState(this).autoDestroy) this.destroy(error);
-    else this.emit('error', error);
+    const stream = this.#stream;
+    if ((stream as unknown as { _readableState: { autoDestroy: boolean } })._readableState.autoDestroy) stream.destroy(error);
+    else stream.emit('error', error);
   }
 
   /** Issues chunk requests until `readAhead` are in flight or the range is covered. */
   #fill(): void {
-    const direct = this.#direct;
-    if (direct === null || this.#ended || this.destroyed) return;
+    if (this.#ended || this.#stopped || this.#stream.destroyed) return;
+    const { chunkSize, readAhead } = this.#tuning;
     // Cache hits are memory copies done inside io_submit: one at a time is fastest (measured: 1 GiB
     // cached, 1 MiB chunks, ~7 GB/s with one in flight, ~3.5-4 GB/s with 4) and keeps each stall of the
     // event loop to one chunk's copy. The first request goes alone too; misses widen the window.
-    const depth = direct.mayServeFromCache ? 1 : this.#readAhead;
+    const depth = this.#direct.mayServeFromCache ? 1 : readAhead;
     while (this.#window.length < depth && this.#next < this.#limit) {
       // Chunks end on multiples of chunkSize, so only the first can start unaligned.
-      const boundary = this.#next - (this.#next % this.#chunkSize) + this.#chunkSize;
+      const boundary = this.#next - (this.#next % chunkSize) + chunkSize;
       const length = Math.min(boundary, this.#limit) - this.#next;
       const ahead: Ahead = { position: this.#next, length, result: undefined };
       this.#window.push(ahead);
       this.#next += length;
-      direct.readChunk(ahead.position, length).then((result) => {
+      this.#inFlight++;
+      this.#direct.readChunk(ahead.position, length).then((result) => {
+        if (--this.#inFlight === 0) this.#idle?.();
         ahead.result = result;
         // A voided request (after a short read, or destroy) settles unseen.
         if (this.#window[0] === ahead) this.#deliver();
       });
     }
   }
-
-  /** node's ReadStream._read, unchanged: one fs.read at a time. */
-  /** How many bytes fs's _read would ask for now. */
-  #wanted(size: number): number {
-    return Math.min(this.end - (this.pos ?? this.bytesRead) + 1, size);
-  }
-
-  #readThroughFs(size: number): void {
-    const n = this.#wanted(size);
-    if (n <= 0) {
-      this.push(null);
-      return;
-    }
-    const buffer = Buffer.allocUnsafeSlow(n);
-    this.#performingIO = true;
-    this.#fs.read(this.fd as number, buffer, 0, n, this.pos ?? null, (error, bytesRead, filled) => {
-      this.#performingIO = false;
-      // Tell _destroy() that it is safe to close the fd now.
-      if (this.destroyed) {
-        this.emit(kIoDone, error);
-        return;
-      }
-      if (error) {
-        this.#fail(error);
-      } else if (bytesRead > 0) {
-        if (this.pos !== undefined) this.pos += bytesRead;
-        this.bytesRead += bytesRead;
-        // Copy rather than slice a short read, so a small chunk does not keep a large buffer alive.
-        this.push(bytesRead !== filled.length ? Buffer.from(filled.subarray(0, bytesRead)) : filled);
-      } else {
-        this.push(null);
-      }
-    });
-  }
-
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    // A descriptor must not be closed while the kernel still reads through it: wait for the I/O.
-    const direct = this.#direct;
-    if (direct !== null) {
-      this.#window.length = 0;
-      direct.quiesce().then(() => this.#close(error, callback));
-    } else if (this.#performingIO) {
-      this.once(kIoDone, (ioError: Error | null) => this.#close(error ?? ioError, callback));
-    } else {
-      this.#close(error, callback);
-    }
-  }
-
-  #close(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (this.#ownsDirect) this.#direct?.close();
-    this.#direct = null;
-    if (this.fd === null) {
-      callback(error);
-      return;
-    }
-    this.#fs.close(this.fd, (closeError) => callback(closeError ?? error));
-    this.fd = null;
-  }
-
-  /** Destroys the stream; `callback` runs once it has closed, as fs.ReadStream's close(cb). */
-  close(callback?: (error?: Error | null) => void): void {
-    if (typeof callback === 'function') finished(this, callback);
-    this.destroy();
-  }
-}
-
-/** The Readable's internal state, where fs.ReadStream keeps autoClose (as autoDestroy). */
-function readableState(stream: Readable): StreamState {
-  return (stream as unknown as { _readableState: StreamState })._readableState;
-}
-
-/** The stream class; callable with or without `new`, like fs.ReadStream. */
-export type AioReadStream = AioReadStreamBase;
-
-type ReadStreamConstructor = {
-  new (path: fs.PathLike | null, options?: BufferEncoding | AioReadStreamOptions): AioReadStream;
-  (path: fs.PathLike | null, options?: BufferEncoding | AioReadStreamOptions): AioReadStream;
-  prototype: AioReadStream;
-};
-
-/** fs.ReadStream over kernel AIO. `AioReadStream(...)` works without `new`, as fs's does. */
-export const AioReadStream = callableClass(AioReadStreamBase) as unknown as ReadStreamConstructor;
-
-/** fs.createReadStream over kernel AIO: the same arguments, options, events and errors. */
-export function createReadStream(path: fs.PathLike | null, options?: BufferEncoding | AioReadStreamOptions): AioReadStream {
-  return new AioReadStreamBase(path, options);
 }

@@ -2,6 +2,7 @@
 // lib/binding.ts holds the typed interface these exports must match (test/binding.test.ts checks it).
 #include <napi.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "aio_context.h"
@@ -23,21 +24,22 @@ bool ThrowIf(Napi::Env env, bool bad, const char* message) {
   return bad;
 }
 
-// setup(maxEvents, onComplete(count), slots: Float64Array) -> 0 or -errno.
+// setup(maxEvents, maxThreads, onComplete(count), slots: Float64Array) -> 0 or -errno.
 // Creates this environment's context; later calls return 0 and change nothing.
 Napi::Value Setup(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (ThrowIf(env, !info[0].IsNumber() || !info[1].IsFunction() || !info[2].IsTypedArray(),
-              "setup(maxEvents, onComplete, slots)"))
+  if (ThrowIf(env, !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsFunction() || !info[3].IsTypedArray(),
+              "setup(maxEvents, maxThreads, onComplete, slots)"))
     return env.Undefined();
   if (Current(env) != nullptr) return Napi::Number::New(env, 0);
-  if (ThrowIf(env, info[2].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
-                       info[2].As<Napi::TypedArray>().ElementLength() < 2,
+  if (ThrowIf(env, info[3].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+                       info[3].As<Napi::TypedArray>().ElementLength() < 2,
               "slots must be a Float64Array of at least 2 elements"))
     return env.Undefined();
   int err = 0;
   uint32_t maxEvents = info[0].As<Napi::Number>().Uint32Value();
-  AioContext* ctx = AioContext::Create(env, maxEvents, info[1], info[2], &err);
+  uint32_t maxThreads = std::max(1u, info[1].As<Napi::Number>().Uint32Value());
+  AioContext* ctx = AioContext::Create(env, maxEvents, maxThreads, info[2], info[3], &err);
   if (ctx == nullptr) return Napi::Number::New(env, -err);
   // No finalizer: the context's own cleanup hook owns its destruction (see aio_context.h).
   napi_set_instance_data(env, ctx, nullptr, nullptr);
@@ -59,6 +61,7 @@ Request* Prepare(const Napi::CallbackInfo& info, AioContext* ctx) {
   r->cb.aio_offset = info[3].As<Napi::Number>().Int64Value();
   r->cb.aio_rw_flags = info[4].As<Napi::Number>().Int32Value();
   r->id = info[5].As<Napi::Number>().DoubleValue();
+  r->job = r->cb.aio_lio_opcode >= kJobPread;
   return r;
 }
 
@@ -71,7 +74,8 @@ bool CheckSubmitArgs(const Napi::CallbackInfo& info, AioContext* ctx) {
 }
 
 // submit(op, fd, view | null, position, rwFlags, id): PREAD/PWRITE into/from the whole view, or
-// FSYNC/FDSYNC with null. Queued now; reaches the kernel before the loop next waits.
+// FSYNC/FDSYNC with null. Queued now; reaches the kernel before the loop next waits. A job opcode
+// (kJob*, linux_aio_abi.h) runs the same transfer as a plain system call on a pool thread instead.
 Napi::Value Submit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   AioContext* ctx = Current(env);
@@ -112,6 +116,9 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   out["maxBatch"] = ctx->stats.maxBatch;
   out["cancelAsked"] = ctx->stats.cancelAsked;
   out["cancelRefused"] = ctx->stats.cancelRefused;
+  out["jobs"] = ctx->stats.jobs;
+  out["jobsOutstanding"] = ctx->jobsOutstanding();
+  out["threads"] = ctx->threads();
   return out;
 }
 
@@ -125,6 +132,16 @@ Napi::Object InitAiofs(Napi::Env env, Napi::Object exports) {
   exports["submit"] = Napi::Function::New(env, Submit, "submit");
   exports["cancel"] = Napi::Function::New(env, Cancel, "cancel");
   exports["stats"] = Napi::Function::New(env, Stats, "stats");
+  // The opcode numbers, from linux_aio_abi.h: lib/binding.ts reads them here rather than repeating them.
+  Napi::Object ops = Napi::Object::New(env);
+  ops["pread"] = static_cast<uint32_t>(kCmdPread);
+  ops["pwrite"] = static_cast<uint32_t>(kCmdPwrite);
+  ops["fsync"] = static_cast<uint32_t>(kCmdFsync);
+  ops["fdsync"] = static_cast<uint32_t>(kCmdFdsync);
+  ops["jobPread"] = static_cast<uint32_t>(kJobPread);
+  ops["jobPwrite"] = static_cast<uint32_t>(kJobPwrite);
+  ops["jobPwriteWriteback"] = static_cast<uint32_t>(kJobPwriteWriteback);
+  exports["ops"] = ops;
   RegisterFileHelpers(env, exports);
   RegisterMallocTuning(env, exports);
   return exports;

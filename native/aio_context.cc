@@ -30,7 +30,7 @@ uint64_t NowNs() {
 }
 }  // namespace
 
-AioContext* AioContext::Create(napi_env env, unsigned maxEvents, napi_value onComplete,
+AioContext* AioContext::Create(napi_env env, unsigned maxEvents, unsigned maxThreads, napi_value onComplete,
                                napi_value completionSlots, int* err) {
   uv_loop_t* loop = nullptr;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok) {
@@ -48,7 +48,7 @@ AioContext* AioContext::Create(napi_env env, unsigned maxEvents, napi_value onCo
     io_destroy(ctx);
     return nullptr;
   }
-  auto* self = new AioContext(env, loop, ctx, efd, maxEvents);
+  auto* self = new AioContext(env, loop, ctx, efd, maxEvents, maxThreads);
   const char* reap = getenv("AIOFS_REAP");
   self->reapFromRing_ = reap == nullptr || strcmp(reap, "io_getevents") != 0;
   self->onComplete_ = Napi::Persistent(Napi::Function(env, onComplete));
@@ -58,8 +58,9 @@ AioContext* AioContext::Create(napi_env env, unsigned maxEvents, napi_value onCo
   return self;
 }
 
-AioContext::AioContext(napi_env env, uv_loop_t* loop, aio_context_t ctx, int eventFd, unsigned capacity)
-    : env_(env), loop_(loop), ctx_(ctx), eventFd_(eventFd), capacity_(capacity) {
+AioContext::AioContext(napi_env env, uv_loop_t* loop, aio_context_t ctx, int eventFd, unsigned capacity,
+                       unsigned maxThreads)
+    : env_(env), loop_(loop), ctx_(ctx), eventFd_(eventFd), capacity_(capacity), pool_(eventFd, maxThreads) {
   live_.prev = live_.next = &live_;
   uv_poll_init(loop_, &poll_, eventFd_);
   poll_.data = this;
@@ -96,6 +97,12 @@ void AioContext::Enqueue(Request* r) {
   r->prev = live_.prev;
   live_.prev->next = r;
   live_.prev = r;
+  if (r->job) {
+    r->submitted = true;
+    pool_.Post(r);
+    UpdateLoopRef();
+    return;
+  }
   pending_.push_back(r);
   // Everything enqueued during this turn of the loop goes to the kernel together, in the prepare phase
   // just before the loop polls (or at the end of a completion batch, whichever comes first).
@@ -104,10 +111,14 @@ void AioContext::Enqueue(Request* r) {
 }
 
 int AioContext::CancelFd(uint32_t fd) {
-  int found = 0;
+  // Jobs not yet started are taken back and cancelled; running ones complete as usual.
+  std::vector<Request*> queuedJobs;
+  pool_.TakeQueued(fd, queuedJobs);
+  for (Request* r : queuedJobs) Finish(r, -ECANCELED);
+  int found = static_cast<int>(queuedJobs.size());
   for (Request* r = live_.next; r != &live_;) {
     Request* next = r->next;  // Finish() unlinks r
-    if (r->cb.aio_fildes == fd) {
+    if (r->cb.aio_fildes == fd && !r->job) {
       found++;
       if (!r->submitted) {
         pending_.erase(std::find(pending_.begin(), pending_.end(), r));
@@ -192,6 +203,7 @@ void AioContext::Release(Request* r) {
   r->prev->next = r->next;
   r->next->prev = r->prev;
   r->cb = iocb{};
+  r->job = false;
   free_.push_back(r);
 }
 
@@ -274,6 +286,16 @@ void AioContext::Reap() {
   }
 }
 
+// Takes back every job the pool has finished.
+void AioContext::ReapJobs() {
+  pool_.TakeDone(jobsDone_);
+  for (Request* r : jobsDone_) {
+    stats.jobs++;
+    Finish(r, r->result);
+  }
+  jobsDone_.clear();
+}
+
 void AioContext::OnReadable(uv_poll_t* handle, int status, int) {
   auto* self = static_cast<AioContext*>(handle->data);
   uint64_t count;
@@ -281,7 +303,10 @@ void AioContext::OnReadable(uv_poll_t* handle, int status, int) {
   // so the poll fires again: none is missed.
   while (read(self->eventFd_, &count, sizeof count) < 0 && errno == EINTR) {
   }
-  if (status == 0) self->Reap();
+  if (status == 0) {
+    self->Reap();
+    self->ReapJobs();
+  }
   self->Pump();
 }
 
@@ -305,7 +330,7 @@ void AioContext::Pump() {
 
 void AioContext::UpdateLoopRef() {
   auto* h = reinterpret_cast<uv_handle_t*>(&poll_);
-  bool busy = inFlight_ > 0 || !pending_.empty() || !finished_.empty();
+  bool busy = inFlight_ > 0 || !pending_.empty() || !finished_.empty() || pool_.outstanding() > 0;
   if (busy) {
     uv_ref(h);
   } else {
@@ -314,8 +339,9 @@ void AioContext::UpdateLoopRef() {
 }
 
 // Runs once, when the environment (main thread or worker) is torn down; JavaScript no longer runs.
-// Safe in every state: with nothing in flight the wait below returns at once. Queued requests never
-// reached the kernel and are simply released. Requests in the kernel are waited for (regular-file
+// Safe in every state: with nothing in flight the waits below return at once. Blocking jobs are waited
+// for by joining the pool's threads (each finishes the job it runs; queued ones never start). Queued
+// requests never reached the kernel and are simply released. Requests in the kernel are waited for (regular-file
 // direct I/O always completes; io_cancel cannot stop it) so that their memory outlives them; then the
 // kernel context, the loop handles and the eventfd are closed in that order.
 void AioContext::OnCleanup(napi_async_cleanup_hook_handle handle, void* arg) {
@@ -323,6 +349,10 @@ void AioContext::OnCleanup(napi_async_cleanup_hook_handle handle, void* arg) {
   uv_prepare_stop(&self->prepare_);
   uv_idle_stop(&self->idle_);
   uv_poll_stop(&self->poll_);
+  // Blocking jobs first: Stop() waits for the running ones, so their memory outlives them.
+  std::vector<Request*> jobs;
+  self->pool_.Stop(jobs);
+  for (Request* r : jobs) self->Release(r);
   while (!self->pending_.empty()) {
     self->Release(self->pending_.front());
     self->pending_.pop_front();

@@ -6,8 +6,9 @@
 //   the environment's own loop (napi_get_uv_event_loop, never uv_default_loop()).
 // - It is destroyed only by its async environment-cleanup hook, after every request that reached the
 //   kernel has completed (io_getevents), so no buffer is released and no memory freed under the kernel.
-// - Each Request holds a strong reference (napi_ref) to the JavaScript memory the kernel reads or writes,
-//   from Enqueue() until its completion is reaped; JavaScript never sees the Request itself.
+// - Each Request (request.h) holds a strong reference (napi_ref) to the JavaScript memory the kernel or
+//   a pool thread reads or writes, from Enqueue() until its completion is reaped; JavaScript never sees
+//   the Request itself. Blocking jobs are lent to the context's BlockingPool meanwhile.
 #pragma once
 
 #include <napi.h>
@@ -17,18 +18,11 @@
 #include <utility>
 #include <vector>
 
+#include "blocking_pool.h"
 #include "linux_aio_abi.h"
+#include "request.h"
 
 namespace aiofs {
-
-struct Request {
-  iocb cb{};                     // the kernel refers to it by address while in flight (io_cancel)
-  std::vector<napi_ref> memory;  // one per buffer: keeps it alive until the completion is reaped
-  double id = 0;                 // JavaScript's name for the request, echoed in its completion
-  bool submitted = false;        // accepted by io_submit, so only its completion may end it
-  Request* prev = nullptr;       // every live request is on one list (cancel, teardown)
-  Request* next = nullptr;
-};
 
 struct ContextStats {
   double submitCalls = 0;  // io_submit system calls made
@@ -37,16 +31,18 @@ struct ContextStats {
   double maxBatch = 0;     // most iocbs accepted by one io_submit
   double cancelAsked = 0;  // io_cancel calls made for requests already in the kernel
   double cancelRefused = 0;  // ...that the kernel refused (EINVAL for regular files): result dropped
+  double jobs = 0;           // blocking jobs run on the context's own threads
 };
 
 class AioContext {
  public:
   // Returns nullptr and sets *err (a positive errno) when the kernel refuses a context
   // (ENOSYS: no AIO; EAGAIN: fs.aio-max-nr used up; EPERM: a sandbox forbids it).
-  static AioContext* Create(napi_env env, unsigned maxEvents, napi_value onComplete,
+  static AioContext* Create(napi_env env, unsigned maxEvents, unsigned maxThreads, napi_value onComplete,
                             napi_value completionSlots, int* err);
 
-  // Takes ownership of r; the request reaches the kernel before the loop next waits for I/O.
+  // Takes ownership of r; a kernel AIO request reaches the kernel before the loop next waits for I/O, a
+  // blocking job (r->job) goes to a pool thread at once.
   void Enqueue(Request* r);
   // Cancels every live request on `fd`: queued ones are removed and complete with -ECANCELED; the kernel
   // is asked to cancel the others (regular files answer EINVAL), whose completions still arrive.
@@ -57,15 +53,18 @@ class AioContext {
   unsigned capacity() const { return capacity_; }
   unsigned inFlight() const { return inFlight_; }
   size_t queued() const { return pending_.size(); }
+  unsigned jobsOutstanding() const { return pool_.outstanding(); }
+  unsigned threads() const { return pool_.threads(); }
 
  private:
-  AioContext(napi_env env, uv_loop_t* loop, aio_context_t ctx, int eventFd, unsigned capacity);
+  AioContext(napi_env env, uv_loop_t* loop, aio_context_t ctx, int eventFd, unsigned capacity, unsigned maxThreads);
   ~AioContext();
 
   void Flush();
   void Finish(Request* r, int64_t result);  // unlinks r and records its result for delivery
   void Deliver();  // hands recorded results to JavaScript in calls of up to slots/2, flushing between calls
   void Reap();
+  void ReapJobs();
   void Pump();  // deliver, submit, deliver refusals: what every loop callback ends with
   void UpdateLoopRef();
   void Release(Request* r);
@@ -89,6 +88,8 @@ class AioContext {
   Request live_;                  // sentinel of the list of every live request
   std::vector<Request*> free_;
   std::vector<std::pair<double, double>> finished_;  // (id, result) waiting for Deliver()
+  BlockingPool pool_;
+  std::vector<Request*> jobsDone_;  // scratch for ReapJobs()
   uv_poll_t poll_;
   uv_prepare_t prepare_;
   uv_idle_t idle_;             // active only while requests wait for the next turn's budget

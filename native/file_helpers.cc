@@ -1,6 +1,7 @@
 #include "file_helpers.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -88,20 +89,42 @@ Napi::Value FilesystemType(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(static_cast<uint32_t>(st.f_type)));
 }
 
-// pageCacheHolds(fd, offset, length) -> 1 when every page of the range is in the page cache, 0 when
-// some is not, or -errno (ENOSYS before Linux 6.5). Reads nothing and starts no readahead.
-Napi::Value PageCacheHolds(const Napi::CallbackInfo& info) {
+// cacheState(fd, offset, length) -> flags: kCached (1) when every page of the range is in the page
+// cache, kDirty (2) when some page of it is dirty or under writeback; or -errno (ENOSYS before Linux
+// 6.5). Reads nothing and starts no readahead. A direct read or write over dirty pages would write
+// them back synchronously inside io_submit (filemap_write_and_wait_range), so such ranges go another way.
+constexpr int kCached = 1;
+constexpr int kDirty = 2;
+Napi::Value CacheState(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
   uint64_t offset = static_cast<uint64_t>(info[1].As<Napi::Number>().Int64Value());
   uint64_t length = static_cast<uint64_t>(info[2].As<Napi::Number>().Int64Value());
   static const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-  if (length == 0) return Napi::Number::New(env, 1);
+  if (length == 0) return Napi::Number::New(env, kCached);
   cachestat_range range{offset, length};
   cachestat_buf stat{};
   if (cachestat(fd, &range, &stat) != 0) return Errno(env);
   uint64_t pages = (offset + length + page - 1) / page - offset / page;
-  return Napi::Number::New(env, stat.nr_cache >= pages ? 1 : 0);
+  int state = (stat.nr_cache >= pages ? kCached : 0) | (stat.nr_dirty + stat.nr_writeback > 0 ? kDirty : 0);
+  return Napi::Number::New(env, state);
+}
+
+// descriptorFlags(fd) -> fcntl(F_GETFL): the descriptor's open(2) flags, or -errno.
+Napi::Value DescriptorFlags(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int flags = fcntl(info[0].As<Napi::Number>().Int32Value(), F_GETFL);
+  if (flags < 0) return Errno(env);
+  return Napi::Number::New(env, flags);
+}
+
+// fileSize(fd) -> st_size, or -errno. fstat of an open file reads the inode in memory: it never waits
+// for the device.
+Napi::Value FileSize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  struct stat st{};
+  if (fstat(info[0].As<Napi::Number>().Int32Value(), &st) != 0) return Errno(env);
+  return Napi::Number::New(env, static_cast<double>(st.st_size));
 }
 
 // alignmentOffset(view, alignment) -> bytes to skip from the view's start to an aligned address.
@@ -124,7 +147,9 @@ void RegisterFileHelpers(Napi::Env env, Napi::Object exports) {
   exports["seek"] = Napi::Function::New(env, Seek, "seek");
   exports["fallocate"] = Napi::Function::New(env, Fallocate, "fallocate");
   exports["filesystemType"] = Napi::Function::New(env, FilesystemType, "filesystemType");
-  exports["pageCacheHolds"] = Napi::Function::New(env, PageCacheHolds, "pageCacheHolds");
+  exports["cacheState"] = Napi::Function::New(env, CacheState, "cacheState");
+  exports["fileSize"] = Napi::Function::New(env, FileSize, "fileSize");
+  exports["descriptorFlags"] = Napi::Function::New(env, DescriptorFlags, "descriptorFlags");
   exports["alignmentOffset"] = Napi::Function::New(env, AlignmentOffset, "alignmentOffset");
 }
 

@@ -11,12 +11,20 @@ namespace aiofs {
 
 using aio_context_t = unsigned long;
 
-// Opcodes (IOCB_CMD_*). lib/engine.ts repeats these numbers as its Op enum.
+// Opcodes (IOCB_CMD_*) of kernel AIO requests.
 enum : uint16_t {
   kCmdPread = 0,
   kCmdPwrite = 1,
   kCmdFsync = 2,
   kCmdFdsync = 3,
+};
+
+// Opcodes of blocking jobs, which the context's own threads run with plain system calls (blocking_pool.h);
+// the same iocb fields describe them. Not kernel opcodes.
+enum : uint16_t {
+  kJobPread = 16,               // pread(2)
+  kJobPwrite = 17,              // pwrite(2)
+  kJobPwriteWriteback = 18,     // pwrite(2), then sync_file_range(SYNC_FILE_RANGE_WRITE) on what it wrote
 };
 
 // aio_flags, IOCB_FLAG_RESFD: the completion also bumps the eventfd in aio_resfd (since 2.6.22).

@@ -36,8 +36,8 @@ try {
   };
   const ok = Object.values(checks).every(Boolean);
   // cachestat(2) (Linux 6.5): 1/0, or -38 (ENOSYS) where the kernel or emulator lacks it.
-  const pageCacheHolds = binding.pageCacheHolds(fd, 0, 4096);
-  console.log(JSON.stringify({ ok, arch: process.arch, node: process.version, checks, alignment, pageCacheHolds }));
+  const cacheState = binding.cacheState(fd, 0, 4096);
+  console.log(JSON.stringify({ ok, arch: process.arch, node: process.version, checks, alignment, cacheState }));
   process.exitCode = ok ? 0 : 1;
 } finally {
   fs.closeSync(fd);

@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { engine } from '../dist/backend.js';
-import { backend, contextStats } from '../dist/index.js';
-import { NATIVE_EXPORTS, loaded } from '../dist/binding.js';
-import { open, readFile, writeFile } from '../dist/promises.js';
+import { backend, contextStats, createReadStream } from '../dist/index.js';
+import { CACHED, NATIVE_EXPORTS, loaded } from '../dist/binding.js';
+import { open } from '../dist/promises.js';
+import { evictFromPageCache } from './support/page-cache.js';
 import { runFixture } from './support/run-fixture.js';
 
 const kernel = backend.name === 'kernel-aio';
@@ -25,7 +26,7 @@ describe.skipIf(!kernel)('native engine', () => {
   it('exports exactly the functions lib/binding.ts declares', () => {
     const binding = loaded.binding as unknown as Record<string, unknown>;
     expect(Object.keys(binding).sort()).toEqual([...NATIVE_EXPORTS].sort());
-    for (const name of NATIVE_EXPORTS) expect(typeof binding[name], name).toBe('function');
+    for (const name of NATIVE_EXPORTS) expect(typeof binding[name], name).toBe(name === 'ops' ? 'object' : 'function');
   });
 
   it('sends the requests of one event-loop turn in one io_submit', async () => {
@@ -90,13 +91,16 @@ describe.skipIf(!kernel)('native engine', () => {
     }
   });
 
-  it('asks the page cache with cachestat(2) without filling it: a direct-I/O write is not cached, a buffered read is', async () => {
+  it('asks the page cache with cachestat(2) without filling it: a direct read does not cache, a buffered read does', async () => {
     const file = join(dir, 'cachestat.bin');
-    const fh = await open(file, 'w+');
+    writeFileSync(file, Buffer.alloc(1 << 20, 7));
+    evictFromPageCache(file);
+    const fh = await open(file, 'r');
     try {
-      await fh.write(Buffer.alloc(1 << 20, 7), 0, 1 << 20, 0); // O_DIRECT: bypasses the page cache
-      const holds = (position: number, length: number) => loaded.binding!.pageCacheHolds(fh.fd, position, length);
-      const before = holds(0, 1 << 20);
+      await fh.read(Buffer.alloc(1 << 20), 0, 1 << 20, 0); // not cached: O_DIRECT, bypassing the page cache
+      const state = (position: number, length: number) => loaded.binding!.cacheState(fh.fd, position, length);
+      const holds = (position: number, length: number) => (state(position, length) & CACHED ? 1 : 0);
+      const before = state(0, 1 << 20);
       if (before < 0) {
         console.log(`native-edges: cachestat(2) unavailable here (${before}); aiofs probes with RWF_NOWAIT reads instead`);
         expect(before).toBe(-38); // ENOSYS, the only failure aiofs expects (kernels before 6.5)
@@ -143,7 +147,8 @@ describe.skipIf(!kernel)('native engine', () => {
     expect(run.status).toBe(0);
     expect(run.report).toMatchObject({ capacity: 4, wrong: 0, diskWrong: 0 });
     expect(run.report.maxBatch).toBeLessThanOrEqual(4);
-    expect(run.report.submitted).toBeGreaterThanOrEqual(2000);
+    expect(run.report.submitted).toBeGreaterThanOrEqual(1000);
+    expect(run.report.jobs).toBeGreaterThanOrEqual(1000);
   });
 
   it('survives workers terminated with requests in flight', () => {
@@ -168,50 +173,53 @@ describe.skipIf(!kernel)('native engine', () => {
     expect(run.report).toEqual({ checked: 960, mismatches: 0, fileIntact: true });
   });
 
-  it('does reads, writes, fsync and fdatasync with every threadpool thread blocked; growing the file waits for the pool', () => {
+  it('does reads, writes (growing the file too), fsync and fdatasync with every threadpool thread blocked', () => {
     const run = runFixture('threadpool-blocked.mjs', [], { env: { UV_THREADPOOL_SIZE: '4', AIOFS_TEST_DIR: dir } });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     // The control proves the pool was blocked: node:fs's read waited until it was freed.
     expect(run.report).toMatchObject({ backend: 'kernel-aio', controlResult: 'timeout', controlAfter: 'completed', aiofsResult: 'completed' });
-    // fallocate runs on the threadpool (it can wait for the device), never on the event loop.
-    expect(run.report).toMatchObject({ growWhileBlocked: 'timeout', growAfter: 'completed' });
+    // A write that grows the file is a blocking job on aiofs's own threads, not libuv's.
+    expect(run.report).toMatchObject({ growWhileBlocked: 'completed', growAfter: 'completed' });
     expect(run.report.completedThroughKernel).toBeGreaterThanOrEqual(5);
     expect(run.report.size).toBe((1 << 20) + 123 + 3000);
   });
 
-  it('aborts readFile mid-flight: AbortError at once, the request waited for, the fd closed', async () => {
-    const file = join(dir, 'abort.bin');
-    // Written with direct I/O, so it is not in the page cache and the reads stay in the kernel a while.
-    await writeFile(file, Buffer.alloc(64 << 20, 1));
+  it('destroying a read stream cancels its requests: the queued ones end, the kernel is asked for the rest', async () => {
+    const file = join(dir, 'cancel.bin');
+    writeFileSync(file, Buffer.alloc(64 << 20, 1));
+    evictFromPageCache(file); // so the reads go to the device and stay in the kernel a while
     const before = contextStats()!;
-    const controller = new AbortController();
-    const reading = readFile(file, { signal: controller.signal });
     const fdsBefore = (await fsp.readdir('/proc/self/fd')).length;
-    // Abort the moment the first requests are in the kernel.
-    const abortWhenBusy = () => {
-      if ((contextStats()?.inFlight ?? 0) > 0) controller.abort(new Error('stop'));
-      else setImmediate(abortWhenBusy);
-    };
-    abortWhenBusy();
-    const error = await reading.then(() => null, (e: unknown) => e as Error & { code?: string; cause?: unknown });
-    expect(error?.name).toBe('AbortError');
-    expect(error?.code).toBe('ABORT_ERR');
-    expect((error?.cause as Error).message).toBe('stop');
+    const stream = createReadStream(file, { readAhead: 64 });
+    await new Promise<void>((resolve) => {
+      const destroyWhenBusy = () => {
+        if ((contextStats()?.inFlight ?? 0) > 0) resolve();
+        else setImmediate(destroyWhenBusy);
+      };
+      stream.once('open', destroyWhenBusy);
+      stream.resume();
+    });
+    stream.destroy();
+    await new Promise((resolve) => stream.once('close', resolve));
     const after = contextStats()!;
-    // Regular files cannot cancel: io_cancel was asked, refused with EINVAL, and the result dropped.
+    // Regular files cannot cancel: io_cancel was asked, refused with EINVAL, and the results dropped.
     expect(after.cancelAsked).toBeGreaterThan(before.cancelAsked);
-    expect(after.cancelRefused).toBe(after.cancelAsked);
+    expect(after.cancelRefused - before.cancelRefused).toBe(after.cancelAsked - before.cancelAsked);
     expect(after.inFlight).toBe(0);
-    expect((await fsp.readdir('/proc/self/fd')).length).toBeLessThan(fdsBefore);
+    expect((await fsp.readdir('/proc/self/fd')).length).toBeLessThanOrEqual(fdsBefore);
   });
 
-  it('fails every method with EBADF once closed, and close() twice returns the same promise', async () => {
+  it("fails every method with EBADF once closed; close() twice answers as node's does", async () => {
     const file = join(dir, 'closed.bin');
     writeFileSync(file, 'abc');
+    const nodeHandle = await fsp.open(file, 'r+');
+    const nodeFirst = nodeHandle.close();
+    const nodeSame = nodeHandle.close() === nodeFirst;
+    await nodeFirst;
     const fh = await open(file, 'r+');
     const first = fh.close();
-    expect(fh.close()).toBe(first);
+    expect(fh.close() === first).toBe(nodeSame);
     await first;
     expect(fh.fd).toBe(-1);
     const calls: [string, () => Promise<unknown>][] = [

@@ -137,8 +137,8 @@ async function copyFile(source: string, target: string, options: CopyOptions): P
     throw error;
   }
   // From here the streams own both descriptors (autoClose): they close them however the copy ends.
-  const reader = new AioFileHandle(input, O_RDONLY, options.cache);
-  const writer = new AioFileHandle(output.handle, O_WRONLY);
+  const reader = AioFileHandle.adopt(input, O_RDONLY, options.cache);
+  const writer = AioFileHandle.adopt(output.handle, O_WRONLY);
   const readStream = createReadStream(null, { fd: reader });
   const writeStream = createWriteStream(null, { fd: writer, flush: options.flush });
   let failedWhile: 'reading' | 'writing' | undefined;

@@ -1,8 +1,8 @@
 /**
  * Load (issue 7): 1,000 streams at once on one thread's AIO context with a ring of 16 requests
- * (test/fixtures/stream-load.mjs): 500 read and 500 write 1 MiB each in 64 KiB requests, 16,000 in
- * all, so ~1,000 wait in the queue for every 16 in the kernel. All must complete with the right bytes,
- * and none may starve: requests reach the kernel in the order they were made, so the streams progress
+ * (test/fixtures/stream-load.mjs): 500 read and 500 write 1 MiB each in 64 KiB pieces, the reads
+ * 8,000 requests through the ring, so ~500 wait in the queue for every 16 in the kernel. All must
+ * complete with the right bytes, and none may starve: requests reach the kernel in the order they were made, so the streams progress
  * together and the slowest finishes close to the median (measured 1.03x); the bound, 2x, leaves room
  * for a loaded machine and would still catch a stream left behind until the others are done.
  */
@@ -24,7 +24,10 @@ describe.skipIf(!kernel)('load', () => {
     console.log(`[reliability load] ${JSON.stringify(run.report)}`);
     expect(run.report).toMatchObject({ backend: 'kernel-aio', streams: 1000, completed: 1000, wrong: 0, writtenCorrect: true, errors: [], capacity: 16 });
     expect(run.report.maxBatch).toBeLessThanOrEqual(16);
-    expect(run.report.submitted).toBeGreaterThanOrEqual(16_000);
+    // Reads go through the ring (8,000 requests of 64 KiB); writes are blocking jobs on the context's
+    // threads, at least one per stream (Writable joins queued chunks into one _writev).
+    expect(run.report.submitted).toBeGreaterThanOrEqual(8_000);
+    expect(run.report.jobs).toBeGreaterThanOrEqual(500);
     expect(run.report.slowestOverMedian).toBeLessThan(2);
   }, 320_000);
 });

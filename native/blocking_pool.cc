@@ -1,0 +1,95 @@
+#include "blocking_pool.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace aiofs {
+
+void BlockingPool::Post(Request* r) {
+  outstanding_++;
+  std::lock_guard<std::mutex> lock(mutex_);
+  queue_.push_back(r);
+  wake_.notify_one();
+  if (queue_.size() > idle_ && threads_.size() < maxThreads_) threads_.emplace_back([this] { Run(); });
+}
+
+void BlockingPool::TakeDone(std::vector<Request*>& out) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  outstanding_ -= static_cast<unsigned>(done_.size());
+  out.insert(out.end(), done_.begin(), done_.end());
+  done_.clear();
+}
+
+void BlockingPool::TakeQueued(uint32_t fd, std::vector<Request*>& out) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto kept = std::stable_partition(queue_.begin(), queue_.end(), [fd](Request* r) { return r->cb.aio_fildes != fd; });
+  outstanding_ -= static_cast<unsigned>(queue_.end() - kept);
+  out.insert(out.end(), kept, queue_.end());
+  queue_.erase(kept, queue_.end());
+}
+
+void BlockingPool::Stop(std::vector<Request*>& out) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (std::thread& thread : threads_) thread.join();
+  threads_.clear();
+  out.insert(out.end(), queue_.begin(), queue_.end());
+  out.insert(out.end(), done_.begin(), done_.end());
+  queue_.clear();
+  done_.clear();
+  outstanding_ = 0;
+}
+
+void BlockingPool::Run() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    idle_++;
+    wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    idle_--;
+    if (stopping_) return;
+    Request* r = queue_.front();
+    queue_.pop_front();
+    lock.unlock();
+    r->result = Execute(r->cb);
+    lock.lock();
+    done_.push_back(r);
+    // The eventfd counts; the loop's poll fires while it is non-zero, and reading it resets it.
+    uint64_t one = 1;
+    while (write(eventFd_, &one, sizeof one) < 0 && errno == EINTR) {
+    }
+  }
+}
+
+int64_t BlockingPool::Execute(const iocb& job) {
+  int fd = static_cast<int>(job.aio_fildes);
+  auto* buffer = reinterpret_cast<uint8_t*>(job.aio_buf);
+  size_t length = job.aio_nbytes;
+  off_t offset = static_cast<off_t>(job.aio_offset);
+  ssize_t done;
+  switch (job.aio_lio_opcode) {
+    case kJobPread:
+      do done = pread(fd, buffer, length, offset);
+      while (done < 0 && errno == EINTR);
+      return done < 0 ? -errno : done;
+    case kJobPwrite:
+    case kJobPwriteWriteback:
+      do done = pwrite(fd, buffer, length, offset);
+      while (done < 0 && errno == EINTR);
+      if (done < 0) return -errno;
+      // Starts writeback of what was just written, without waiting for it, so that a writer who will
+      // fsync at the end finds most of it on the device by then (docs/kernel-aio.md). Its failure is
+      // the later fsync's to report.
+      if (job.aio_lio_opcode == kJobPwriteWriteback && done > 0) sync_file_range(fd, offset, done, SYNC_FILE_RANGE_WRITE);
+      return done;
+    default:
+      return -EINVAL;
+  }
+}
+
+}  // namespace aiofs
