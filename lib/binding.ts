@@ -13,13 +13,25 @@ export interface Ops {
   readonly pwrite: number;
   readonly fsync: number;
   readonly fdsync: number;
-  /** pread(2) on a pool thread. */
+  /** pread(2) on a pool thread; read(2) at the file position for a negative position. */
   readonly jobPread: number;
   /** pwrite(2) on a pool thread. */
   readonly jobPwrite: number;
   /** pwrite(2), then sync_file_range(SYNC_FILE_RANGE_WRITE) on what it wrote, on a pool thread. */
   readonly jobPwriteWriteback: number;
+  /** open(2) of a path on a pool thread (submitPath): the descriptor, or -errno. */
+  readonly jobOpen: number;
+  /**
+   * open(2), write(2) of all the data, fsync(2) with {@link writeFileSync}, close(2), on a pool thread
+   * (submitPath): the bytes written, or -(step * stepUnit + errno), step 0 open, 1 write, 2 fsync, 3 close.
+   */
+  readonly jobWriteFile: number;
+  readonly writeFileSync: number;
+  readonly stepUnit: number;
 }
+
+/** readCached()'s results at or below this mean: the page cache missed after (MISSED - result) bytes. */
+export const MISSED = -4097;
 
 /** {@link NativeBinding.cacheState} flags. */
 export const CACHED = 1;
@@ -41,6 +53,12 @@ export interface ContextStats {
   jobs: number;
   jobsOutstanding: number;
   threads: number;
+  /** Whole-file reads and small reads served from memory on the event loop: opens from the dentry cache
+   * and their misses (sent to a pool thread), reads from the page cache and their misses. */
+  cachedOpens: number;
+  cachedOpenMisses: number;
+  cachedReads: number;
+  cachedReadMisses: number;
   /** Most iocbs accepted by a single io_submit. */
   maxBatch: number;
   /** io_cancel calls made for requests already in the kernel. */
@@ -60,21 +78,34 @@ export interface NativeBinding {
   setup(maxEvents: number, maxThreads: number, onComplete: (count: number) => void, slots: Float64Array): number;
   /** Queues one request (an {@link Ops} opcode) over the whole of `memory` (null for fsync/fdsync). */
   submit(op: number, fd: number, memory: Uint8Array | null, position: number, rwFlags: number, id: number): void;
+  /** Queues a path job (jobOpen, jobWriteFile) for a pool thread; `path` is copied, `memory` held. */
+  submitPath(op: number, path: Uint8Array, memory: Uint8Array | null, flags: number, mode: number, jobFlags: number, id: number): void;
+  /**
+   * openat2(RESOLVE_CACHED) read-only and non-blocking, then fstat: [fd, size, mode], or -errno (-EAGAIN: not in the
+   * dentry cache; -ENOSYS/-EINVAL: no openat2 or RESOLVE_CACHED here). Never waits for the device.
+   */
+  openCached(path: string | Uint8Array): [number, number, number] | number;
+  /**
+   * preadv2(RWF_NOWAIT) into all of `view` from `position`: bytes read (all, or up to end of file),
+   * -errno, or a result at or below {@link MISSED} when the page cache missed. Never waits for the device.
+   */
+  readCached(fd: number, view: Uint8Array, position: number): number;
+  /** Takes O_NONBLOCK (which openCached() and jobOpen set) off a descriptor: 0 or -errno. */
+  clearNonblocking(fd: number): number;
+  /** close(2) of a descriptor aiofs opened itself: 0 or -errno. */
+  closeFd(fd: number): number;
+  /** fstat(2): [size, mode], or -errno; never waits for the device. */
+  describe(fd: number): [number, number] | number;
   /**
    * Cancels every live request on `fd`: queued ones complete with -ECANCELED; the kernel is asked to
    * cancel the rest (regular files refuse), which complete later. Returns how many were found.
    */
   cancel(fd: number): number;
-  stats(): ContextStats | null;
+  stats(): Omit<ContextStats, 'cachedOpens' | 'cachedOpenMisses' | 'cachedReads' | 'cachedReadMisses'> | null;
   /** [memoryAlign, offsetAlign, reported (1) or not (0)] from statx(STATX_DIOALIGN), or -errno. */
   dioAlignment(fd: number): [number, number, number] | number;
   /** lseek(2): the new offset, or -errno. */
   seek(fd: number, offset: number, whence: number): number;
-  /**
-   * fallocate(2) on the libuv threadpool (it may read block bitmaps from the device); `done` gets 0
-   * or -errno. The fd must stay open, and see no direct I/O, until then.
-   */
-  fallocate(fd: number, mode: number, offset: number, length: number, done: (status: number) => void): void;
   /** fstatfs(2)'s f_type: the filesystem's magic number, or -errno. */
   filesystemType(fd: number): number;
   /**
@@ -100,12 +131,17 @@ export interface NativeBinding {
 export const NATIVE_EXPORTS = Object.keys({
   ops: true,
   setup: true,
+  submitPath: true,
+  openCached: true,
+  readCached: true,
+  closeFd: true,
+  clearNonblocking: true,
+  describe: true,
   submit: true,
   cancel: true,
   stats: true,
   dioAlignment: true,
   seek: true,
-  fallocate: true,
   filesystemType: true,
   cacheState: true,
   fileSize: true,

@@ -18,7 +18,8 @@
  * write ("Page cache invalidation failure on direct I/O"), leaving readers stale data. A page-cache
  * write changes the file's size exactly as pwrite(2) does, and every reader sees it at once.
  *
- * Ownership: this object owns `directFd` (-1 for a write-only file; closed by close()); the caller owns `fd`.
+ * Ownership: this object owns its O_DIRECT descriptor (opened at the first read that needs the device,
+ * closed by close()); the caller owns `fd`.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -26,8 +27,8 @@ import { constants } from 'node:os';
 
 import { AlignedBufferPool, alignDown, alignUp } from './aligned-buffer';
 import { backend as threadBackend, engine as threadEngine } from './backend';
-import { CACHED, DIRTY, loaded, type NativeBinding, type Ops } from './binding';
-import { O_ACCMODE, reopenDirect } from './descriptor';
+import { CACHED, DIRTY, MISSED, loaded, type NativeBinding, type Ops } from './binding';
+import { reopenDirect } from './descriptor';
 import type { Engine } from './engine';
 import { systemError } from './errors';
 import { nodeFs } from './node-originals';
@@ -41,6 +42,15 @@ const EPERM = -constants.errno.EPERM;
 
 /** Largest single request: bigger transfers go as several requests in flight at once. */
 export const PIECE_SIZE = 1024 * 1024;
+/**
+ * Cached reads up to this size are copied on the event loop at once (preadv2 RWF_NOWAIT): about 10 us
+ * for 128 KiB here, less than the round trip of a request (docs/kernel-aio.md). Larger ones go through
+ * io_submit in pieces that the context spreads over turns of the loop.
+ */
+const SYNC_READ_MAX = 128 * 1024;
+/** #directFd before the first direct read, and after close(). */
+const NOT_OPENED = -1_000_000;
+const CLOSED = -1_000_001;
 /** The page cache's unit: writes lock whole pages (see #lock). */
 const PAGE_SIZE = 4096;
 /** After this many cache misses in a row, only one read in PROBE_INTERVAL tries the cache first. */
@@ -89,7 +99,8 @@ export class DirectFile {
   readonly #ops: Ops;
   readonly #pool: AlignedBufferPool;
   readonly #fd: number;
-  readonly #directFd: number;
+  /** The O_DIRECT descriptor: NOT_OPENED until a read needs the device, -errno if it cannot be opened. */
+  #directFd = NOT_OPENED;
   readonly #memoryAlign: number;
   readonly #offsetAlign: number;
   #probeCache: boolean;
@@ -105,7 +116,6 @@ export class DirectFile {
     binding: NativeBinding,
     pool: AlignedBufferPool,
     fd: number,
-    directFd: number,
     geometry: DirectGeometry,
     cache: CachePolicy,
   ) {
@@ -114,7 +124,6 @@ export class DirectFile {
     this.#ops = binding.ops;
     this.#pool = pool;
     this.#fd = fd;
-    this.#directFd = directFd;
     this.#memoryAlign = geometry.memoryAlign;
     this.#offsetAlign = geometry.offsetAlign;
     this.#probeCache = cache === 'auto';
@@ -163,14 +172,15 @@ export class DirectFile {
     const route = this.#readRoute(position, length, false);
     if (route !== 'direct') {
       const chunk = Buffer.allocUnsafeSlow(length);
-      const done = route === 'cache' ? await this.#readCachedFirst(chunk, position) : await this.#readBuffered(chunk, position);
+      const done = route === 'buffered' ? await this.#readBuffered(chunk, position)
+        : length <= SYNC_READ_MAX ? await this.#readNow(chunk, position) : await this.#readCachedFirst(chunk, position);
       if (done < 0) return done;
       return done === length ? chunk : Buffer.from(chunk.subarray(0, done));
     }
     const start = alignDown(position, this.#offsetAlign);
     const span = alignUp(position + length, this.#offsetAlign) - start;
     const memory = this.#pool.allocate(span, this.#memoryAlign);
-    const result = await this.#io(this.#ops.pread, this.#directFd, memory, start, 0);
+    const result = await this.#io(this.#ops.pread, this.#direct(), memory, start, 0);
     if (result < 0) return result;
     const count = bytesIn(result, position - start, length);
     const chunk = memory.subarray(position - start, position - start + count);
@@ -211,9 +221,19 @@ export class DirectFile {
     }
   }
 
-  /** Closes the direct descriptor. Nothing may be in flight. */
+  /** Closes the direct descriptor, if one was opened. Nothing may be in flight. */
   close(): void {
     if (this.#directFd >= 0) nodeFs.closeSync(this.#directFd);
+    this.#directFd = CLOSED;
+  }
+
+  /**
+   * The O_DIRECT descriptor, opened on first use (small cached files never need one), or -errno. A
+   * reopen of /proc/self/fd/N looks up procfs and the inode already open: it never waits for the device.
+   */
+  #direct(): number {
+    if (this.#directFd === NOT_OPENED) this.#directFd = reopenDirect(this.#fd, fs.constants.O_RDONLY);
+    return this.#directFd;
   }
 
   /**
@@ -243,12 +263,31 @@ export class DirectFile {
   #readPiece(target: Uint8Array, position: number, afterMiss = false): Promise<number> {
     switch (this.#readRoute(position, target.byteLength, afterMiss)) {
       case 'cache':
-        return this.#readCachedFirst(target, position);
+        return target.byteLength <= SYNC_READ_MAX ? this.#readNow(target, position) : this.#readCachedFirst(target, position);
       case 'buffered':
         return this.#readBuffered(target, position);
       default:
         return this.#readDirect(target, position);
     }
+  }
+
+  /**
+   * A read of cached pages copied on the event loop at once (preadv2 with RWF_NOWAIT): no round trip. A
+   * miss part way continues, for the rest, by the route the page cache then gives.
+   */
+  #readNow(target: Uint8Array, position: number): Promise<number> {
+    const result = this.#binding.readCached(this.#fd, target, position);
+    if (result > MISSED) {
+      if (result >= 0) {
+        this.#engine.cached.reads++;
+        this.#missStreak = 0;
+      }
+      return Promise.resolve(result);
+    }
+    this.#engine.cached.readMisses++;
+    this.#missStreak++;
+    const done = MISSED - result;
+    return this.#readPiece(target.subarray(done), position + done, true).then((rest) => (rest < 0 ? (done > 0 ? done : rest) : done + rest));
   }
 
   async #readCachedFirst(target: Uint8Array, position: number): Promise<number> {
@@ -291,13 +330,14 @@ export class DirectFile {
         const dirty = (state & DIRTY) !== 0;
         if ((state & CACHED) !== 0 && !afterMiss && (this.#probeCache || dirty)) return 'cache';
         if ((state & CACHED) === 0 && this.#probeCache) this.#missStreak++;
-        return dirty ? 'buffered' : 'direct';
+        return dirty || this.#direct() < 0 ? 'buffered' : 'direct';
       }
       // ENOSYS before Linux 6.5, EPERM from a seccomp filter: RWF_NOWAIT alone decides from now on. Any
       // other error (EBADF: the file was closed meanwhile) belongs to the read, which reports it.
       if (state === ENOSYS || state === EPERM) cachestatWorks = false;
     }
-    return !afterMiss && this.#shouldProbe() ? 'cache' : 'direct';
+    if (!afterMiss && this.#shouldProbe()) return 'cache';
+    return this.#direct() < 0 ? 'buffered' : 'direct';
   }
 
   #shouldProbe(): boolean {
@@ -318,7 +358,7 @@ export class DirectFile {
     return new Promise((resolve) => {
       this.#begin();
       const memory = bounce.byteLength === span ? bounce : bounce.subarray(0, span);
-      this.#engine.submit(this.#ops.pread, this.#directFd, memory, start, 0, (result) => {
+      this.#engine.submit(this.#ops.pread, this.#direct(), memory, start, 0, (result) => {
         this.#end();
         if (result >= 0) {
           const skip = position - start;
@@ -385,7 +425,7 @@ export class DirectFile {
    * they run to completion; their memory stays pinned until then and quiesce()/close() still wait.
    */
   cancelAll(): void {
-    this.#engine.cancel(this.#directFd);
+    if (this.#directFd >= 0) this.#engine.cancel(this.#directFd);
     this.#engine.cancel(this.#fd);
   }
 
@@ -416,7 +456,9 @@ export function attachDirect(fd: number, flags: number, cache: CachePolicy): Dir
   const binding = loaded.binding;
   if (engine === null || binding === null) return threadBackend.reason;
   if ((flags & fs.constants.O_DIRECT) !== 0) return 'opened with O_DIRECT by the caller: node:fs keeps its alignment rules';
-  if (!nodeFs.fstatSync(fd).isFile()) return 'not a regular file: node:fs handles pipes, devices and sockets';
+  const described = binding.describe(fd);
+  if (typeof described === 'number') return `fstat failed (${errorCode(described)})`;
+  if ((described[1] & fs.constants.S_IFMT) !== fs.constants.S_IFREG) return 'not a regular file: node:fs handles pipes, devices and sockets';
   // btrfs completes direct I/O inside io_submit whatever the file's size (docs/kernel-aio.md): it would
   // block the event loop for the whole transfer, where node:fs's threadpool does not.
   if (binding.filesystemType(fd) === BTRFS_SUPER_MAGIC) return 'btrfs: its direct I/O runs synchronously inside io_submit';
@@ -432,15 +474,8 @@ export function attachDirect(fd: number, flags: number, cache: CachePolicy): Dir
   } else if (offsetAlign === 0) {
     return 'the filesystem offers no direct I/O for this file (statx DIOALIGN)';
   }
-  // The O_DIRECT descriptor serves reads only (writes go through the page cache on `fd`, which keeps
-  // the caller's O_SYNC/O_DSYNC); a write-only file gets none.
-  let directFd = -1;
-  if ((flags & O_ACCMODE) !== fs.constants.O_WRONLY) {
-    directFd = reopenDirect(fd, fs.constants.O_RDONLY);
-    if (directFd < 0) return `O_DIRECT open failed (${errorCode(directFd)})`;
-  }
   pool ??= new AlignedBufferPool(binding);
-  return new DirectFile(engine, binding, pool, fd, directFd, { memoryAlign, offsetAlign }, cache);
+  return new DirectFile(engine, binding, pool, fd, { memoryAlign, offsetAlign }, cache);
 }
 
 function errorCode(errno: number): string {

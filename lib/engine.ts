@@ -56,6 +56,13 @@ export class Engine {
     this.#binding.submit(op, fd, memory, position, rwFlags, id);
   }
 
+  /** Queues a path job (an open, a whole-file write) for a pool thread; `done` as for submit(). */
+  submitPath(op: number, path: Uint8Array, memory: Uint8Array | null, flags: number, mode: number, jobFlags: number, done: Completion): void {
+    const id = this.#freeIds.pop() ?? this.#waiting.length;
+    this.#waiting[id] = done;
+    this.#binding.submitPath(op, path, memory, flags, mode, jobFlags, id);
+  }
+
   /**
    * Asks for every request on `fd` to be abandoned. Their completions still arrive (-ECANCELED if they
    * never reached the kernel; regular files cannot cancel, so usually with their real results) and
@@ -65,10 +72,14 @@ export class Engine {
     this.#binding.cancel(fd);
   }
 
+  /** What the event loop served from memory itself, counted by the callers (see ContextStats). */
+  readonly cached = { opens: 0, openMisses: 0, reads: 0, readMisses: 0 };
+
   stats(): ContextStats {
     const stats = this.#binding.stats();
     if (stats === null) throw new Error('aiofs: the AIO context is gone');
-    return stats;
+    const { opens, openMisses, reads, readMisses } = this.cached;
+    return { ...stats, cachedOpens: opens, cachedOpenMisses: openMisses, cachedReads: reads, cachedReadMisses: readMisses };
   }
 
   #dispatch(count: number): void {

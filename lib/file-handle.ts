@@ -18,10 +18,9 @@
 import type * as fsp from 'node:fs/promises';
 
 import { backend as threadBackend, type Backend } from './backend';
-import { loaded } from './binding';
 import { allowsReading, allowsWriting, filePosition, setFilePosition } from './descriptor';
-import { attachDirect, kDirectFile, PIECE_SIZE, type CachePolicy, type DirectFile } from './direct-file';
-import { ERR_FS_FILE_TOO_LARGE, systemError } from './errors';
+import { attachDirect, kDirectFile, type CachePolicy, type DirectFile } from './direct-file';
+import { systemError } from './errors';
 import { fileHandleInternalsOf, nodeFs, type FileHandleInternals } from './node-originals';
 import {
   bytesOf,
@@ -36,14 +35,9 @@ import {
   writeLengthAbortError,
 } from './plain-arguments';
 import { AioReadStream, type AioReadStreamOptions } from './read-stream';
+import { readToEnd, WHOLE_FILE_CHUNK } from './whole-file';
 import { AioWriteStream, type AioWriteStreamOptions } from './write-stream';
 
-/** fs refuses to read files larger than this into one buffer (kIoMaxLength). */
-const IO_MAX_LENGTH = 2 ** 31 - 1;
-/** readFile/writeFile move data in requests of at most this size. */
-const WHOLE_FILE_CHUNK = 16 * PIECE_SIZE;
-/** What node reads at a time from a file whose size fstat does not tell (kReadFileUnknownBufferLength). */
-const UNKNOWN_SIZE_CHUNK = 64 * 1024;
 
 /** Result of {@link AioFileHandle.read}, as fs/promises returns it. */
 export interface ReadResult<T extends NodeJS.ArrayBufferView> {
@@ -120,6 +114,7 @@ class FileHandle extends Adopted {
     if (node === undefined) {
       node = fileHandleInternalsOf(handle);
       Object.setPrototypeOf(FileHandle.prototype, node.prototype);
+      defineTransfer(node);
     }
     const adopted = new FileHandle(handle, flags, cache);
     Object.setPrototypeOf(handle, FileHandle.prototype);
@@ -334,6 +329,25 @@ class FileHandle extends Adopted {
 }
 
 /**
+ * Transfer to a worker (postMessage(handle, [handle])) is node's: it refuses while a call holds a
+ * reference, and moves the native handle, so the receiving thread gets a node FileHandle. The direct
+ * descriptor cannot follow it: it is closed here, once node has let the handle go.
+ */
+function defineTransfer(internals: FileHandleInternals): void {
+  const transfer = (internals.prototype as unknown as Record<symbol, (this: FileHandle) => unknown>)[internals.kTransfer];
+  Object.defineProperty(FileHandle.prototype, internals.kTransfer, {
+    value: function (this: FileHandle) {
+      const moved = transfer.call(this);
+      this[kDirectFile]?.close();
+      abandoned.unregister(this);
+      return moved;
+    },
+    writable: true,
+    configurable: true,
+  });
+}
+
+/**
  * What an AioFileHandle is to TypeScript: node's FileHandle (with fs's own overloads for every method),
  * plus its backend.
  */
@@ -351,45 +365,3 @@ export const AioFileHandle = FileHandle as unknown as {
   /** @internal Makes node's FileHandle an AioFileHandle (the same object); aiofs's open() does this. */
   adopt(handle: fsp.FileHandle, flags: number, cache?: CachePolicy): AioFileHandle;
 };
-
-/**
- * The file's bytes from `start` on, as node's readFileHandle reads them: at most the size fstat gives
- * (a file growing meanwhile is read up to that size), or, when fstat says 0 (an empty file, or one
- * whose size it does not tell), chunk by chunk until a read returns nothing.
- */
-async function readToEnd(direct: DirectFile, fd: number, start: number): Promise<Buffer> {
-  const size = loadedSize(fd);
-  if (size > IO_MAX_LENGTH) throw new ERR_FS_FILE_TOO_LARGE(size);
-  if (size > 0) {
-    const contents = Buffer.allocUnsafeSlow(size);
-    const count = await readFully(direct, contents, start);
-    return count === size ? contents : contents.subarray(0, count);
-  }
-  const chunks: Buffer[] = [];
-  for (let at = start; ; ) {
-    const chunk = Buffer.allocUnsafeSlow(UNKNOWN_SIZE_CHUNK);
-    const count = await readFully(direct, chunk, at);
-    if (count === 0) return Buffer.concat(chunks);
-    chunks.push(count === chunk.byteLength ? chunk : chunk.subarray(0, count));
-    at += count;
-  }
-}
-
-/** Reads `target` from `position` in requests of WHOLE_FILE_CHUNK: bytes read (short at end of file). */
-async function readFully(direct: DirectFile, target: Buffer, position: number): Promise<number> {
-  let done = 0;
-  while (done < target.byteLength) {
-    const want = Math.min(WHOLE_FILE_CHUNK, target.byteLength - done);
-    const count = await direct.read(target.subarray(done, done + want), position + done);
-    if (count < 0) throw systemError(count, 'read');
-    done += count;
-    if (count < want) break;
-  }
-  return done;
-}
-
-function loadedSize(fd: number): number {
-  const size = loaded.binding!.fileSize(fd);
-  if (size < 0) throw systemError(size, 'fstat');
-  return size;
-}

@@ -10,6 +10,7 @@
  * A recogniser never throws and never runs a getter twice: options objects are only plain when each
  * key it reads is an own data property (node would read an accessor once, in its own order).
  */
+import { constants as fsConstants } from 'node:fs';
 import { isArrayBufferView } from 'node:util/types';
 
 import { ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE } from './errors';
@@ -168,10 +169,37 @@ export interface PlainReadFileOptions {
   readonly flag: string;
 }
 
-const PLAIN_FLAGS: ReadonlySet<unknown> = new Set([
-  'r', 'rs', 'sr', 'r+', 'rs+', 'sr+', 'w', 'wx', 'xw', 'w+', 'wx+', 'xw+',
-  'a', 'ax', 'xa', 'as', 'sa', 'a+', 'ax+', 'xa+', 'as+', 'sa+',
+const { O_APPEND, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_SYNC, O_TRUNC, O_WRONLY } = fsConstants;
+/** node's stringToFlags table: the flag strings every supported Node reads alike, and their open(2) flags. */
+const PLAIN_FLAGS: ReadonlyMap<unknown, number> = new Map([
+  ['r', O_RDONLY],
+  ['rs', O_RDONLY | O_SYNC],
+  ['sr', O_RDONLY | O_SYNC],
+  ['r+', O_RDWR],
+  ['rs+', O_RDWR | O_SYNC],
+  ['sr+', O_RDWR | O_SYNC],
+  ['w', O_TRUNC | O_CREAT | O_WRONLY],
+  ['wx', O_TRUNC | O_CREAT | O_WRONLY | O_EXCL],
+  ['xw', O_TRUNC | O_CREAT | O_WRONLY | O_EXCL],
+  ['w+', O_TRUNC | O_CREAT | O_RDWR],
+  ['wx+', O_TRUNC | O_CREAT | O_RDWR | O_EXCL],
+  ['xw+', O_TRUNC | O_CREAT | O_RDWR | O_EXCL],
+  ['a', O_APPEND | O_CREAT | O_WRONLY],
+  ['ax', O_APPEND | O_CREAT | O_WRONLY | O_EXCL],
+  ['xa', O_APPEND | O_CREAT | O_WRONLY | O_EXCL],
+  ['as', O_APPEND | O_CREAT | O_WRONLY | O_SYNC],
+  ['sa', O_APPEND | O_CREAT | O_WRONLY | O_SYNC],
+  ['a+', O_APPEND | O_CREAT | O_RDWR],
+  ['ax+', O_APPEND | O_CREAT | O_RDWR | O_EXCL],
+  ['xa+', O_APPEND | O_CREAT | O_RDWR | O_EXCL],
+  ['as+', O_APPEND | O_CREAT | O_RDWR | O_SYNC],
+  ['sa+', O_APPEND | O_CREAT | O_RDWR | O_SYNC],
 ]);
+
+/** The open(2) flags of a plain flag string. */
+export function openFlags(flag: string): number {
+  return PLAIN_FLAGS.get(flag)!;
+}
 
 export function plainReadFileOptions(options: unknown): PlainReadFileOptions | null {
   if (options === undefined || options === null) return { encoding: undefined, flag: 'r' };

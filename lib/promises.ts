@@ -12,7 +12,8 @@ import { AioFileHandle, type ReadFileArgument, type WriteFileArgument, type Writ
 import { descriptorFlags } from './descriptor';
 import { systemError } from './errors';
 import { NODE_MAJOR, nodeFsp } from './node-originals';
-import { openAbortError, plainPath, plainReadFileOptions, plainWriteFileData, plainWriteFileOptions } from './plain-arguments';
+import { openAbortError, openFlags, plainPath, plainReadFileOptions, plainWriteFileData, plainWriteFileOptions } from './plain-arguments';
+import { readWholeFile, writeWholeFile } from './whole-file';
 
 export * from 'node:fs/promises';
 export { AioFileHandle } from './file-handle';
@@ -25,8 +26,13 @@ export async function open(path: PathLike, flags?: string | number, mode?: strin
   const aborts = openAbortError(path, flags, mode);
   if (aborts !== null) throw aborts;
   const handle = await nodeFsp.open(path, flags, mode);
-  const fdFlags = descriptorFlags(handle.fd);
-  return AioFileHandle.adopt(handle, fdFlags ?? 0);
+  try {
+    return AioFileHandle.adopt(handle, descriptorFlags(handle.fd) ?? 0);
+  } catch (error) {
+    // A failed setup closes what the open opened.
+    await handle.close();
+    throw error;
+  }
 }
 
 /** Reads a whole file, like fs/promises' readFile(), and typed as fs's; also takes a FileHandle. */
@@ -36,10 +42,14 @@ export const readFile = async function readFile(path: PathLike | fsp.FileHandle,
   const file = plainPath(path);
   const plain = file === null ? null : plainReadFileOptions(options);
   if (plain === null) return nodeFsp.readFile(path, options);
-  const handle = await open(file!, plain.flag);
-  return closeAfter(handle, handle.readFile(plain.encoding)).catch((error: unknown) => {
+  try {
+    // Read-only whole files take the cached fast path; other flags open a handle (which may create).
+    const contents = plain.flag === 'r' ? await readWholeFile(file!) : await readThroughHandle(file!, plain.flag);
+    if (contents === null) return await nodeFsp.readFile(path, options);
+    return plain.encoding ? contents.toString(plain.encoding) : contents;
+  } catch (error) {
     throw READ_ERRORS_NAME_THE_PATH ? withPath(error, file!) : error;
-  });
+  }
 } as typeof fsp.readFile;
 
 /** Writes a whole file, like fs/promises' writeFile() (including `flush`); also takes a FileHandle. */
@@ -57,10 +67,15 @@ async function writeWhole(method: 'writeFile' | 'appendFile', path: unknown, dat
   const file = plainPath(path);
   const plain = file === null ? null : plainWriteFileOptions(options, method === 'writeFile' ? 'w' : 'a');
   const bytes = plain === null ? null : plainWriteFileData(data, plain.encoding);
-  if (bytes === null) return (nodeFsp[method] as (...args: unknown[]) => Promise<void>)(path, data, options);
-  const handle = await open(file!, plain!.flag, plain!.mode);
-  const written = handle.writeFile(bytes);
-  return closeAfter(handle, plain!.flush ? written.then(() => handle.sync()) : written);
+  if (bytes === null || !(await writeWholeFile(file!, bytes, openFlags(plain!.flag), plain!.mode, plain!.flush))) {
+    return (nodeFsp[method] as (...args: unknown[]) => Promise<void>)(path, data, options);
+  }
+}
+
+/** readFile with a flag other than 'r' (which may create or truncate): through a handle, as node does. */
+async function readThroughHandle(file: string | Buffer, flag: string): Promise<Buffer> {
+  const handle = await open(file, flag);
+  return closeAfter(handle, handle.readFile() as Promise<Buffer>);
 }
 
 /**

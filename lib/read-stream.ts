@@ -23,6 +23,7 @@ import fs = require('node:fs');
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable, ReadableOptions } from 'node:stream';
 
+import { loaded } from './binding';
 import { allowsReading, descriptorFlags, filePosition, setFilePosition } from './descriptor';
 import { attachDirect, kDirectFile, type CachePolicy, type DirectFile } from './direct-file';
 import { ERR_INVALID_ARG_VALUE, systemError } from './errors';
@@ -157,6 +158,8 @@ class DirectReader {
   /** Next file offset to request, and the first offset not to read (end + 1, absolute). */
   #next: number;
   readonly #limit: number;
+  /** The file's size as last asked (fstat): requests stop there, so a small file costs one small read. */
+  #size: number;
   /** Reading at the descriptor's own position (no `start`): keep it advanced as read(2) would. */
   readonly #followsFilePosition: boolean;
   #wantsData = false;
@@ -174,6 +177,13 @@ class DirectReader {
     this.#followsFilePosition = stream.start === undefined;
     this.#next = stream.start ?? Math.max(0, filePosition(fd));
     this.#limit = stream.end === Infinity ? Infinity : (stream.start === undefined ? this.#next : 0) + stream.end + 1;
+    this.#size = this.#fileSize();
+  }
+
+  /** The file's size now; on failure, unknown (Infinity: requests then find the end as fs's reads do). */
+  #fileSize(): number {
+    const size = loaded.binding!.fileSize(this.#stream.fd as number);
+    return size < 0 ? Infinity : size;
   }
 
   /**
@@ -278,10 +288,12 @@ class DirectReader {
     // cached, 1 MiB chunks, ~7 GB/s with one in flight, ~3.5-4 GB/s with 4) and keeps each stall of the
     // event loop to one chunk's copy. The first request goes alone too; misses widen the window.
     const depth = this.#direct.mayServeFromCache ? 1 : readAhead;
-    while (this.#window.length < depth && this.#next < this.#limit) {
+    // At the size last seen, ask again: the file may have grown, as fs's next read would find.
+    if (this.#next >= this.#size && this.#window.length === 0) this.#size = this.#fileSize();
+    while (this.#window.length < depth && this.#next < this.#limit && this.#next < this.#size) {
       // Chunks end on multiples of chunkSize, so only the first can start unaligned.
       const boundary = this.#next - (this.#next % chunkSize) + chunkSize;
-      const length = Math.min(boundary, this.#limit) - this.#next;
+      const length = Math.min(boundary, this.#limit, this.#size) - this.#next;
       const ahead: Ahead = { position: this.#next, length, result: undefined };
       this.#window.push(ahead);
       this.#next += length;

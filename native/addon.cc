@@ -92,6 +92,35 @@ Napi::Value Submit(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// submitPath(op, path, view | null, flags, mode, jobFlags, id): a path job (kJobOpen, kJobWriteFile) for
+// a pool thread. `path` holds the path's bytes (no NUL); it is copied. `view`, if any, is the data.
+Napi::Value SubmitPath(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  AioContext* ctx = Current(env);
+  if (ThrowIf(env, ctx == nullptr, "setup() first")) return env.Undefined();
+  if (ThrowIf(env, !info[0].IsNumber() || !info[1].IsTypedArray() || (!info[2].IsTypedArray() && !info[2].IsNull()) ||
+                       !info[3].IsNumber() || !info[4].IsNumber() || !info[5].IsNumber() || !info[6].IsNumber(),
+              "submitPath(op, path, memory, flags, mode, jobFlags, id)"))
+    return env.Undefined();
+  Request* r = ctx->NewRequest();
+  r->cb.aio_lio_opcode = static_cast<uint16_t>(info[0].As<Napi::Number>().Uint32Value());
+  Napi::TypedArray path = info[1].As<Napi::TypedArray>();
+  r->path.assign(static_cast<const char*>(path.ArrayBuffer().Data()) + path.ByteOffset(), path.ByteLength());
+  r->cb.aio_fildes = ~0u;  // no descriptor: cancel(fd) never matches a path job
+  if (info[2].IsTypedArray()) {
+    Napi::TypedArray view = info[2].As<Napi::TypedArray>();
+    r->cb.aio_buf = reinterpret_cast<uint64_t>(Pin(env, r, view));
+    r->cb.aio_nbytes = view.ByteLength();
+  }
+  r->cb.aio_rw_flags = info[3].As<Napi::Number>().Int32Value();
+  r->cb.aio_offset = info[4].As<Napi::Number>().Int64Value();
+  r->jobFlags = info[5].As<Napi::Number>().Uint32Value();
+  r->id = info[6].As<Napi::Number>().DoubleValue();
+  r->job = true;
+  ctx->Enqueue(r);
+  return env.Undefined();
+}
+
 // cancel(fd) -> how many live requests on fd were cancelled (queued: complete with -ECANCELED) or
 // asked to cancel (in the kernel: complete later, usually with their real result).
 Napi::Value Cancel(const Napi::CallbackInfo& info) {
@@ -130,6 +159,7 @@ Napi::Object InitAiofs(Napi::Env env, Napi::Object exports) {
   using namespace aiofs;
   exports["setup"] = Napi::Function::New(env, Setup, "setup");
   exports["submit"] = Napi::Function::New(env, Submit, "submit");
+  exports["submitPath"] = Napi::Function::New(env, SubmitPath, "submitPath");
   exports["cancel"] = Napi::Function::New(env, Cancel, "cancel");
   exports["stats"] = Napi::Function::New(env, Stats, "stats");
   // The opcode numbers, from linux_aio_abi.h: lib/binding.ts reads them here rather than repeating them.
@@ -141,6 +171,10 @@ Napi::Object InitAiofs(Napi::Env env, Napi::Object exports) {
   ops["jobPread"] = static_cast<uint32_t>(kJobPread);
   ops["jobPwrite"] = static_cast<uint32_t>(kJobPwrite);
   ops["jobPwriteWriteback"] = static_cast<uint32_t>(kJobPwriteWriteback);
+  ops["jobOpen"] = static_cast<uint32_t>(kJobOpen);
+  ops["jobWriteFile"] = static_cast<uint32_t>(kJobWriteFile);
+  ops["writeFileSync"] = kJobWriteFileSync;
+  ops["stepUnit"] = static_cast<double>(kJobStepUnit);
   exports["ops"] = ops;
   RegisterFileHelpers(env, exports);
   RegisterMallocTuning(env, exports);

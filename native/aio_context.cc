@@ -204,6 +204,8 @@ void AioContext::Release(Request* r) {
   r->next->prev = r->prev;
   r->cb = iocb{};
   r->job = false;
+  r->path.clear();
+  r->jobFlags = 0;
   free_.push_back(r);
 }
 

@@ -56,7 +56,7 @@ void BlockingPool::Run() {
     Request* r = queue_.front();
     queue_.pop_front();
     lock.unlock();
-    r->result = Execute(r->cb);
+    r->result = Execute(*r);
     lock.lock();
     done_.push_back(r);
     // The eventfd counts; the loop's poll fires while it is non-zero, and reading it resets it.
@@ -66,15 +66,16 @@ void BlockingPool::Run() {
   }
 }
 
-int64_t BlockingPool::Execute(const iocb& job) {
+int64_t BlockingPool::Execute(const Request& r) {
+  const iocb& job = r.cb;
   int fd = static_cast<int>(job.aio_fildes);
   auto* buffer = reinterpret_cast<uint8_t*>(job.aio_buf);
   size_t length = job.aio_nbytes;
   off_t offset = static_cast<off_t>(job.aio_offset);
   ssize_t done;
   switch (job.aio_lio_opcode) {
-    case kJobPread:
-      do done = pread(fd, buffer, length, offset);
+    case kJobPread:  // a negative offset: at the file position, with read(2) (a FIFO has no offsets)
+      do done = offset < 0 ? read(fd, buffer, length) : pread(fd, buffer, length, offset);
       while (done < 0 && errno == EINTR);
       return done < 0 ? -errno : done;
     case kJobPwrite:
@@ -87,9 +88,42 @@ int64_t BlockingPool::Execute(const iocb& job) {
       // the later fsync's to report.
       if (job.aio_lio_opcode == kJobPwriteWriteback && done > 0) sync_file_range(fd, offset, done, SYNC_FILE_RANGE_WRITE);
       return done;
+    case kJobOpen:
+      do done = open(r.path.c_str(), job.aio_rw_flags | O_CLOEXEC, static_cast<mode_t>(job.aio_offset));
+      while (done < 0 && errno == EINTR);
+      return done < 0 ? -errno : done;
+    case kJobWriteFile:
+      return WriteFile(r);
     default:
       return -EINVAL;
   }
+}
+
+// open, write everything (short writes go on, as node's writeFile loops), fsync if asked, close: the
+// bytes written, or -(step * kJobStepUnit + errno) naming the step that failed.
+int64_t BlockingPool::WriteFile(const Request& r) {
+  const iocb& job = r.cb;
+  int fd;
+  do fd = open(r.path.c_str(), job.aio_rw_flags | O_CLOEXEC, static_cast<mode_t>(job.aio_offset));
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0) return -(kStepOpen * kJobStepUnit + errno);
+  const auto* data = reinterpret_cast<const uint8_t*>(job.aio_buf);
+  size_t done = 0;
+  int64_t failed = 0;
+  while (done < job.aio_nbytes) {
+    // At the file's position, as node's writeFile writes (O_APPEND appends; otherwise from 0).
+    ssize_t n = write(fd, data + done, job.aio_nbytes - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      failed = -(kStepWrite * kJobStepUnit + errno);
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (failed == 0 && (r.jobFlags & kJobWriteFileSync) != 0 && fsync(fd) != 0) failed = -(kStepFsync * kJobStepUnit + errno);
+  // A failed close still closed the descriptor (Linux); it is reported only when nothing failed before.
+  if (close(fd) != 0 && failed == 0 && errno != EINTR) failed = -(kStepClose * kJobStepUnit + errno);
+  return failed != 0 ? failed : static_cast<int64_t>(done);
 }
 
 }  // namespace aiofs

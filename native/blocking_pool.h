@@ -43,7 +43,8 @@ class BlockingPool {
 
  private:
   void Run();
-  static int64_t Execute(const iocb& job);
+  static int64_t Execute(const Request& r);
+  static int64_t WriteFile(const Request& r);
 
   const int eventFd_;
   const unsigned maxThreads_;

@@ -5,7 +5,10 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include <sys/uio.h>
+
 #include <cerrno>
+#include <string>
 
 #include "linux_aio_abi.h"
 
@@ -43,44 +46,6 @@ Napi::Value Seek(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(result));
 }
 
-// fallocate(fd, mode, offset, length, callback(status)), status 0 or -errno. Runs on the libuv
-// threadpool, not the event loop: ext4's fallocate reads block bitmaps from the device when they are
-// not cached (ext4_mb_load_buddy; 4-31 ms each measured here), and waits for the file's direct I/O in
-// flight (inode_dio_wait). Only the fd and numbers cross threads; the caller keeps the fd open and
-// submits no direct I/O on it until the callback has run.
-class FallocateWork : public Napi::AsyncWorker {
- public:
-  FallocateWork(const Napi::Function& callback, int fd, int mode, off_t offset, off_t length)
-      : Napi::AsyncWorker(callback, "aiofs:fallocate"), fd_(fd), mode_(mode), offset_(offset), length_(length) {}
-
-  void Execute() override { status_ = fallocate(fd_, mode_, offset_, length_) == 0 ? 0 : -errno; }
-  // Raw N-API, status unchecked: in a worker being terminated JavaScript no longer runs, the call
-  // fails, and node-addon-api's Call() would then throw, which aborts the process (napi_throw fails
-  // too). The result is dropped; the environment is going away. An exception thrown by the callback
-  // itself stays pending, and node reports it as for any completion.
-  void OnOK() override {
-    napi_value status = Napi::Number::New(Env(), status_);
-    napi_value ignored;
-    napi_call_function(Env(), Env().Undefined(), Callback().Value(), 1, &status, &ignored);
-  }
-
- private:
-  const int fd_;
-  const int mode_;
-  const off_t offset_;
-  const off_t length_;
-  int status_ = 0;
-};
-
-Napi::Value Fallocate(const Napi::CallbackInfo& info) {
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  int mode = info[1].As<Napi::Number>().Int32Value();
-  off_t offset = static_cast<off_t>(info[2].As<Napi::Number>().Int64Value());
-  off_t length = static_cast<off_t>(info[3].As<Napi::Number>().Int64Value());
-  (new FallocateWork(info[4].As<Napi::Function>(), fd, mode, offset, length))->Queue();
-  return info.Env().Undefined();
-}
-
 // filesystemType(fd) -> statfs's f_type (the filesystem's magic number), or -errno.
 Napi::Value FilesystemType(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -110,6 +75,17 @@ Napi::Value CacheState(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, state);
 }
 
+// describe(fd) -> [size, mode] from fstat(2), or -errno; never waits for the device.
+Napi::Value Describe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  struct stat st{};
+  if (fstat(info[0].As<Napi::Number>().Int32Value(), &st) != 0) return Errno(env);
+  Napi::Array out = Napi::Array::New(env, 2);
+  out[0u] = Napi::Number::New(env, static_cast<double>(st.st_size));
+  out[1u] = Napi::Number::New(env, st.st_mode);
+  return out;
+}
+
 // descriptorFlags(fd) -> fcntl(F_GETFL): the descriptor's open(2) flags, or -errno.
 Napi::Value DescriptorFlags(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -125,6 +101,83 @@ Napi::Value FileSize(const Napi::CallbackInfo& info) {
   struct stat st{};
   if (fstat(info[0].As<Napi::Number>().Int32Value(), &st) != 0) return Errno(env);
   return Napi::Number::New(env, static_cast<double>(st.st_size));
+}
+
+// A path argument's bytes, as node passes paths to the kernel: a string as UTF-8, a Uint8Array as it is.
+std::string PathOf(const Napi::Value& value) {
+  if (value.IsString()) return value.As<Napi::String>().Utf8Value();
+  Napi::TypedArray view = value.As<Napi::TypedArray>();
+  return std::string(static_cast<const char*>(view.ArrayBuffer().Data()) + view.ByteOffset(), view.ByteLength());
+}
+
+// openCached(path) -> [fd, size, mode] or -errno. openat2(RESOLVE_CACHED) opens the path read-only from
+// the dentry cache or fails at once with EAGAIN (Linux 5.12+; ENOSYS or EINVAL before): it never waits
+// for the device, so it may run on the event loop. fstat of the open file reads the inode in memory.
+Napi::Value OpenCached(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = PathOf(info[0]);
+  open_how how{};
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (nor a device for carrier); it changes nothing
+  // for a regular file's reads. The caller clears it (clearNonblocking) before handing on anything else.
+  how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+  how.resolve = kResolveCached;
+  int fd = static_cast<int>(openat2(AT_FDCWD, path.c_str(), &how, sizeof how));
+  if (fd < 0) return Errno(env);
+  struct stat st{};
+  if (fstat(fd, &st) != 0) {
+    Napi::Value error = Errno(env);
+    close(fd);
+    return error;
+  }
+  Napi::Array out = Napi::Array::New(env, 3);
+  out[0u] = Napi::Number::New(env, fd);
+  out[1u] = Napi::Number::New(env, static_cast<double>(st.st_size));
+  out[2u] = Napi::Number::New(env, st.st_mode);
+  return out;
+}
+
+// readCached(fd, view, position) -> bytes read, all of the view or up to end of file; -errno; or, when
+// the page cache missed after `n` bytes, kStoppedByMiss - n (a number below -4096). preadv2(RWF_NOWAIT)
+// copies from the page cache or fails at once with EAGAIN: it never waits for the device.
+constexpr double kStoppedByMiss = -4097;
+Napi::Value ReadCached(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  Napi::TypedArray view = info[1].As<Napi::TypedArray>();
+  auto* data = static_cast<uint8_t*>(view.ArrayBuffer().Data()) + view.ByteOffset();
+  size_t length = view.ByteLength();
+  off_t position = static_cast<off_t>(info[2].As<Napi::Number>().Int64Value());
+  size_t done = 0;
+  while (done < length) {
+    iovec iov{data + done, length - done};
+    ssize_t n = preadv2(fd, &iov, 1, position + static_cast<off_t>(done), RWF_NOWAIT);
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+      continue;
+    }
+    if (n == 0) break;  // end of file
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN) return Napi::Number::New(env, kStoppedByMiss - static_cast<double>(done));
+    if (done > 0) break;  // the error belongs to the next read, which will see it again
+    return Errno(env);
+  }
+  return Napi::Number::New(env, static_cast<double>(done));
+}
+
+// clearNonblocking(fd) -> 0 or -errno: takes O_NONBLOCK off a descriptor openCached() opened.
+Napi::Value ClearNonblocking(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) return Errno(env);
+  return Napi::Number::New(env, 0);
+}
+
+// closeFd(fd) -> 0 or -errno: close(2) of a descriptor aiofs opened itself, read-only (nothing to flush).
+Napi::Value CloseFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (close(info[0].As<Napi::Number>().Int32Value()) != 0 && errno != EINTR) return Errno(env);
+  return Napi::Number::New(env, 0);
 }
 
 // alignmentOffset(view, alignment) -> bytes to skip from the view's start to an aligned address.
@@ -145,11 +198,15 @@ Napi::Value AlignmentOffset(const Napi::CallbackInfo& info) {
 void RegisterFileHelpers(Napi::Env env, Napi::Object exports) {
   exports["dioAlignment"] = Napi::Function::New(env, DioAlignment, "dioAlignment");
   exports["seek"] = Napi::Function::New(env, Seek, "seek");
-  exports["fallocate"] = Napi::Function::New(env, Fallocate, "fallocate");
   exports["filesystemType"] = Napi::Function::New(env, FilesystemType, "filesystemType");
   exports["cacheState"] = Napi::Function::New(env, CacheState, "cacheState");
   exports["fileSize"] = Napi::Function::New(env, FileSize, "fileSize");
   exports["descriptorFlags"] = Napi::Function::New(env, DescriptorFlags, "descriptorFlags");
+  exports["describe"] = Napi::Function::New(env, Describe, "describe");
+  exports["openCached"] = Napi::Function::New(env, OpenCached, "openCached");
+  exports["readCached"] = Napi::Function::New(env, ReadCached, "readCached");
+  exports["clearNonblocking"] = Napi::Function::New(env, ClearNonblocking, "clearNonblocking");
+  exports["closeFd"] = Napi::Function::New(env, CloseFd, "closeFd");
   exports["alignmentOffset"] = Napi::Function::New(env, AlignmentOffset, "alignmentOffset");
 }
 

@@ -1,5 +1,5 @@
-// Small per-file system calls the JavaScript side needs and node:fs does not offer: non-blocking
-// ones run on the calling thread, fallocate (which may wait for the device) on the libuv threadpool.
+// Small per-file system calls the JavaScript side needs and node:fs does not offer, all of which never
+// wait for the device: they run on the calling thread (the event loop).
 #pragma once
 
 #include <napi.h>

@@ -22,10 +22,17 @@ enum : uint16_t {
 // Opcodes of blocking jobs, which the context's own threads run with plain system calls (blocking_pool.h);
 // the same iocb fields describe them. Not kernel opcodes.
 enum : uint16_t {
-  kJobPread = 16,               // pread(2)
+  kJobPread = 16,               // pread(2); read(2) at the file position for a negative offset
   kJobPwrite = 17,              // pwrite(2)
   kJobPwriteWriteback = 18,     // pwrite(2), then sync_file_range(SYNC_FILE_RANGE_WRITE) on what it wrote
+  kJobOpen = 19,                // open(2) of a path (flags in aio_rw_flags, mode in aio_offset)
+  kJobWriteFile = 20,           // open(2), pwrite(2) all of the data, fsync(2) if asked, close(2)
 };
+// Job options (Request::jobFlags).
+constexpr uint32_t kJobWriteFileSync = 1u;  // kJobWriteFile: fsync before close
+// A kJobWriteFile error says which step failed: -(step * kJobStepUnit + errno).
+constexpr int64_t kJobStepUnit = 65536;
+enum : int64_t { kStepOpen = 0, kStepWrite = 1, kStepFsync = 2, kStepClose = 3 };
 
 // aio_flags, IOCB_FLAG_RESFD: the completion also bumps the eventfd in aio_resfd (since 2.6.22).
 constexpr uint32_t kIocbFlagResfd = 1u << 0;
@@ -134,6 +141,19 @@ struct cachestat_buf {
 };
 inline long cachestat(int fd, cachestat_range* range, cachestat_buf* out) {
   return syscall(kSysCachestat, fd, range, out, 0);
+}
+
+// openat2(2) (Linux 5.6) with RESOLVE_CACHED (Linux 5.12): resolve the path from the dentry cache only,
+// or fail with EAGAIN. 437 in the unified syscall table (x86-64, arm64).
+constexpr long kSysOpenat2 = 437;
+constexpr uint64_t kResolveCached = 0x20;
+struct open_how {
+  uint64_t flags;
+  uint64_t mode;
+  uint64_t resolve;
+};
+inline long openat2(int dirfd, const char* path, open_how* how, size_t size) {
+  return syscall(kSysOpenat2, dirfd, path, how, size);
 }
 
 }  // namespace aiofs

@@ -27,7 +27,7 @@ import { normalizeError, Rng } from './support/differential';
 import { describeFilesystems, useFilesystems } from './support/filesystems';
 import { nodeStreams, streamsUnderTest, type StreamApi } from './support/read-stream-differential';
 import { runFixture } from './support/run-fixture';
-import { evictFromPageCache } from './support/page-cache';
+import { evictFromPageCache } from './support/page-cache.mjs';
 
 const KiB = 1024;
 const MiB = 1024 * 1024;

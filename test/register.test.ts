@@ -1,8 +1,9 @@
-// aiofs/register: node:fs's streams become aiofs's for unmodified apps, by --require, --import or a first
-// `import`, and a real express static server then serves files (whole and by Range) over kernel AIO.
+// aiofs/register: node:fs's streams and fs/promises' open/readFile/writeFile/appendFile become aiofs's for
+// unmodified apps, by --require, --import or a first `import`, and a real express static server then
+// serves files (whole and by Range) over kernel AIO. (More libraries: register-libraries.test.ts.)
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,6 +35,78 @@ describe('aiofs/register swaps node:fs streams', () => {
 
   it('--require aiofs/register in a CommonJS app', () => {
     expect(runFixture('register-required.cjs', [], { nodeFlags: ['--require', 'aiofs/register'] }).report).toEqual({ required: true });
+  });
+});
+
+interface SurfaceReport {
+  aiofs: string[];
+  roundTrip: boolean;
+  handedToNode: boolean;
+  handle: string;
+  handleReadFile: boolean;
+  readFile: boolean;
+  readFileIo: number;
+  error?: string;
+}
+
+describe('aiofs/register swaps fs/promises', () => {
+  // Every way an app reaches fs/promises (register-promises.mjs checks each).
+  const SURFACES = [
+    'require("fs").promises',
+    'require("fs/promises")',
+    'require("node:fs/promises")',
+    'import { open, readFile, writeFile, appendFile } from "node:fs/promises"',
+    'import * as fsp from "node:fs/promises"',
+    'import fsp from "node:fs/promises"',
+    'import { promises } from "node:fs"',
+    'import fs from "node:fs"; fs.promises',
+  ];
+  const FUNCTIONS = ['open', 'readFile', 'writeFile', 'appendFile'];
+  let disk: Mounted;
+  let runs = 0;
+
+  beforeAll(async () => {
+    disk = await mountDisk('register-promises');
+  });
+
+  afterAll(async () => {
+    await disk?.cleanup();
+  });
+
+  /** Runs register-promises.mjs (or a fixture importing it) in a fresh directory on the disk. */
+  function surfaces(fixture: string, nodeFlags: string[] = []): { aiofsLoaded: unknown; surfaces: Record<string, SurfaceReport> } {
+    const dir = join(disk.dir, `run-${runs++}`);
+    mkdirSync(dir);
+    const run = runFixture(fixture, [dir], { nodeFlags });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(Object.keys(run.report.surfaces as object)).toEqual(SURFACES);
+    return run.report as { aiofsLoaded: unknown; surfaces: Record<string, SurfaceReport> };
+  }
+
+  // Plain arguments (served by aiofs) and arguments handed to node's own function (a stream as data, a
+  // signal) both give the right bytes: a patched function reaching itself again would overflow the stack.
+  const works = { roundTrip: true, handedToNode: true, handleReadFile: true, readFile: true };
+
+  it('without it, fs/promises keeps node\'s own (the control)', () => {
+    const report = surfaces('register-promises.mjs');
+    expect(report.aiofsLoaded).toBe(false);
+    for (const name of SURFACES) {
+      expect(report.surfaces[name], name).toEqual({ ...works, aiofs: [], handle: 'FileHandle', readFileIo: 0 });
+    }
+  });
+
+  it.each([
+    ['--require aiofs/register', 'register-promises.mjs', ['--require', 'aiofs/register']],
+    ['--import aiofs/register', 'register-promises.mjs', ['--import', 'aiofs/register']],
+    ["import 'aiofs/register' as an app's first line", 'register-promises-first-import.mjs', []],
+  ])('%s: open/readFile/writeFile/appendFile are aiofs\'s by every way, work, and never call themselves', (_name, fixture, nodeFlags) => {
+    const report = surfaces(fixture, nodeFlags);
+    expect(report.aiofsLoaded).toBe(true);
+    for (const name of SURFACES) {
+      const found = report.surfaces[name];
+      expect({ ...found, readFileIo: found.readFileIo > 0 }, name).toEqual({ ...works, aiofs: FUNCTIONS, handle: 'AioFileHandle', readFileIo: true });
+    }
   });
 });
 

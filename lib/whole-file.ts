@@ -1,0 +1,209 @@
+/**
+ * Whole files by path in as few round trips as the caches allow (docs/kernel-aio.md, "Small whole
+ * files"): readFile and writeFile/appendFile of aiofs/promises, for plain arguments.
+ *
+ * Reading: openat2(RESOLVE_CACHED), fstat, preadv2(RWF_NOWAIT) and close, each of which either answers
+ * from memory or fails at once with EAGAIN, run on the event loop in one go when the file is cached.
+ * A miss goes on from where it stopped: an open that misses the dentry cache becomes a blocking job on
+ * one of the context's threads, a read that misses the page cache goes on through the file's kernel-AIO
+ * reads (DirectFile). What is not a regular file of a known size (a FIFO, a device, /proc, a
+ * directory) is read by node:fs on the same descriptor, as node's readFile would read it.
+ *
+ * Writing: one blocking job that opens, writes everything, fsyncs when `flush` and closes: one step off
+ * the event loop instead of node's three or more threadpool round trips. The bytes are in the file
+ * (the page cache) when the promise resolves, so every reader sees exactly them.
+ *
+ * Ownership: a descriptor opened here is closed here before the call settles, whatever happens; a
+ * DirectFile attached to it likewise. The data given to a write is held by its job until it completes.
+ */
+import * as fs from 'node:fs';
+import { constants } from 'node:os';
+
+import { engine as threadEngine } from './backend';
+import { MISSED, loaded, type NativeBinding } from './binding';
+import { attachDirect, PIECE_SIZE, type DirectFile } from './direct-file';
+import type { Engine } from './engine';
+import { ERR_FS_FILE_TOO_LARGE, systemError } from './errors';
+
+const EAGAIN = -constants.errno.EAGAIN;
+/** fs refuses to read files larger than this into one buffer (kIoMaxLength). */
+export const IO_MAX_LENGTH = 2 ** 31 - 1;
+/** Whole-file reads and writes move data in requests of at most this size. */
+export const WHOLE_FILE_CHUNK = 16 * PIECE_SIZE;
+/**
+ * Cached whole files up to this size are copied on the event loop in one call: at most ~0.3 ms here
+ * (1 MiB into fresh memory, page faults included), well inside fs's own loop delay.
+ */
+const SYNC_WHOLE_MAX = 1024 * 1024;
+/** What node reads at a time from a file whose size fstat does not tell (kReadFileUnknownBufferLength). */
+const UNKNOWN_SIZE_CHUNK = 64 * 1024;
+/** The steps of a whole-file write job, as its error names them (Ops.jobWriteFile). */
+const WRITE_STEPS = ['open', 'write', 'fsync', 'close'] as const;
+
+/** Cleared the first time openat2(RESOLVE_CACHED) is refused as a call (kernels before 5.12, seccomp). */
+let openCachedWorks = true;
+
+interface Context {
+  binding: NativeBinding;
+  engine: Engine;
+}
+
+function context(): Context | null {
+  const engine = threadEngine();
+  return engine === null || loaded.binding === null ? null : { binding: loaded.binding, engine };
+}
+
+/**
+ * The contents of the file at `path` (opened read-only, as readFile's flag 'r'), or null where aiofs
+ * does not run (the node-fs backend): the caller then asks node. Errors are node's: the open's with the
+ * path, the read's without.
+ */
+export async function readWholeFile(path: string | Buffer): Promise<Buffer | null> {
+  const ctx = context();
+  if (ctx === null) return null;
+  const { binding, engine } = ctx;
+  let fd: number;
+  let size: number;
+  let mode: number;
+  const opened = openCachedWorks ? binding.openCached(path) : EAGAIN;
+  if (typeof opened !== 'number') {
+    engine.cached.opens++;
+    [fd, size, mode] = opened;
+  } else {
+    if (opened !== EAGAIN) {
+      const refused = opened === -constants.errno.ENOSYS || opened === -constants.errno.EINVAL || opened === -constants.errno.EPERM;
+      if (!refused) throw systemError(opened, 'open', path);
+      openCachedWorks = false;
+    }
+    engine.cached.openMisses++;
+    fd = await openInJob(engine, binding, path);
+    const described = binding.describe(fd);
+    if (typeof described === 'number') {
+      binding.closeFd(fd);
+      throw systemError(described, 'fstat');
+    }
+    [size, mode] = described;
+  }
+  try {
+    if ((mode & fs.constants.S_IFMT) !== fs.constants.S_IFREG) return await readUnknownSize(engine, binding, fd);
+    if (size > IO_MAX_LENGTH) throw new ERR_FS_FILE_TOO_LARGE(size);
+    if (size === 0) {
+      // Empty, or a file whose size fstat does not tell (/proc): empty only if a read says end of file.
+      if (binding.readCached(fd, Buffer.alloc(1), 0) === 0) return Buffer.alloc(0);
+      return await readUnknownSize(engine, binding, fd);
+    }
+    const contents = Buffer.allocUnsafeSlow(size);
+    // A larger file is copied in pieces spread over turns of the loop (DirectFile), not in one go.
+    const result = size <= SYNC_WHOLE_MAX ? binding.readCached(fd, contents, 0) : MISSED;
+    if (result >= 0) {
+      engine.cached.reads++;
+      return result === size ? contents : contents.subarray(0, result);
+    }
+    if (result > MISSED) {
+      if (result === -constants.errno.EOPNOTSUPP) return await readUnknownSize(engine, binding, fd); // no RWF_NOWAIT here
+      throw systemError(result, 'read');
+    }
+    if (size <= SYNC_WHOLE_MAX) engine.cached.readMisses++;
+    const cached = MISSED - result;
+    const direct = attachDirect(fd, fs.constants.O_RDONLY, 'auto');
+    if (typeof direct === 'string') return await readUnknownSize(engine, binding, fd, cached, contents.subarray(0, cached));
+    try {
+      const count = cached + (await readFully(direct, contents.subarray(cached), cached));
+      return count === size ? contents : contents.subarray(0, count);
+    } finally {
+      direct.close();
+    }
+  } finally {
+    binding.closeFd(fd);
+  }
+}
+
+/** An open(2) read-only (and non-blocking, as openCached's) as a blocking job: the descriptor, or throws. */
+function openInJob(engine: Engine, binding: NativeBinding, path: string | Buffer): Promise<number> {
+  const bytes = typeof path === 'string' ? Buffer.from(path) : path;
+  const flags = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY;
+  return new Promise((resolve, reject) =>
+    engine.submitPath(binding.ops.jobOpen, bytes, null, flags, 0, 0, (fd) => (fd < 0 ? reject(systemError(fd, 'open', path)) : resolve(fd))),
+  );
+}
+
+/**
+ * Reads on from `position` (the file position when negative, as for a FIFO) to end of file as node's
+ * readFileHandle reads a file whose size fstat does not tell: 64 KiB at a time until a read returns
+ * nothing, each read a blocking job on one of the context's threads (a FIFO may wait for its writer).
+ * Used for what is not a regular file of a known size (a FIFO, a device, /proc, a directory: EISDIR,
+ * as node's) and where RWF_NOWAIT or direct I/O is missing.
+ */
+async function readUnknownSize(engine: Engine, binding: NativeBinding, fd: number, position = -1, head?: Buffer): Promise<Buffer> {
+  binding.clearNonblocking(fd);
+  const chunks: Buffer[] = head === undefined ? [] : [head];
+  for (;;) {
+    const chunk = Buffer.allocUnsafeSlow(UNKNOWN_SIZE_CHUNK);
+    const count = await new Promise<number>((resolve) => engine.submit(binding.ops.jobPread, fd, chunk, position, 0, resolve));
+    if (count < 0) throw systemError(count, 'read');
+    if (count === 0) return Buffer.concat(chunks);
+    chunks.push(count === chunk.byteLength ? chunk : chunk.subarray(0, count));
+    if (position >= 0) position += count;
+  }
+}
+
+/**
+ * Writes `data` as writeFile/appendFile by path with open(2) `flags` and `mode`, fsyncing before the
+ * close when `flush`, as one blocking job. Resolves with false where aiofs does not run (the caller
+ * then asks node); errors are node's (the open's with the path).
+ */
+export function writeWholeFile(path: string | Buffer, data: Uint8Array, flags: number, mode: number, flush: boolean): Promise<boolean> {
+  const ctx = context();
+  if (ctx === null) return Promise.resolve(false);
+  const { binding, engine } = ctx;
+  const { ops } = binding;
+  const bytes = typeof path === 'string' ? Buffer.from(path) : path;
+  return new Promise((resolve, reject) =>
+    engine.submitPath(ops.jobWriteFile, bytes, data, flags, mode, flush ? ops.writeFileSync : 0, (result) => {
+      if (result >= 0) {
+        resolve(true);
+        return;
+      }
+      const step = Math.floor(-result / ops.stepUnit);
+      const errno = -(-result % ops.stepUnit);
+      reject(systemError(errno, WRITE_STEPS[step], step === 0 ? path : undefined));
+    }),
+  );
+}
+
+/**
+ * The file's bytes from `start` on, as node's readFileHandle reads them: at most the size fstat gives
+ * (a file growing meanwhile is read up to that size), or, when fstat says 0 (an empty file, or one
+ * whose size it does not tell), chunk by chunk until a read returns nothing.
+ */
+export async function readToEnd(direct: DirectFile, fd: number, start: number): Promise<Buffer> {
+  const size = loaded.binding!.fileSize(fd);
+  if (size < 0) throw systemError(size, 'fstat');
+  if (size > IO_MAX_LENGTH) throw new ERR_FS_FILE_TOO_LARGE(size);
+  if (size > 0) {
+    const contents = Buffer.allocUnsafeSlow(size);
+    const count = await readFully(direct, contents, start);
+    return count === size ? contents : contents.subarray(0, count);
+  }
+  const chunks: Buffer[] = [];
+  for (let at = start; ; ) {
+    const chunk = Buffer.allocUnsafeSlow(UNKNOWN_SIZE_CHUNK);
+    const count = await readFully(direct, chunk, at);
+    if (count === 0) return Buffer.concat(chunks);
+    chunks.push(count === chunk.byteLength ? chunk : chunk.subarray(0, count));
+    at += count;
+  }
+}
+
+/** Reads `target` from `position` in requests of WHOLE_FILE_CHUNK: bytes read (short at end of file). */
+async function readFully(direct: DirectFile, target: Uint8Array, position: number): Promise<number> {
+  let done = 0;
+  while (done < target.byteLength) {
+    const want = Math.min(WHOLE_FILE_CHUNK, target.byteLength - done);
+    const count = await direct.read(target.subarray(done, done + want), position + done);
+    if (count < 0) throw systemError(count, 'read');
+    done += count;
+    if (count < want) break;
+  }
+  return done;
+}
