@@ -3,7 +3,8 @@
  *
  * They are carved out of ordinary over-allocated Node buffers (an aligned view into a slightly larger
  * allocation), never external ArrayBuffers, so they work where those are forbidden (the V8 sandbox,
- * Electron). Bounce buffers are pooled by size class so hot paths do not allocate.
+ * Electron). Bounce buffers are pooled by size class so hot paths do not allocate: one pool per thread
+ * ({@link sharedPool}).
  */
 import type { NativeBinding } from './binding';
 
@@ -52,7 +53,10 @@ export class AlignedBufferPool {
   take(size: number, alignment: number): Buffer {
     const sizeClass = sizeClassOf(size);
     if (alignment > POOL_ALIGNMENT || sizeClass > MAX_POOLED_SIZE) return this.allocate(size, alignment);
-    return this.#free[classIndex(sizeClass)]?.pop() ?? this.allocate(sizeClass, POOL_ALIGNMENT);
+    const reused = this.#free[classIndex(sizeClass)]?.pop();
+    if (reused === undefined) return this.allocate(sizeClass, POOL_ALIGNMENT);
+    this.#idleBytes -= sizeClass;
+    return reused;
   }
 
   /** Returns a buffer from {@link take}. The caller must hold no other reference that it still uses. */
@@ -61,8 +65,31 @@ export class AlignedBufferPool {
     if (size > MAX_POOLED_SIZE || size !== sizeClassOf(size)) return;
     const index = classIndex(size);
     const list = (this.#free[index] ??= []);
-    if (list.length < Math.max(4, MAX_IDLE_BYTES_PER_CLASS / size)) list.push(buffer);
+    if (list.length < Math.max(4, MAX_IDLE_BYTES_PER_CLASS / size)) {
+      list.push(buffer);
+      this.#idleBytes += size;
+    }
   }
+
+  /** Bytes of idle buffers kept for reuse. */
+  get idleBytes(): number {
+    return this.#idleBytes;
+  }
+
+  #idleBytes = 0;
+}
+
+let shared: AlignedBufferPool | undefined;
+
+/** This thread's pool (module state is per thread: each worker loads its own copy of this module). */
+export function sharedPool(binding: NativeBinding): AlignedBufferPool {
+  shared ??= new AlignedBufferPool(binding);
+  return shared;
+}
+
+/** Bytes of idle buffers this thread's pool keeps (0 before its first use). */
+export function sharedPoolIdleBytes(): number {
+  return shared?.idleBytes ?? 0;
 }
 
 /** Position of a size class (a power of two, at least POOL_ALIGNMENT) in the free lists. */

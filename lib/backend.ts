@@ -6,6 +6,7 @@ import * as util from 'node:util';
 
 import { loaded, type ContextStats, type NativeBinding } from './binding';
 import { Engine } from './engine';
+import { validateInteger } from './validate';
 
 /** The backend in use: `'kernel-aio'`, or `'node-fs'` with the reason kernel AIO is not used. */
 export interface Backend {
@@ -116,4 +117,16 @@ export const backend: Backend = {
  */
 export function contextStats(): ContextStats | null {
   return engine()?.stats() ?? null;
+}
+
+/**
+ * Settings of this thread's AIO context. `memoryBudget`: the bytes read-ahead may hold at once across
+ * all of this thread's streams (default 64 MiB, or AIOFS_MEMORY_BUDGET). No effect on the node-fs backend.
+ */
+export function configure(options: { memoryBudget?: number }): void {
+  const { memoryBudget } = options;
+  if (memoryBudget === undefined) return;
+  validateInteger(memoryBudget, 'options.memoryBudget', 0);
+  const current = engine();
+  if (current !== null) current.budget.limit = memoryBudget;
 }

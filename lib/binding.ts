@@ -59,6 +59,12 @@ export interface ContextStats {
   cachedOpenMisses: number;
   cachedReads: number;
   cachedReadMisses: number;
+  /** The read-ahead memory budget (bytes), what streams hold of it now and at most so far, and the bytes of
+   * idle aligned buffers kept for reuse. */
+  memoryBudget: number;
+  bufferedBytes: number;
+  peakBufferedBytes: number;
+  pooledBytes: number;
   /** Most iocbs accepted by a single io_submit. */
   maxBatch: number;
   /** io_cancel calls made for requests already in the kernel. */
@@ -101,7 +107,10 @@ export interface NativeBinding {
    * cancel the rest (regular files refuse), which complete later. Returns how many were found.
    */
   cancel(fd: number): number;
-  stats(): Omit<ContextStats, 'cachedOpens' | 'cachedOpenMisses' | 'cachedReads' | 'cachedReadMisses'> | null;
+  stats(): Omit<
+    ContextStats,
+    'cachedOpens' | 'cachedOpenMisses' | 'cachedReads' | 'cachedReadMisses' | 'memoryBudget' | 'bufferedBytes' | 'peakBufferedBytes' | 'pooledBytes'
+  > | null;
   /** [memoryAlign, offsetAlign, reported (1) or not (0)] from statx(STATX_DIOALIGN), or -errno. */
   dioAlignment(fd: number): [number, number, number] | number;
   /** lseek(2): the new offset, or -errno. */

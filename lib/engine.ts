@@ -2,7 +2,9 @@
  * The JavaScript half of one environment's AIO context: numbers each request, remembers its callback
  * and dispatches the completions the addon delivers, one native call per batch.
  */
+import { sharedPoolIdleBytes } from './aligned-buffer';
 import type { ContextStats, NativeBinding } from './binding';
+import { budgetFromEnvironment, DEFAULT_MEMORY_BUDGET, MemoryBudget } from './memory-budget';
 
 /** Receives a request's result: bytes transferred, or a negative errno. */
 export type Completion = (result: number) => void;
@@ -72,6 +74,9 @@ export class Engine {
     this.#binding.cancel(fd);
   }
 
+  /** The memory budget of this context's read-ahead (see memory-budget.ts). */
+  readonly budget = new MemoryBudget(budgetFromEnvironment() ?? DEFAULT_MEMORY_BUDGET);
+
   /** What the event loop served from memory itself, counted by the callers (see ContextStats). */
   readonly cached = { opens: 0, openMisses: 0, reads: 0, readMisses: 0 };
 
@@ -79,7 +84,18 @@ export class Engine {
     const stats = this.#binding.stats();
     if (stats === null) throw new Error('aiofs: the AIO context is gone');
     const { opens, openMisses, reads, readMisses } = this.cached;
-    return { ...stats, cachedOpens: opens, cachedOpenMisses: openMisses, cachedReads: reads, cachedReadMisses: readMisses };
+    const { budget } = this;
+    return {
+      ...stats,
+      cachedOpens: opens,
+      cachedOpenMisses: openMisses,
+      cachedReads: reads,
+      cachedReadMisses: readMisses,
+      memoryBudget: budget.limit,
+      bufferedBytes: budget.used,
+      peakBufferedBytes: budget.peak,
+      pooledBytes: sharedPoolIdleBytes(),
+    };
   }
 
   #dispatch(count: number): void {

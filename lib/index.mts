@@ -10,6 +10,7 @@ export {
   AioReadStream,
   AioWriteStream,
   backend,
+  configure,
   contextStats,
   createReadStream,
   createWriteStream,

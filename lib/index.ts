@@ -8,7 +8,7 @@
 import * as promises from './promises';
 
 export * from 'node:fs';
-export { backend, contextStats, type Backend } from './backend';
+export { backend, configure, contextStats, type Backend } from './backend';
 export type { ContextStats } from './binding';
 export { AioFileHandle } from './file-handle';
 export {

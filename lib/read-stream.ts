@@ -27,13 +27,16 @@ import { loaded } from './binding';
 import { allowsReading, descriptorFlags, filePosition, setFilePosition } from './descriptor';
 import { attachDirect, kDirectFile, type CachePolicy, type DirectFile } from './direct-file';
 import { ERR_INVALID_ARG_VALUE, systemError } from './errors';
+import { engine } from './backend';
+import type { MemoryBudget } from './memory-budget';
 import { MAX_PLAIN_LENGTH } from './plain-arguments';
+import { ReadAhead } from './read-ahead';
 import { NodeReadStream, nodeRead, nodeReadDestroy, streamHandle, streamOperations } from './node-originals';
 import { validateInteger } from './validate';
 
-/** Requests in flight per stream, by default (chosen with bench/sequential-read.mjs). */
+/** Most requests in flight per stream, by default (chosen with bench/sequential-read.mjs). */
 export const DEFAULT_READ_AHEAD = 8;
-/** Bytes per request, by default (chosen with bench/sequential-read.mjs). */
+/** Largest request, by default (chosen with bench/sequential-read.mjs); read-ahead starts at 64 KiB. */
 export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
 
 /** Options of {@link createReadStream}: fs.createReadStream's, and aiofs's own. */
@@ -50,9 +53,12 @@ export interface AioReadStreamOptions extends Omit<ReadableOptions, 'read' | 'de
   /** null is typed as fs.ReadStream's options type it, and rejected at run time as fs rejects it. */
   signal?: AbortSignal | null;
   fs?: Partial<Record<'open' | 'read' | 'close', unknown>> | null;
-  /** Requests in flight at once (read-ahead). Default {@link DEFAULT_READ_AHEAD}. */
+  /**
+   * Most requests in flight at once while the consumer keeps up (read-ahead grows to it from one).
+   * Default {@link DEFAULT_READ_AHEAD}.
+   */
   readAhead?: number;
-  /** Bytes per request; rounded up to the file's alignment. Default {@link DEFAULT_CHUNK_SIZE}. */
+  /** Largest request, in bytes (read-ahead grows to it from 64 KiB). Default {@link DEFAULT_CHUNK_SIZE}. */
   chunkSize?: number;
   /**
    * 'auto' (default): the page cache first (RWF_NOWAIT), misses by O_DIRECT. 'bypass': always O_DIRECT,
@@ -143,18 +149,35 @@ interface Ahead {
   position: number;
   length: number;
   result: Buffer | number | undefined;
+  /** The consumer asked for this chunk before it arrived (counted once, as one starve). */
+  awaited: boolean;
+  /** When it was requested, and how long the read took (performance.now(), ms). */
+  requestedAt: number;
+  readMs: number;
 }
 
 /**
  * The read-ahead data path of one stream: chunk requests in flight through a DirectFile, pushed in
- * file order without a copy (each chunk is a view of the memory it was read into).
+ * file order. How many, and how large, ReadAhead decides from how the consumer keeps up; every
+ * requested byte counts against the context's memory budget until it is pushed.
+ *
+ * Ownership: the chunks are this reader's until pushed, then the consumer's. Their bytes are taken
+ * from the budget when requested and given back when pushed, or when dropped (end of file, stop).
  */
 class DirectReader {
   readonly #stream: NodeReadStreamFields;
   readonly #direct: DirectFile;
   readonly #ownsDirect: boolean;
-  readonly #tuning: Tuning;
+  readonly #readAhead: ReadAhead;
+  readonly #budget: MemoryBudget;
   readonly #window: Ahead[] = [];
+  /** Bytes of the window's chunks (requested, not yet pushed), all taken from the budget. */
+  #held = 0;
+  #waitingTurn = false;
+  readonly #resume = (): void => {
+    this.#waitingTurn = false;
+    this.#deliver();
+  };
   /** Next file offset to request, and the first offset not to read (end + 1, absolute). */
   #next: number;
   readonly #limit: number;
@@ -169,11 +192,13 @@ class DirectReader {
   #inFlight = 0;
   #idle: (() => void) | null = null;
 
-  private constructor(stream: NodeReadStreamFields, direct: DirectFile, ownsDirect: boolean, fd: number) {
+  private constructor(stream: NodeReadStreamFields, direct: DirectFile, ownsDirect: boolean, fd: number, budget: MemoryBudget) {
     this.#stream = stream;
     this.#direct = direct;
     this.#ownsDirect = ownsDirect;
-    this.#tuning = stream[kTuning] ?? DEFAULT_TUNING;
+    const tuning = stream[kTuning] ?? DEFAULT_TUNING;
+    this.#readAhead = new ReadAhead(tuning.chunkSize, tuning.readAhead);
+    this.#budget = budget;
     this.#followsFilePosition = stream.start === undefined;
     this.#next = stream.start ?? Math.max(0, filePosition(fd));
     this.#limit = stream.end === Infinity ? Infinity : (stream.start === undefined ? this.#next : 0) + stream.end + 1;
@@ -192,20 +217,21 @@ class DirectReader {
    */
   static attach(stream: NodeReadStreamFields): DirectReader | null {
     const fd = stream.fd;
+    const budget = engine()?.budget;
     // A highWaterMark past what node reads in one call makes node's own _read fail in its own ways.
-    if (typeof fd !== 'number' || stream.readableHighWaterMark > MAX_PLAIN_LENGTH) return null;
+    if (typeof fd !== 'number' || budget === undefined || stream.readableHighWaterMark > MAX_PLAIN_LENGTH) return null;
     const handle = streamHandle(stream);
     if (handle !== undefined) {
       const borrowed = (handle as { [kDirectFile]?: DirectFile | null })[kDirectFile];
       const flags = descriptorFlags(fd);
-      return borrowed && flags !== null && allowsReading(flags) ? new DirectReader(stream, borrowed, false, fd) : null;
+      return borrowed && flags !== null && allowsReading(flags) ? new DirectReader(stream, borrowed, false, fd, budget) : null;
     }
     if (streamOperations(stream) !== fs) return null;
     const flags = descriptorFlags(fd);
     // A write-only descriptor is read through fs, which fails as read(2) does (EBADF).
     if (flags === null || !allowsReading(flags)) return null;
     const attached = attachDirect(fd, flags, (stream[kTuning] ?? DEFAULT_TUNING).cache);
-    return typeof attached === 'string' ? null : new DirectReader(stream, attached, true, fd);
+    return typeof attached === 'string' ? null : new DirectReader(stream, attached, true, fd, budget);
   }
 
   read(size: number): void {
@@ -222,16 +248,24 @@ class DirectReader {
   }
 
   /**
-   * Stops issuing requests, waits for those in flight, and closes a DirectFile of the stream's own. Its
-   * own file's requests are cancelled first: those still queued end at once; the kernel is asked to
-   * cancel the rest (regular files refuse, so they run to completion).
+   * Stops issuing requests, waits for those in flight, gives their bytes back, and closes a DirectFile
+   * of the stream's own. Its own file's requests are cancelled first: those still queued end at once;
+   * the kernel is asked to cancel the rest (regular files refuse, so they run to completion).
    */
   async stop(): Promise<void> {
     this.#stopped = true;
-    this.#window.length = 0;
+    this.#budget.leave(this.#resume);
+    this.#drop();
     if (this.#ownsDirect && this.#inFlight > 0) this.#direct.cancelAll();
     if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
     if (this.#ownsDirect) this.#direct.close();
+  }
+
+  /** Voids the window (end of file moved, or stop): its requests settle unseen, their bytes go back. */
+  #drop(): void {
+    this.#window.length = 0;
+    this.#budget.give(this.#held);
+    this.#held = 0;
   }
 
   /** Pushes settled chunks in file order while the consumer wants data, and keeps the window full. */
@@ -242,16 +276,26 @@ class DirectReader {
       if (!this.#wantsData || this.#ended || this.#stopped || stream.destroyed) return;
       const head = this.#window[0];
       if (head === undefined) {
-        // #fill issues nothing only once the whole range is requested: this is the end.
+        // Nothing requested: either the whole range is, and this is the end, or the budget is spent
+        // and the stream waits its turn.
+        if (this.#waitingTurn) return;
         this.#ended = true;
         stream.push(null);
         return;
       }
-      if (head.result === undefined) return; // its completion calls #deliver again
+      if (head.result === undefined) {
+        // The consumer waits for data: more read-ahead would have had it ready.
+        if (!head.awaited) this.#readAhead.starved();
+        head.awaited = true;
+        return; // its completion calls #deliver again
+      }
+      this.#readAhead.taken(performance.now() - head.requestedAt - head.readMs, head.readMs);
       this.#window.shift();
+      this.#held -= head.length;
+      this.#budget.give(head.length);
       const result = head.result;
       if (typeof result === 'number') {
-        this.#window.length = 0;
+        this.#drop();
         this.#fail(systemError(result, 'read'));
         return;
       }
@@ -265,7 +309,7 @@ class DirectReader {
       if (result.length < head.length) {
         // End of file as of this read: what was read ahead is void (the file may still grow, as fs
         // would see); reading goes on from here, which ends the stream if nothing more is there.
-        this.#window.length = 0;
+        this.#drop();
         this.#next = head.position + result.length;
       }
       if (this.#followsFilePosition && stream.fd !== null) setFilePosition(stream.fd, head.position + result.length);
@@ -280,27 +324,33 @@ class DirectReader {
     else stream.emit('error', error);
   }
 
-  /** Issues chunk requests until `readAhead` are in flight or the range is covered. */
+  /** Issues chunk requests as ReadAhead and the budget allow, until the range is covered. */
   #fill(): void {
-    if (this.#ended || this.#stopped || this.#stream.destroyed) return;
-    const { chunkSize, readAhead } = this.#tuning;
-    // Cache hits are memory copies done inside io_submit: one at a time is fastest (measured: 1 GiB
-    // cached, 1 MiB chunks, ~7 GB/s with one in flight, ~3.5-4 GB/s with 4) and keeps each stall of the
-    // event loop to one chunk's copy. The first request goes alone too; misses widen the window.
-    const depth = this.#direct.mayServeFromCache ? 1 : readAhead;
+    if (this.#ended || this.#stopped || this.#stream.destroyed || this.#waitingTurn) return;
+    // Cache hits are memory copies done on the event loop (or inside io_submit): one at a time is
+    // fastest (measured: 1 GiB cached, 1 MiB chunks, ~7 GB/s with one in flight, ~3.5-4 GB/s with 4)
+    // and keeps each stall of the event loop to one chunk's copy.
+    const depth = this.#direct.mayServeFromCache ? 1 : this.#readAhead.depth;
     // At the size last seen, ask again: the file may have grown, as fs's next read would find.
     if (this.#next >= this.#size && this.#window.length === 0) this.#size = this.#fileSize();
     while (this.#window.length < depth && this.#next < this.#limit && this.#next < this.#size) {
-      // Chunks end on multiples of chunkSize, so only the first can start unaligned.
-      const boundary = this.#next - (this.#next % chunkSize) + chunkSize;
-      const length = Math.min(boundary, this.#limit, this.#size) - this.#next;
-      const ahead: Ahead = { position: this.#next, length, result: undefined };
+      // Requests end on multiples of their size, so only the first can start unaligned.
+      const size = this.#readAhead.requestSize;
+      const length = Math.min(this.#next - (this.#next % size) + size, this.#limit, this.#size) - this.#next;
+      if (!this.#budget.tryTake(length, this.#held)) {
+        this.#waitingTurn = true;
+        this.#budget.waitTurn(this.#resume);
+        return;
+      }
+      this.#held += length;
+      const ahead: Ahead = { position: this.#next, length, result: undefined, awaited: false, requestedAt: performance.now(), readMs: 0 };
       this.#window.push(ahead);
       this.#next += length;
       this.#inFlight++;
       this.#direct.readChunk(ahead.position, length).then((result) => {
         if (--this.#inFlight === 0) this.#idle?.();
         ahead.result = result;
+        ahead.readMs = performance.now() - ahead.requestedAt;
         // A voided request (after a short read, or destroy) settles unseen.
         if (this.#window[0] === ahead) this.#deliver();
       });
