@@ -4,7 +4,7 @@
 import * as os from 'node:os';
 import * as util from 'node:util';
 
-import { loaded, type ContextStats, type NativeBinding } from './binding';
+import { EVENTFD_FAILED, loaded, type ContextStats, type NativeBinding } from './binding';
 import { Engine } from './engine';
 import { validateInteger } from './validate';
 
@@ -22,8 +22,15 @@ function errnoName(errno: number): string {
   return util.getSystemErrorMap().get(errno)?.[0] ?? `errno ${-errno}`;
 }
 
-function explainSetupFailure(errno: number): string {
-  const name = errnoName(errno);
+/** Failures that pass (no descriptor free at that moment): the next use tries again. */
+const PASSING = new Set(['EMFILE', 'ENFILE', 'ENOMEM']);
+
+function explainSetupFailure(status: number): string {
+  if (status <= -EVENTFD_FAILED) {
+    const name = errnoName(status + EVENTFD_FAILED);
+    return `the AIO context's eventfd could not be created (${name})${PASSING.has(name) ? '; aiofs tries again on the next call' : ''}`;
+  }
+  const name = errnoName(status);
   switch (name) {
     case 'EAGAIN':
       return 'io_setup failed with EAGAIN: the system-wide budget of AIO events is used up ' +
@@ -58,6 +65,8 @@ function tuneMalloc(binding: NativeBinding): string {
 interface Decision {
   backend: Backend;
   engine: Engine | null;
+  /** A failure that may pass (no descriptor free): not kept, so the next call decides again. */
+  passing?: boolean;
 }
 
 function decide(): Decision {
@@ -70,7 +79,9 @@ function decide(): Decision {
   const threads = setting('AIOFS_THREADS', DEFAULT_THREADS, 1, 64);
   const engine = Engine.create(loaded.binding, depth, threads);
   if (typeof engine === 'number') {
-    return { backend: { name: 'node-fs', reason: explainSetupFailure(engine) }, engine: null };
+    const reason = explainSetupFailure(engine);
+    const passing = engine <= -EVENTFD_FAILED && PASSING.has(errnoName(engine + EVENTFD_FAILED));
+    return { backend: { name: 'node-fs', reason }, engine: null, passing };
   }
   return {
     backend: {
@@ -85,10 +96,17 @@ function decide(): Decision {
 
 let decision: Decision | undefined;
 
+/** The decision, made on first use and kept, unless it was a failure that may pass. */
+function decided(): Decision {
+  if (decision !== undefined) return decision;
+  const made = decide();
+  if (!made.passing) decision = made;
+  return made;
+}
+
 /** This environment's engine, created on first call; null on the node-fs backend. */
 export function engine(): Engine | null {
-  decision ??= decide();
-  return decision.engine;
+  return decided().engine;
 }
 
 /**
@@ -99,12 +117,10 @@ export function engine(): Engine | null {
  */
 export const backend: Backend = {
   get name() {
-    decision ??= decide();
-    return decision.backend.name;
+    return decided().backend.name;
   },
   get reason() {
-    decision ??= decide();
-    return decision.backend.reason;
+    return decided().backend.reason;
   },
   toJSON() {
     return { name: this.name, reason: this.reason };

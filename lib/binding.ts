@@ -30,6 +30,9 @@ export interface Ops {
   readonly stepUnit: number;
 }
 
+/** setup() failed at the eventfd, not io_setup, when its result is at or below -EVENTFD_FAILED. */
+export const EVENTFD_FAILED = 1 << 20;
+
 /** readCached()'s results at or below this mean: the page cache missed after (MISSED - result) bytes. */
 export const MISSED = -4097;
 
@@ -79,7 +82,7 @@ export interface NativeBinding {
   readonly ops: Ops;
   /**
    * Creates this environment's AIO context, with up to `maxThreads` threads of its own for blocking
-   * jobs: 0, or -errno from io_setup. Idempotent.
+   * jobs: 0; -errno from io_setup; or -({@link EVENTFD_FAILED} + errno) from its eventfd. Idempotent.
    */
   setup(maxEvents: number, maxThreads: number, onComplete: (count: number) => void, slots: Float64Array): number;
   /** Queues one request (an {@link Ops} opcode) over the whole of `memory` (null for fsync/fdsync). */

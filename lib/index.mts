@@ -9,6 +9,7 @@ export {
   AioFileHandle,
   AioReadStream,
   AioWriteStream,
+  appendFile,
   backend,
   configure,
   contextStats,
@@ -19,7 +20,9 @@ export {
   FileReadStream,
   FileWriteStream,
   promises,
+  readFile,
   ReadStream,
+  writeFile,
   WriteStream,
 } from './index.js';
 export type { AioReadStreamOptions, AioWriteStreamOptions, Backend, ContextStats } from './index.js';

@@ -2,13 +2,15 @@
  * aiofs: file I/O over Linux kernel AIO, a drop-in for node:fs.
  *
  * Everything node:fs exports, with its streams (ReadStream, WriteStream, createReadStream,
- * createWriteStream) over kernel AIO and `promises` being `aiofs/promises`; the rest is node's own.
+ * createWriteStream) and whole-file calls (readFile, writeFile, appendFile) over kernel AIO, and
+ * `promises` being `aiofs/promises`; the rest is node's own.
  * `backend` tells which backend this thread runs on and why; `contextStats()` what its AIO context did.
  */
 import * as promises from './promises';
 
 export * from 'node:fs';
 export { backend, configure, contextStats, type Backend } from './backend';
+export { appendFile, readFile, writeFile } from './callbacks';
 export type { ContextStats } from './binding';
 export { AioFileHandle } from './file-handle';
 export {

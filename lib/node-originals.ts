@@ -15,9 +15,21 @@ export const nodeFs: typeof fs = { ...fs };
 /** node:fs/promises' exports at load. */
 export const nodeFsp: typeof fsp = { ...fsp };
 
+/**
+ * node's own stream class: fs.ReadStream (or WriteStream) may already be a subclass of it that a
+ * library put there (graceful-fs's gracefulify() does), so the class is the one whose prototype holds
+ * node's _construct.
+ */
+function nodeStreamClass<C extends { prototype: object }>(exported: C): C {
+  for (let proto: object | null = exported.prototype; proto !== null; proto = Object.getPrototypeOf(proto) as object | null) {
+    if (Object.hasOwn(proto, '_construct')) return (proto as { constructor: C }).constructor;
+  }
+  return exported;
+}
+
 /** node's stream classes, and the prototype methods aiofs's data path stands in front of. */
-export const NodeReadStream = fs.ReadStream;
-export const NodeWriteStream = fs.WriteStream;
+export const NodeReadStream = nodeStreamClass(fs.ReadStream);
+export const NodeWriteStream = nodeStreamClass(fs.WriteStream);
 export const nodeRead = NodeReadStream.prototype._read;
 export const nodeReadDestroy = NodeReadStream.prototype._destroy;
 export const nodeWrite = NodeWriteStream.prototype._write;

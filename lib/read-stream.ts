@@ -117,6 +117,14 @@ export const AioReadStream = function AioReadStream(this: unknown, path: fs.Path
 } as unknown as ReadStreamConstructor;
 Object.setPrototypeOf(AioReadStream.prototype, NodeReadStream.prototype);
 Object.setPrototypeOf(AioReadStream, NodeReadStream);
+// aiofs/register puts this class in node:fs and aiofs's data path on node's own class, so every stream of
+// node's class is one of these: `instanceof fs.ReadStream` stays true for them (graceful-fs's, fs-extra's).
+// Subclasses keep the ordinary check.
+Object.defineProperty(AioReadStream, Symbol.hasInstance, {
+  value: function (this: unknown, value: unknown): boolean {
+    return this === AioReadStream ? value instanceof NodeReadStream : Function.prototype[Symbol.hasInstance].call(this, value);
+  },
+});
 
 /** _read: read-ahead over kernel AIO where the stream's file allows it, else node's own. */
 export function aioRead(this: NodeReadStreamFields, size: number): void {

@@ -86,6 +86,14 @@ export const AioWriteStream = function AioWriteStream(this: unknown, path: fs.Pa
 } as unknown as WriteStreamConstructor;
 Object.setPrototypeOf(AioWriteStream.prototype, NodeWriteStream.prototype);
 Object.setPrototypeOf(AioWriteStream, NodeWriteStream);
+// aiofs/register puts this class in node:fs and aiofs's data path on node's own class, so every stream of
+// node's class is one of these: `instanceof fs.WriteStream` stays true for them (graceful-fs's, fs-extra's).
+// Subclasses keep the ordinary check.
+Object.defineProperty(AioWriteStream, Symbol.hasInstance, {
+  value: function (this: unknown, value: unknown): boolean {
+    return this === AioWriteStream ? value instanceof NodeWriteStream : Function.prototype[Symbol.hasInstance].call(this, value);
+  },
+});
 
 function writerOf(stream: NodeWriteStreamFields): DirectWriter | null {
   let writer = stream[kWriter];

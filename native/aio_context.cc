@@ -44,7 +44,7 @@ AioContext* AioContext::Create(napi_env env, unsigned maxEvents, unsigned maxThr
   }
   int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (efd < 0) {
-    *err = errno;
+    *err = kEventfdFailed + errno;
     io_destroy(ctx);
     return nullptr;
   }

@@ -34,10 +34,14 @@ struct ContextStats {
   double jobs = 0;           // blocking jobs run on the context's own threads
 };
 
+// Added to the errno of a failed eventfd(2) in Create's *err, to tell it from io_setup's.
+constexpr int kEventfdFailed = 1 << 20;
+
 class AioContext {
  public:
-  // Returns nullptr and sets *err (a positive errno) when the kernel refuses a context
-  // (ENOSYS: no AIO; EAGAIN: fs.aio-max-nr used up; EPERM: a sandbox forbids it).
+  // Returns nullptr and sets *err when the kernel refuses a context: io_setup's errno (ENOSYS: no AIO;
+  // EAGAIN: fs.aio-max-nr used up; EPERM: a sandbox forbids it), or kEventfdFailed plus eventfd's errno
+  // (EMFILE, ENFILE: no descriptor free at that moment).
   static AioContext* Create(napi_env env, unsigned maxEvents, unsigned maxThreads, napi_value onComplete,
                             napi_value completionSlots, int* err);
 
