@@ -22,10 +22,11 @@ import { fmtInt, fmtNum, fmtRatio, max, median, min, table } from './lib/stats.m
 import { referenceDigest } from './lib/verify.mjs';
 import { fail } from './lib/fail.mjs';
 import { IO_URING_ENV } from './lib/io-uring.mjs';
+import { aiofsDist } from './lib/aiofs-build.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const TRIAL = here('./trials/random-read-trial.mjs');
-const AIOFS_DIST = here('../dist/promises.mjs');
+const AIOFS_DIST = aiofsDist('promises.mjs');
 const SAMPLE_EVERY = 16; // checksum every 16th block read (6,250 blocks at the default count)
 const TARGETS = [
   { name: 'aiofs >= 2x fs/promises', num: 'aiofs', den: 'fs', min: 2 },

@@ -24,12 +24,13 @@ import { fmtNum, fmtRatio, max, median, min, table } from './lib/stats.mjs';
 import { compareStream, EDGE, streamReference } from './lib/verify.mjs';
 import { fail } from './lib/fail.mjs';
 import { IO_URING_ENV } from './lib/io-uring.mjs';
+import { aiofsDist } from './lib/aiofs-build.mjs';
 import { aiofsOptionSets as parseAiofsOptionSets, aiofsProblem, pairedRatio as pairedTrialRatio } from './lib/stream-bench.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const TRIAL = here('./trials/sequential-read-trial.mjs');
-const AIOFS_STREAM_DIST = here('../dist/read-stream.js');
-const AIOFS_INDEX = here('../dist/index.mjs');
+const AIOFS_STREAM_DIST = aiofsDist('read-stream.js');
+const AIOFS_INDEX = aiofsDist('index.mjs');
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 

@@ -26,12 +26,13 @@ import { fmtNum, fmtRatio, max, median, min, table } from './lib/stats.mjs';
 import { describeMismatch, fillExpected, makePattern, PATTERN_SIZE } from './lib/write-pattern.mjs';
 import { fail } from './lib/fail.mjs';
 import { IO_URING_ENV } from './lib/io-uring.mjs';
+import { aiofsDist } from './lib/aiofs-build.mjs';
 import { aiofsOptionSets as parseAiofsOptionSets, aiofsProblem, pairedRatio as pairedTrialRatio } from './lib/stream-bench.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const TRIAL = here('./trials/sequential-write-trial.mjs');
-const AIOFS_STREAM_DIST = here('../dist/write-stream.js');
-const AIOFS_INDEX = here('../dist/index.mjs');
+const AIOFS_STREAM_DIST = aiofsDist('write-stream.js');
+const AIOFS_INDEX = aiofsDist('index.mjs');
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 

@@ -1,11 +1,12 @@
 // Run a trial script in a fresh Node process (no JIT warm-up, heap or
 // threadpool state carried over between trials) and parse the JSON it prints
 // as its last stdout line. stderr goes straight to our terminal.
-// `launcher` (a command and its arguments) runs node, e.g. a shell that first moves itself into a cgroup.
+// `node` is the Node binary (default: this one); `launcher` (a command and its arguments) runs node,
+// e.g. a shell that first moves itself into a cgroup.
 import { spawnSync } from 'node:child_process';
 
-export function runNodeTrial(script, args, env = process.env, launcher = []) {
-  const argv = [...launcher.slice(1), process.execPath, script, ...args.map(String)];
+export function runNodeTrial(script, args, env = process.env, { launcher = [], node = process.execPath } = {}) {
+  const argv = [...launcher.slice(1), node, script, ...args.map(String)];
   const r = spawnSync(launcher[0] ?? argv.shift(), argv, {
     encoding: 'utf8',
     env,

@@ -30,7 +30,11 @@ const nap = new Int32Array(new SharedArrayBuffer(4));
 })();
 `;
 
-/** Starts measuring; call the returned function to stop and get the figures. */
+/**
+ * Starts measuring; call the returned function to stop and get the figures. Its `ready` promise
+ * resolves once both instruments run: node's timer records the intervals between its firings, so a
+ * stall before its first firing goes unrecorded, and the probe thread takes a while to start.
+ */
 export function startLoopDelay() {
   const eld = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   eld.enable();
@@ -39,7 +43,7 @@ export function startLoopDelay() {
   const probe = new Worker(PROBE, { eval: true });
   probe.on('message', (sentNs) => waits.push(Number(process.hrtime.bigint() - sentNs) / 1e6));
   probe.unref();
-  return () => {
+  const stop = () => {
     eld.disable();
     probe.terminate(); // messages still on their way are dropped
     // The histogram records whole timer intervals (~resolution when idle), so the delay the loop
@@ -59,4 +63,12 @@ export function startLoopDelay() {
       },
     };
   };
+  stop.ready = new Promise((resolve) => {
+    probe.ref(); // hold the loop open until the probe's first message
+    probe.once('message', () => {
+      probe.unref();
+      setTimeout(resolve, 2 * RESOLUTION_MS);
+    });
+  });
+  return stop;
 }

@@ -2,6 +2,7 @@
 // check that the stream is built, ratios paired per round, and (in trials) loading the implementation.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { importAiofs } from './aiofs-build.mjs';
 import { fail } from './fail.mjs';
 import { median } from './stats.mjs';
 
@@ -68,7 +69,7 @@ export function pairedRatio(trials, baseTrials, get) {
  */
 export async function loadStreamFactory(impl, exportName) {
   if (impl === 'fs') return { create: (await import('node:fs'))[exportName], aiofs: null };
-  const aiofs = await import('../../dist/index.mjs');
+  const aiofs = await importAiofs('index.mjs');
   if (typeof aiofs[exportName] !== 'function') {
     console.error(`aiofs: dist/index.mjs does not export ${exportName}`);
     process.exit(1);

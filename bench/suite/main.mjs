@@ -5,14 +5,17 @@
 // turns into the README's table and chart.
 //
 //   node bench/suite/main.mjs [--quick] [--size S] [--runs N] [--only a,b] [--dir DIR] [--json FILE]
+//                             [--node PATH] [--aiofs DIR]
 //
 // A benchmark, not a test: slow numbers never fail it. It exits 1 on real errors (wrong data, a
 // crashed trial), 2 on bad arguments.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { aiofsDist, describeBuild } from '../lib/aiofs-build.mjs';
 import { dropCaches } from '../lib/cache.mjs';
 import { formatSize } from '../lib/datafile.mjs';
 import { describeEnv } from '../lib/env.mjs';
@@ -23,13 +26,16 @@ import { makePlan } from './plan.mjs';
 import { COST_COLUMNS, RESULT_COLUMNS, costRows, resultRows } from './rows.mjs';
 import { concurrency } from './scenarios/concurrency.mjs';
 import { randomRead, sequentialRead, sequentialWrite } from './scenarios/existing-commands.mjs';
+import { fhRead } from './scenarios/fh-read.mjs';
+import { fileServer } from './scenarios/file-server.mjs';
 import { pageCache } from './scenarios/page-cache.mjs';
+import { smallFileServer } from './scenarios/small-file-server.mjs';
 import { threadpool } from './scenarios/threadpool.mjs';
 import { wholeFile } from './scenarios/whole-file.mjs';
+import { formatTarget } from './targets.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const RESULTS_DIR = here('../results');
-const AIOFS_INDEX = here('../../dist/index.mjs');
 
 /** The scenarios, in the order they run and are reported. */
 export const SCENARIOS = [
@@ -37,9 +43,12 @@ export const SCENARIOS = [
   { id: 'sequential-write', run: sequentialWrite },
   { id: 'random-read', run: randomRead },
   { id: 'whole-file', run: wholeFile },
+  { id: 'fh-read', run: fhRead },
+  { id: 'small-file-server', run: smallFileServer },
   { id: 'concurrency', run: concurrency },
   { id: 'threadpool', run: threadpool },
   { id: 'page-cache', run: pageCache },
+  { id: 'file-server', run: fileServer },
 ];
 
 const HELP = `usage: aiofs bench [options]     (or: node bench/suite/main.mjs [options])
@@ -54,10 +63,14 @@ const HELP = `usage: aiofs bench [options]     (or: node bench/suite/main.mjs [o
   --json FILE     write the results there (default for a full run: bench/results/<date>-<machine>.json;
                   --quick writes none unless asked)
   --machine NAME  the <machine> in the default file name (default: the host name)
+  --node PATH     the Node binary of every trial, server and benchmark command (default: this one)
+  --aiofs DIR     the aiofs checkout to benchmark, built (dist/, build/) (default: this one), e.g. an
+                  older worktree to compare with
   --verbose       show every trial of every scenario
   -h, --help      this text
 Cold-cache parts need root (to drop the page cache); without it they say so and run warm only.
-fio (apt-get install fio) adds the device-limit column where one applies.`;
+fio (apt-get install fio) adds the device-limit column where one applies; cc the C floor of whole files;
+wrk (apt-get install wrk, tried as root) runs the small-file server's load.`;
 
 /** Runs the suite with `argv` (the arguments after `aiofs bench`); resolves with the exit code. */
 export async function main(argv) {
@@ -73,6 +86,8 @@ export async function main(argv) {
         dir: { type: 'string' },
         json: { type: 'string' },
         machine: { type: 'string' },
+        node: { type: 'string', default: process.execPath },
+        aiofs: { type: 'string', default: here('../..') },
         verbose: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -98,8 +113,14 @@ export async function main(argv) {
     console.error(`aiofs bench: --only: unknown scenario ${unknown.join(', ')} (known: ${SCENARIOS.map((s) => s.id).join(', ')})`);
     return 2;
   }
-  if (!existsSync(AIOFS_INDEX)) {
-    console.error(`aiofs bench: ${AIOFS_INDEX} not found: build aiofs first (npm run build)`);
+  opt.node = resolve(opt.node);
+  opt.aiofs = resolve(opt.aiofs);
+  if (spawnSync(opt.node, ['--version']).status !== 0) {
+    console.error(`aiofs bench: --node ${opt.node} does not run`);
+    return 2;
+  }
+  if (!existsSync(aiofsDist('index.mjs', opt.aiofs))) {
+    console.error(`aiofs bench: ${aiofsDist('index.mjs', opt.aiofs)} not found: build aiofs first (npm run build)`);
     return 1;
   }
 
@@ -121,15 +142,18 @@ async function runSuite(plan, only, dir, opt) {
   const t0 = Date.now();
   const say = (line) => console.log(line);
   const cold = dropCaches();
-  const ioUring = probeIoUring();
+  const ioUring = probeIoUring(opt.node, dir);
   let fio = null;
   try { fio = fioVersion(); } catch (err) { say(`note: ${err.message}: no device-limit column`); }
-  const env = describeEnv(dir);
-  const ctx = { plan, dir, cold, ioUring, fio, verbose: opt.verbose, log: say, detail: opt.verbose ? say : () => {} };
+  const env = { ...describeEnv(dir), node: ioUring.node, nodePath: opt.node };
+  const aiofs = describeBuild(opt.aiofs);
+  const ctx = { plan, dir, cold, ioUring, fio, node: opt.node, aiofs, verbose: opt.verbose, log: say, detail: opt.verbose ? say : () => {} };
 
   say(`aiofs benchmark suite${plan.quick ? ' (--quick)' : ''}: base size ${formatSize(plan.size)}, ${plan.runs} run(s) per contender, ` +
     'each trial in a fresh process');
   say(`  env     node ${env.node}, ${env.kernel}, ${env.cpu}, ${env.memoryGiB} GiB RAM, ${env.filesystem}`);
+  say(`  node    ${opt.node}`);
+  say(`  aiofs   ${aiofs.dir}${aiofs.commit ? ` (${aiofs.commit})` : ''}`);
   say(`  data    ${dir} (removed at the end)`);
   say(`  fio     ${fio ?? 'not installed'}`);
   say(`  uring   ${ioUring.summary}${ioUring.distinctContender ? ': run as its own contender' : ''}`);
@@ -162,6 +186,7 @@ async function runSuite(plan, only, dir, opt) {
     env: { ...env, fio },
     cache: cold.ok ? 'cold parts: page cache dropped before every trial' : `no cold parts: ${cold.reason}`,
     ioUring,
+    aiofs,
     seconds: (Date.now() - t0) / 1000,
     scenarios,
   };
@@ -169,8 +194,11 @@ async function runSuite(plan, only, dir, opt) {
   say(table(RESULT_COLUMNS, resultRows(out)));
   say(`\nCosts:\n`);
   say(table(COST_COLUMNS, costRows(out)));
-  const tp = scenarios.find((s) => s.id === 'threadpool')?.target;
-  if (tp?.ratio != null) say(`\nTarget: ${tp.name}: ${tp.ratio.toFixed(2)}x ${tp.met ? 'MET' : 'NOT MET'}`);
+  const withTargets = scenarios.filter((s) => s.targets?.length);
+  if (withTargets.length > 0) say('\nTargets:');
+  for (const s of withTargets) {
+    for (const { verdict, missed } of s.targets.map(formatTarget)) say([`  ${s.title}: ${verdict}`, ...missed.map((m) => `      ${m}`)].join('\n'));
+  }
   say(`\nSuite took ${out.seconds.toFixed(0)} s.`);
 
   const jsonPath = opt.json ? resolve(opt.json)

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { fmtRatio } from '../lib/stats.mjs';
 import { COST_COLUMNS, RESULT_COLUMNS, aiofsFactor, cases, costRows, fmtValue, resultRows } from './rows.mjs';
+import { formatTarget } from './targets.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 export const BEGIN = '<!-- bench:begin -->';
@@ -21,11 +22,11 @@ export const END = '<!-- bench:end -->';
 const mdCell = (s) => String(s).replace(/\|/g, '\\|');
 const mdTable = (header, rows) => [header, header.map(() => '---'), ...rows].map((r) => `| ${r.map(mdCell).join(' | ')} |`).join('\n');
 
-/** The markdown tables (and the threadpool target) of a results object. */
+/** The markdown tables (and the scenarios' targets) of a results object. */
 export function renderMarkdown(result) {
   const lines = [mdTable(RESULT_COLUMNS, resultRows(result)), '', mdTable(COST_COLUMNS, costRows(result))];
-  const tp = result.scenarios.find((s) => s.id === 'threadpool')?.target;
-  if (tp?.ratio != null) lines.push('', `Target: ${tp.name}: ${fmtRatio(tp.ratio)}, ${tp.met ? 'met' : 'not met'}.`);
+  const targets = result.scenarios.flatMap((s) => (s.targets ?? []).map((t) => ({ title: s.title, ...formatTarget(t) })));
+  if (targets.length > 0) lines.push('', 'Targets:', '', ...targets.flatMap((t) => [`- ${t.title}: ${t.verdict}`, ...t.missed.map((m) => `  - ${m}`)]));
   lines.push('', 'Notes per scenario:', '', ...result.scenarios.filter((s) => s.note).map((s) => `- ${s.title}: ${s.note}.`));
   return lines.join('\n');
 }

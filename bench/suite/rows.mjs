@@ -51,7 +51,11 @@ function more(r) {
       (r.fio ? ` (fio ${fmtNum(r.fio.slowestShare)})` : '');
   }
   if (r.aiofs?.streamedMBps !== undefined) return `MB/s streamed meanwhile ${pair(r.fs?.streamedMBps, r.aiofs.streamedMBps)}`;
-  if (r.aiofs?.latencyP50Ms !== undefined) return `latency p50 ms ${pair(r.fs?.latencyP50Ms, r.aiofs.latencyP50Ms)}`;
+  if (r.aiofs?.latencyP50Ms !== undefined) {
+    return [`latency p50 ms ${pair(r.fs?.latencyP50Ms, r.aiofs.latencyP50Ms)}`,
+      ...(r.aiofs.latencyP99Ms !== undefined ? [`p99 ms ${pair(r.fs?.latencyP99Ms, r.aiofs.latencyP99Ms)}`] : []),
+      ...(r.aiofs.mbPerSec !== undefined ? [`MB/s ${pair(r.fs?.mbPerSec, r.aiofs.mbPerSec)}`] : [])].join(', ');
+  }
   return '';
 }
 

@@ -44,3 +44,9 @@ export function summarize(trials, value) {
 export function summarizeCase(contenders, trials, value) {
   return Object.fromEntries(contenders.filter((c) => trials[c.id]?.length).map((c) => [c.id, summarize(trials[c.id], value)]));
 }
+
+/** Adds to each contender's summary in `results` the median over its trials of each of `keys` (e.g. latencyP99Ms). */
+export function addMedians(results, trials, keys) {
+  for (const [id, s] of Object.entries(results)) for (const k of keys) s[k] = medianOf(trials[id], (t) => t[k]);
+  return results;
+}

@@ -4,14 +4,14 @@
 //
 // `depth` async workers share one FileHandle; each has its own buffer and
 // awaits one FileHandle.read() at a time, so `depth` reads are in flight.
-// Prints one JSON line. Exits non-zero if any read is short or returns wrong data.
+// Every read is timed (latency p50/p99). Prints one JSON line. Exits non-zero if any read is short or
+// returns wrong data.
 import { statSync } from 'node:fs';
 import { BLOCK, checkBlock } from '../lib/datafile.mjs';
 import { randomBlocks } from '../lib/offsets.mjs';
+import { median, percentile } from '../lib/stats.mjs';
+import { loadPromises, startTrialMeasureReady } from '../lib/trial-measure.mjs';
 import { Sampler } from '../lib/verify.mjs';
-import { startLoopDelay } from '../lib/loop-delay.mjs';
-import { ioUringRings } from '../lib/io-uring.mjs';
-
 
 const [impl, file, countArg, depthArg, seedArg = '1', everyArg = '16'] = process.argv.slice(2);
 const count = Number(countArg), depth = Number(depthArg), seed = Number(seedArg), every = Number(everyArg);
@@ -20,18 +20,13 @@ if (!['fs', 'aiofs'].includes(impl) || !file || !(count > 0) || !(depth > 0) || 
   process.exit(2);
 }
 
-let open, backend = null;
-if (impl === 'fs') {
-  ({ open } = await import('node:fs/promises'));
-} else {
-  ({ open } = await import('../../dist/promises.mjs'));
-  ({ backend } = await import('../../dist/index.mjs'));
-}
+const { fsp: { open }, backend } = await loadPromises(impl);
 
 // Offsets and buffers are prepared before the clock starts.
 const nBlocks = Math.floor(statSync(file).size / BLOCK);
 const blocks = randomBlocks({ seed, nBlocks, count });
 const sampler = new Sampler(count, every);
+const latencies = new Float64Array(count); // ms per read, from the call to its result
 const fh = await open(file, 'r');
 
 let next = 0;
@@ -40,7 +35,9 @@ async function worker() {
   while (next < count) {
     const i = next++;
     const blk = blocks[i];
+    const start = process.hrtime.bigint();
     const { bytesRead } = await fh.read(buf, 0, BLOCK, blk * BLOCK);
+    latencies[i] = Number(process.hrtime.bigint() - start) / 1e6;
     if (bytesRead !== BLOCK) throw new Error(`read #${i} at offset ${blk * BLOCK}: bytesRead ${bytesRead}, expected ${BLOCK}`);
     // Header check on every read: catches wrong offsets and buffers never filled
     // (a stale buffer still holds the previous block's header).
@@ -51,35 +48,29 @@ async function worker() {
   }
 }
 
-const cpu0 = process.cpuUsage(); // whole process, including libuv threadpool threads
-const stopLoopDelay = startLoopDelay();
-const t0 = process.hrtime.bigint();
+const stop = await startTrialMeasureReady(); // whole process, including libuv threadpool threads
 try {
   await Promise.all(Array.from({ length: depth }, worker));
 } catch (err) {
   console.error(`${impl}: ${err.message}`);
   process.exit(1); // other workers may still have reads in flight
 }
-const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-const eventLoopDelay = stopLoopDelay();
-const cpu = process.cpuUsage(cpu0);
+const m = await stop.afterTurn(count * BLOCK);
 await fh.close();
 
+const lat = Array.from(latencies);
 console.log(JSON.stringify({
   impl,
   backend,
   count,
   depth,
   seed,
-  seconds,
-  iops: count / seconds,
-  cpu: { userSec: cpu.user / 1e6, systemSec: cpu.system / 1e6, totalSec: (cpu.user + cpu.system) / 1e6 },
-  eventLoopDelay,
-  peakRssMiB: process.resourceUsage().maxRSS / 1024, // KiB; the whole process lifetime, start-up included
+  iops: count / m.seconds,
+  latencyP50Ms: median(lat),
+  latencyP99Ms: percentile(lat, 99),
   sampleEvery: every,
   samples: sampler.count,
   sampleDigest: sampler.digest(),
   uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? null,
-  ioUringRings: ioUringRings(), // > 0: libuv ran this process's fs calls through io_uring
-  node: process.version,
+  ...m, // seconds, CPU, event-loop delay, peak RSS (start-up included), ioUringRings (> 0: libuv ran fs calls through io_uring)
 }));

@@ -39,7 +39,7 @@ function fioStreams(files, fileSize) {
 
 export function concurrency(ctx) {
   const { total, streams } = ctx.plan.concurrency;
-  const contenders = [...(ctx.fio ? [{ id: 'fio' }] : []), ...nodeContenders(ctx.ioUring)];
+  const contenders = [...(ctx.fio ? [{ id: 'fio' }] : []), ...nodeContenders(ctx)];
   const cases = streams.map((n) => {
     const fileSize = total / n;
     const files = dataFiles(ctx, `streams-${n}`, n, fileSize);
@@ -48,7 +48,7 @@ export function concurrency(ctx) {
     const trials = runRounds(contenders, ctx.plan.runs, (c) => {
       if (ctx.cold.ok && !dropCaches().ok) throw new Error('dropping the page cache stopped working');
       if (c.id === 'fio') return fioStreams(files, fileSize);
-      const r = runNodeTrial(TRIAL, [c.impl, files.join(',')], c.env);
+      const r = runNodeTrial(TRIAL, [c.impl, files.join(',')], c.env, { node: ctx.node });
       r.verify.forEach((v, i) => {
         const wrong = compareStream(v, refs[i]);
         if (wrong) throw new Error(`${c.label} streamed WRONG DATA from ${files[i]}: ${wrong}`);

@@ -7,8 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BLOCK, formatSize } from '../../lib/datafile.mjs';
-import { DEFAULT_FS_ENV } from '../../lib/io-uring.mjs';
-import { onlyList } from '../contenders.mjs';
+import { commandEnv, onlyList } from '../contenders.mjs';
 import { summarize } from '../summary.mjs';
 
 const script = (name) => fileURLToPath(new URL(`../../${name}.mjs`, import.meta.url));
@@ -20,8 +19,8 @@ function runCommand(ctx, name, args) {
   const all = [...args, '--runs', String(ctx.plan.runs), '--only', onlyList(ctx.ioUring, Boolean(ctx.fio)),
     '--dir', ctx.dir, '--json', json];
   ctx.log(`  node bench/${name}.mjs ${all.join(' ')}`);
-  const r = spawnSync(process.execPath, [script(name), ...all], {
-    env: DEFAULT_FS_ENV, encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', ctx.verbose ? 'inherit' : 'pipe', 'inherit'],
+  const r = spawnSync(ctx.node, [script(name), ...all], {
+    env: commandEnv(ctx), encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', ctx.verbose ? 'inherit' : 'pipe', 'inherit'],
   });
   if (r.status !== 0) {
     throw new Error(`bench/${name}.mjs failed (exit ${r.status ?? r.signal})${r.stdout ? `:\n${r.stdout.trim().split('\n').slice(-15).join('\n')}` : ''}`);

@@ -40,7 +40,7 @@ export function pageCache(ctx) {
   const cgroup = memoryCgroup(memoryLimit);
   const launcher = cgroup.ok ? cgroup.launcher : [];
   // same contenders as everywhere; fs's io_uring variant reads through the same page cache
-  const contenders = nodeContenders(ctx.ioUring).filter((c) => c.id !== 'fs-uring');
+  const contenders = nodeContenders(ctx).filter((c) => c.id !== 'fs-uring');
   let trials;
   try {
     trials = runRounds(contenders, ctx.plan.runs, (c) => {
@@ -50,7 +50,7 @@ export function pageCache(ctx) {
       if (cat.status !== 0) throw new Error(`reading the hot file failed (exit ${cat.status ?? cat.signal})`);
       const hotBefore = resident(hot);
       if (hotBefore < 0.95 * hotSize) throw new Error(`only ${((100 * hotBefore) / hotSize).toFixed(0)}% of the hot file is cached right after reading it`);
-      const r = runNodeTrial(TRIAL, [c.impl, big, JSON.stringify(OPTIONS[c.impl]), '0'], c.env, launcher);
+      const r = runNodeTrial(TRIAL, [c.impl, big, JSON.stringify(OPTIONS[c.impl]), '0'], c.env, { launcher, node: ctx.node });
       const wrong = compareStream(r.verify, bigRef);
       if (wrong) throw new Error(`${c.label} streamed WRONG DATA: ${wrong}`);
       return { ...r, hotCachedBefore: hotBefore / hotSize, hotCached: resident(hot) / hotSize, streamedCached: resident(big) / bigSize };

@@ -1,44 +1,107 @@
-// readFile and writeFile of whole files from 4 KiB to 256 MiB (capped at --size), through
-// fs/promises and aiofs/promises. Warm page cache for reads (the file is read once before each
-// trial and every call reads it whole); writes replace the file again and again ('w' truncates).
+// Whole files through fs/promises and aiofs/promises, issue 20's matrix: readFile, writeFile of a new
+// file, writeFile over an existing one ('w'), appendFile, and writeFile with flush: true; 0 B to 256 MiB
+// (capped at --size); one call at a time and 64 at once on 64 distinct files (where 64 files of the size
+// fit in --size). Reads warm (the files cached by the parent before every trial) and cold (page cache
+// dropped before every trial, as root; every file read once). The value is calls per second; MB/s and
+// latency p50/p99 per call ride along, with the costs every scenario reports. Reference: the C floor
+// (probes/small-file.c) of one warm read or rewrite at a time.
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { warmFile } from '../../lib/cache.mjs';
+import { dropCaches, warmFile } from '../../lib/cache.mjs';
 import { runNodeTrial } from '../../lib/child.mjs';
 import { formatSize } from '../../lib/datafile.mjs';
-import { median } from '../../lib/stats.mjs';
+import { cFloor } from '../c-floor.mjs';
 import { nodeContenders } from '../contenders.mjs';
 import { dataFiles } from '../data.mjs';
-import { runRounds, summarizeCase } from '../summary.mjs';
+import { addMedians, runRounds, summarizeCase } from '../summary.mjs';
+import { checkTarget, fasterFs, fig, figures, loopTarget } from '../targets.mjs';
 
 const TRIAL = fileURLToPath(new URL('../trials/whole-file-trial.mjs', import.meta.url));
+const KiB = 2 ** 10, MiB = 2 ** 20;
+const COLD_FILES = 256; // the most files a cold trial reads, once each
+const WRITES = ['writeFile-new', 'writeFile-rewrite', 'appendFile', 'writeFile-flush'];
+const LABEL = { readFile: 'readFile', 'writeFile-new': 'writeFile new', 'writeFile-rewrite': 'writeFile rewrite', appendFile: 'appendFile', 'writeFile-flush': 'writeFile flush' };
+
+/** How many files a cold trial reads: one per caller at least, else up to COLD_FILES and coldBytes of them; and the untimed first call's. */
+const coldCount = (size, concurrency, coldBytes) => Math.max(concurrency, Math.min(COLD_FILES, size > 0 ? Math.floor(coldBytes / size) : Infinity)) + 1;
+
+/** `count` files of `size` bytes to read: the suite's data files, or empty ones. */
+function readFiles(ctx, size, count) {
+  if (size > 0) return dataFiles(ctx, `whole-${size}`, count, size);
+  mkdirSync(join(ctx.dir, 'whole-0'), { recursive: true });
+  return Array.from({ length: count }, (_, i) => {
+    const path = join(ctx.dir, 'whole-0', String(i));
+    writeFileSync(path, '');
+    return path;
+  });
+}
+
+function runCase(ctx, contenders, { op, mode, concurrency, size, files, floor }) {
+  const { minSeconds, coldBytes } = ctx.plan.wholeFile;
+  const writeDir = join(ctx.dir, 'whole-writes');
+  const label = `${LABEL[op]} ${formatSize(size)}${op === 'readFile' ? ` ${mode}` : ''} x${concurrency}`;
+  const c = { id: label.replace(/ /g, '-'), label, op, mode, concurrency, size };
+  if (mode === 'cold' && !ctx.cold.ok) return { ...c, skipped: `cold: cannot drop the page cache (${ctx.cold.reason})` };
+  ctx.detail(`  ${label}`);
+  const target = op !== 'readFile' ? writeDir : files.slice(0, mode === 'cold' ? coldCount(size, concurrency, coldBytes) : concurrency).join(',');
+  const trials = runRounds(contenders, ctx.plan.runs, (x) => {
+    if (mode === 'cold' && !dropCaches().ok) throw new Error('dropping the page cache stopped working');
+    if (op === 'readFile' && mode === 'warm') files.slice(0, concurrency).forEach(warmFile);
+    if (op !== 'readFile') {
+      rmSync(writeDir, { recursive: true, force: true });
+      mkdirSync(writeDir);
+      execFileSync('sync'); // no writeback of an earlier trial left
+    }
+    return runNodeTrial(TRIAL, [x.impl, op, mode, concurrency, size, minSeconds, target], x.env, { node: ctx.node });
+  });
+  rmSync(writeDir, { recursive: true, force: true });
+  const results = addMedians(summarizeCase(contenders, trials, (t) => t.opsPerSec), trials, ['mbPerSec', 'latencyP50Ms', 'latencyP99Ms']);
+  if (floor) results.floor = { value: floor, runs: 1 };
+  return { ...c, results };
+}
 
 export function wholeFile(ctx) {
-  const { sizes, minSeconds } = ctx.plan.wholeFile;
-  const contenders = nodeContenders(ctx.ioUring);
+  const { sizes, concurrency: concurrencies, minSeconds, coldBytes, floorBytes } = ctx.plan.wholeFile;
+  const contenders = nodeContenders(ctx);
+  const floor = cFloor(ctx, sizes, floorBytes);
+  if (!floor.ok) ctx.log(`  note: ${floor.reason}: no C floor column`);
   const cases = [];
-  for (const op of ['read', 'write']) {
-    for (const size of sizes) {
-      const file = op === 'read' ? dataFiles(ctx, `whole-${size}`, 1, size)[0] : join(ctx.dir, `writeFile-${size}.bin`);
-      ctx.detail(`  ${op}File ${formatSize(size)}`);
-      const trials = runRounds(contenders, ctx.plan.runs, (c) => {
-        if (op === 'read') warmFile(file);
-        else { rmSync(file, { force: true }); execFileSync('sync'); } // no writeback of an earlier trial left
-        return runNodeTrial(TRIAL, [c.impl, op, file, size, minSeconds], c.env);
-      });
-      if (op === 'write') rmSync(file, { force: true });
-      const results = summarizeCase(contenders, trials, (t) => t.mbPerSec);
-      for (const [id, s] of Object.entries(results)) s.latencyP50Ms = median(trials[id].map((t) => t.latencyP50Ms));
-      cases.push({ id: `${op}File-${formatSize(size)}`, label: `${op}File ${formatSize(size)}`, results });
+  for (const size of sizes) {
+    const fits = concurrencies.filter((n) => n === 1 || n * size <= ctx.plan.size);
+    const files = readFiles(ctx, size, coldCount(size, Math.max(...fits), coldBytes));
+    const floorOf = (key) => (floor.ok ? floor.bySize[size]?.[key] : null);
+    for (const concurrency of fits) {
+      for (const mode of ['warm', 'cold']) {
+        cases.push(runCase(ctx, contenders, { op: 'readFile', mode, concurrency, size, files, floor: concurrency === 1 && mode === 'warm' && floorOf('readOpsPerSec') }));
+      }
+      for (const op of WRITES) {
+        cases.push(runCase(ctx, contenders, { op, mode: 'warm', concurrency, size, floor: concurrency === 1 && op === 'writeFile-rewrite' && floorOf('rewriteOpsPerSec') }));
+      }
     }
+    rmSync(join(ctx.dir, size > 0 ? `whole-${size}` : 'whole-0'), { recursive: true, force: true });
   }
+  const warmRead = (lo, hi) => (c) => c.op === 'readFile' && c.mode === 'warm' && c.size >= lo && c.size <= hi;
+  const vsUring = (r) => fig(r, 'aiofs') / fig(r, 'fs-uring');
+  const noUring = ctx.ioUring.distinctContender ? undefined : `no node:fs io_uring column: ${ctx.ioUring.summary}`;
   return {
-    title: 'readFile / writeFile',
-    unit: 'MB/s', higher: true, reference: null,
-    note: `whole-file calls repeated for ${minSeconds} s per trial (latency p50 per call in the JSON); reads from a warm page cache; ` +
-      'writes replace the file: node:fs\'s bytes may still be in the page cache when a call resolves, aiofs\'s went by O_DIRECT',
+    title: 'Whole files',
+    unit: 'ops/s', higher: true, reference: floor.ok ? 'floor' : null,
+    note: `fs/promises vs aiofs/promises, xN: N calls in flight on N distinct files; warm reads: the files cached before every trial, calls ` +
+      `repeated for ${minSeconds} s; cold reads: page cache dropped before every trial, each of up to ${COLD_FILES} files (${formatSize(coldBytes)}, but one per caller at least) read once; writes: ` +
+      'a new file per call, \'w\' over the caller\'s file (rewrite, flush: with flush: true), or appends to it, repeated for ' +
+      `${minSeconds} s; MB/s and latency p50/p99 per call in "more"; ` +
+      (floor.ok ? 'reference: the C floor of probes/small-file.c (one warm open+fstat+read+close, or open(O_TRUNC)+write+close, at a time)'
+        : `no C floor: ${floor.reason}`),
+    floor: floor.ok ? floor.bySize : null,
     cases,
+    targets: [
+      checkTarget('readFile warm 0 B-64 KiB >= 3x node:fs io_uring', figures(cases, warmRead(0, 64 * KiB), vsUring), { atLeast: 3, why: noUring }),
+      checkTarget('readFile warm 1-16 MiB >= 1.5x node:fs io_uring', figures(cases, warmRead(MiB, 16 * MiB), vsUring), { atLeast: 1.5, why: noUring }),
+      checkTarget('readFile cold >= node:fs io_uring', figures(cases, (c) => c.op === 'readFile' && c.mode === 'cold', vsUring), { atLeast: 1, why: noUring }),
+      checkTarget('writeFile, appendFile >= 1.2x the faster node:fs', figures(cases, (c) => c.op !== 'readFile', (r) => fig(r, 'aiofs') / fasterFs(r)), { atLeast: 1.2 }),
+      loopTarget(cases),
+    ],
   };
 }

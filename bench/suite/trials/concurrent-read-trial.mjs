@@ -10,7 +10,7 @@
 import { statSync } from 'node:fs';
 import { StreamVerifier } from '../../lib/verify.mjs';
 import { loadStreamFactory } from '../../lib/stream-bench.mjs';
-import { startTrialMeasure } from '../../lib/trial-measure.mjs';
+import { startTrialMeasureReady } from '../../lib/trial-measure.mjs';
 
 const [impl, list] = process.argv.slice(2);
 const files = (list ?? '').split(',').filter(Boolean);
@@ -23,7 +23,7 @@ const { create: createReadStream, aiofs } = await loadStreamFactory(impl, 'creat
 
 const verifiers = files.map(() => new StreamVerifier(size));
 let sharesAtFirstEnd = null;
-const stop = startTrialMeasure();
+const stop = await startTrialMeasureReady();
 try {
   await Promise.all(files.map((file, i) => new Promise((resolve, reject) => {
     const stream = createReadStream(file);
@@ -38,7 +38,7 @@ try {
   console.error(`${impl}: ${err.message}`);
   process.exit(1);
 }
-const m = stop(size * files.length);
+const m = await stop.afterTurn(size * files.length);
 console.log(JSON.stringify({
   impl,
   backend: aiofs ? { name: aiofs.backend.name, reason: aiofs.backend.reason } : null,

@@ -13,7 +13,7 @@ import { pbkdf2 } from 'node:crypto';
 import { promisify } from 'node:util';
 import { loadStreamFactory } from '../../lib/stream-bench.mjs';
 import { median, percentile } from '../../lib/stats.mjs';
-import { startTrialMeasure } from '../../lib/trial-measure.mjs';
+import { startTrialMeasureReady } from '../../lib/trial-measure.mjs';
 
 const [impl, jobsArg, iterationsArg, list = ''] = process.argv.slice(2);
 const jobs = Number(jobsArg), iterations = Number(iterationsArg);
@@ -33,7 +33,7 @@ function stream(file) {
   s.once('end', () => { if (running) stream(file); });
 }
 
-const stop = startTrialMeasure();
+const stop = await startTrialMeasureReady();
 for (const file of files) stream(file);
 const latencies = [];
 for (let i = 0; i < jobs && !failure; i++) {
@@ -42,7 +42,7 @@ for (let i = 0; i < jobs && !failure; i++) {
   latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
 }
 running = false;
-const m = stop(streamed);
+const m = await stop.afterTurn(streamed);
 if (failure) {
   console.error(`${impl}: ${failure.message}`);
   process.exit(1);

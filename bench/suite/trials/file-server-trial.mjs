@@ -1,0 +1,230 @@
+// One file-server trial of the suite, in a fresh process: starts file-server.mjs (one contender),
+// measures its idle latencies, puts it under load by real HTTP clients, and probes it meanwhile.
+//
+//   node bench/suite/trials/file-server-trial.mjs --impl <fs|aiofs> --file F --bytes N --iterations I
+//     --clients C --rate BYTES_PER_SEC (0: full speed) --window S --idle S --probes PER_SEC
+//
+// The server runs on this process's Node and loads the aiofs build its environment names.
+//
+// 1. clients: C curl processes (-o /dev/null, --limit-rate when a rate is given), started first and
+//    each waiting for its URL on stdin, since forking hundreds of them takes seconds.
+// 2. idle: /tiny and /login requested --probes times a second each for --idle seconds (after a few
+//    untimed warm-up requests): the latencies of the server doing nothing else.
+// 3. load: every client gets its URL at once and downloads /file for --window seconds (curl's
+//    --max-time); a client that reaches the end of the file asks again for what is left of its window,
+//    so every client keeps streaming whatever the file size. Each client's throughput is what it
+//    downloaded over its time; served is the clients' bytes over the window.
+// 4. meanwhile, until the first client's window ends, the same steady probing of /tiny and /login
+//    (open loop: a request is sent on time even when earlier ones have not been answered, as
+//    independent users would).
+// The server's figures (peak RSS, CPU, event-loop delay, aiofs's contextStats) come from its /stats
+// after the load. The clients and this process need file descriptors: the suite starts the trial
+// under `ulimit -n 65536` where allowed, and the trial stops with a message when it has too few.
+// Prints one JSON line; exits non-zero when a client fails or an endpoint never answers.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Agent, get } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { max, median, min, percentile } from '../../lib/stats.mjs';
+
+const SERVER = fileURLToPath(new URL('./file-server.mjs', import.meta.url));
+const MiB = 2 ** 20;
+const WARM_UP_REQUESTS = 5;
+const PROBE_TIMEOUT_MS = 120_000;
+const MIN_CLIENT_SECONDS = 0.05; // less left of a window is not worth another curl
+
+const { values: opt } = parseArgs({
+  options: {
+    impl: { type: 'string' }, file: { type: 'string' }, bytes: { type: 'string' }, iterations: { type: 'string' },
+    clients: { type: 'string' }, rate: { type: 'string' }, window: { type: 'string' }, idle: { type: 'string' },
+    probes: { type: 'string' },
+  },
+});
+const [bytes, iterations, clients, rate, windowSeconds, idleSeconds, probesPerSecond] =
+  ['bytes', 'iterations', 'clients', 'rate', 'window', 'idle', 'probes'].map((k) => Number(opt[k]));
+if (!['fs', 'aiofs'].includes(opt.impl) || !opt.file || !(bytes > 0) || !(iterations > 0) || !(clients > 0) || !(rate >= 0) ||
+    !(windowSeconds > 0) || !(idleSeconds > 0) || !(probesPerSecond > 0)) {
+  console.error('usage: file-server-trial.mjs --impl <fs|aiofs> --file F --bytes N --iterations I --clients C --rate B/s ' +
+    '--window S --idle S --probes N');
+  process.exit(2);
+}
+
+function failTrial(message) {
+  console.error(`file-server trial (${opt.impl}): ${message}`);
+  process.exit(1); // the 'exit' handler below stops the server; curls end at their --max-time
+}
+
+// the server holds a socket and a file per client, this process a pipe per curl
+const fdLimit = Number(/^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1] ?? Infinity);
+if (fdLimit < 2 * clients + 256) failTrial(`${clients} clients need about ${2 * clients + 256} file descriptors, ulimit -n allows ${fdLimit}`);
+
+const elapsedMs = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
+
+// --- the server ---------------------------------------------------------------------------------
+const server = spawn(process.execPath, [SERVER, opt.impl, opt.file, bytes, iterations], { stdio: ['ignore', 'pipe', 'inherit'] });
+let stopping = false;
+process.on('exit', () => server.kill('SIGKILL'));
+server.once('exit', (code, signal) => { if (!stopping) failTrial(`the server exited (${code ?? signal}) before the trial ended`); });
+const port = await new Promise((resolve) => {
+  let out = '';
+  server.stdout.on('data', (d) => {
+    out += d;
+    const line = out.split('\n').find((l) => l.startsWith('{'));
+    if (line && out.includes('\n')) resolve(JSON.parse(line).port);
+  });
+});
+
+// --- requests to the server from this process -----------------------------------------------------
+const agent = new Agent({ keepAlive: true });
+
+/** GET path: resolves with { ms, body }, or { error } (a status other than 200, a socket error, a timeout). */
+function request(path) {
+  return new Promise((resolve) => {
+    const t0 = process.hrtime.bigint();
+    const req = get({ host: '127.0.0.1', port, path, agent }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { body += d; });
+      res.once('end', () => resolve(res.statusCode === 200 ? { ms: elapsedMs(t0), body } : { error: `HTTP ${res.statusCode}` }));
+      res.once('error', (err) => resolve({ error: err.message }));
+    });
+    req.once('error', (err) => resolve({ error: err.message }));
+    req.setTimeout(PROBE_TIMEOUT_MS, () => req.destroy(new Error(`no answer in ${PROBE_TIMEOUT_MS / 1000} s`)));
+  });
+}
+
+const ENDPOINTS = ['tiny', 'login'];
+
+/** Requests every endpoint `perSecond` times a second until the returned function is called; it resolves when all are answered. */
+function startProbing(perSecond) {
+  const samples = Object.fromEntries(ENDPOINTS.map((e) => [e, { latencies: [], errors: [] }]));
+  const pending = [];
+  const periodMs = 1000 / perSecond;
+  const fire = (e) => pending.push(request(`/${e}`).then((r) => (r.error ? samples[e].errors.push(r.error) : samples[e].latencies.push(r.ms))));
+  // the endpoints take turns, half a period apart
+  const timers = ENDPOINTS.map((e, i) => setTimeout(() => {
+    fire(e);
+    timers[i] = setInterval(() => fire(e), periodMs);
+  }, (i * periodMs) / ENDPOINTS.length));
+  return async () => {
+    for (const t of timers) clearInterval(t); // clears the first timeout as well
+    await Promise.all(pending);
+    return samples;
+  };
+}
+
+// failed requests are counted (and the suite says so), not timed
+const latencyFigures = ({ latencies, errors }) => ({
+  count: latencies.length,
+  errors: errors.length,
+  firstError: errors[0] ?? null,
+  p50Ms: median(latencies),
+  p99Ms: percentile(latencies, 99),
+  maxMs: latencies.length ? max(latencies) : NaN,
+});
+
+// --- the clients: curl processes ------------------------------------------------------------------
+const url = `http://127.0.0.1:${port}/file`;
+const CURL_OUT = '%{size_download} %{time_total} %{http_code} %{exitcode}';
+
+/**
+ * One curl download of /file for at most `seconds`. `held`: curl starts, initializes and waits for its
+ * URL on stdin (-K -) until release() is called, so that many start their downloads together however
+ * long it took to fork them all; otherwise it starts at once. `result` resolves with
+ * { bytes, seconds, finished } (finished: it got the whole file) or { error }.
+ */
+function curl(seconds, held) {
+  const args = ['-s', '-o', '/dev/null', '--max-time', seconds.toFixed(3), ...(rate > 0 ? ['--limit-rate', String(rate)] : []),
+    '-w', CURL_OUT, ...(held ? ['-K', '-'] : [url])];
+  const p = spawn('curl', args, { stdio: [held ? 'pipe' : 'ignore', 'pipe', 'ignore'] });
+  const result = new Promise((resolve) => {
+    let out = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.once('error', (err) => resolve({ error: `curl: ${err.message}` }));
+    p.once('close', (code, signal) => {
+      const [size, time, http, exit] = out.trim().split(' ').map(Number);
+      if (code === 0 && http === 200 && size === bytes) resolve({ bytes: size, seconds: time, finished: true });
+      // 28: --max-time reached, the normal end of a client's window
+      else if (code === 28) resolve({ bytes: size || 0, seconds: time || seconds, finished: false });
+      else resolve({ error: `curl exited ${code ?? signal} (curl's code ${exit}, HTTP ${http}, ${size} of ${bytes} bytes)` });
+    });
+  });
+  return { release: () => p.stdin.end(`url = "${url}"\n`), result };
+}
+
+/**
+ * A client: a held curl, then (when that one got the whole file) curls one after another until it has
+ * spent `windowSeconds` from its release. `done` resolves with { bytes, seconds, requests, error }.
+ */
+function client() {
+  const first = curl(windowSeconds, true);
+  let t0;
+  const done = (async () => {
+    const total = { bytes: 0, seconds: 0, requests: 0, error: null };
+    for (let r = await first.result; ; r = await curl(windowSeconds - elapsedMs(t0) / 1000, false).result) {
+      if (r.error) return { ...total, error: r.error };
+      total.bytes += r.bytes;
+      total.seconds += r.seconds;
+      total.requests++;
+      if (!r.finished || windowSeconds - elapsedMs(t0) / 1000 < MIN_CLIENT_SECONDS) return total;
+    }
+  })();
+  return { release: () => { t0 = process.hrtime.bigint(); first.release(); }, done };
+}
+
+// --- the trial --------------------------------------------------------------------------------------
+for (let i = 0; i < WARM_UP_REQUESTS; i++) {
+  for (const e of ENDPOINTS) {
+    const r = await request(`/${e}`);
+    if (r.error) failTrial(`warm-up /${e}: ${r.error}`);
+  }
+}
+// the clients first (fork()ing hundreds of them takes seconds), then the idle figures with them waiting
+let t = process.hrtime.bigint();
+const all = Array.from({ length: clients }, () => client());
+const spawnSeconds = elapsedMs(t) / 1000;
+const stopIdle = startProbing(probesPerSecond);
+await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000));
+const idle = await stopIdle();
+
+if ((await request('/begin')).error) failTrial('/begin failed');
+t = process.hrtime.bigint();
+for (const c of all) c.release();
+const stopLoaded = startProbing(probesPerSecond);
+const allDone = Promise.all(all.map((c) => c.done));
+// until the first client's window is over: from then on the load thins out
+await Promise.race([allDone, new Promise((resolve) => setTimeout(resolve, Math.max(0, windowSeconds * 1000 - elapsedMs(t))))]);
+const loaded = await stopLoaded();
+const probeSeconds = elapsedMs(t) / 1000;
+const done = await allDone;
+const stats = await request('/stats');
+stopping = true;
+server.kill('SIGTERM');
+
+const failed = done.filter((c) => c.error);
+if (failed.length > 0) failTrial(`${failed.length} of ${clients} clients failed, e.g. ${failed[0].error}`);
+for (const e of ENDPOINTS) {
+  if (idle[e].latencies.length === 0 || loaded[e].latencies.length === 0) failTrial(`no /${e} request was answered, e.g. ${[...idle[e].errors, ...loaded[e].errors][0]}`);
+}
+if (stats.error) failTrial(`/stats: ${stats.error}`);
+const srv = JSON.parse(stats.body);
+
+const rates = done.map((c) => (c.seconds > 0 ? c.bytes / c.seconds / MiB : 0));
+const servedBytes = done.reduce((sum, c) => sum + c.bytes, 0);
+const medianRate = median(rates);
+console.log(JSON.stringify({
+  impl: opt.impl,
+  clients, rateMiBps: rate / MiB, windowSeconds, fileBytes: bytes, iterations,
+  spawnSeconds, probeSeconds,
+  servedMiBps: servedBytes / windowSeconds / MiB,
+  servedBytes,
+  requests: done.reduce((sum, c) => sum + c.requests, 0),
+  client: { slowestMiBps: min(rates), medianMiBps: medianRate, fastestMiBps: max(rates) },
+  slowestToMedian: medianRate > 0 ? min(rates) / medianRate : NaN,
+  idle: Object.fromEntries(ENDPOINTS.map((e) => [e, latencyFigures(idle[e])])),
+  loaded: Object.fromEntries(ENDPOINTS.map((e) => [e, latencyFigures(loaded[e])])),
+  // the server's own figures at the top, where the suite's summaries look for them
+  ...srv,
+}));
+process.exit(0);
