@@ -3,15 +3,21 @@
  * a stream has requested and not yet handed to its consumer. A stream asks before each request. When
  * the budget is spent it waits its turn, and turns go round-robin between the waiting streams, so that
  * streams sharing the context share the device fairly and none starves. A stream that holds nothing
- * may always make one request, so no stream can wait for ever on bytes that other streams hold for
- * consumers that are waiting for it (the budget may be exceeded by one request per such stream).
+ * may always make one request of the smallest size (64 KiB), so no stream can wait for ever on bytes
+ * that other streams hold for consumers that are waiting for it: the budget may be exceeded by that
+ * much per such stream.
  *
- * The default is 64 MiB; AIOFS_MEMORY_BUDGET (bytes, or with a K, M or G suffix) or
+ * Each stream's read-ahead is also held to its share of the budget (the budget over the streams
+ * reading), so that what streams have handed on and their consumers still hold, outside the budget,
+ * is bounded alike: with 400 slow clients, each reads ahead in requests of 64 KiB, as fs reads; a
+ * stream alone may use the whole budget.
+ *
+ * The default is 32 MiB; AIOFS_MEMORY_BUDGET (bytes, or with a K, M or G suffix) or
  * configure({ memoryBudget }) set another.
  *
  * Owns nothing but counts: the chunks belong to their streams.
  */
-export const DEFAULT_MEMORY_BUDGET = 64 * 1024 * 1024;
+export const DEFAULT_MEMORY_BUDGET = 32 * 1024 * 1024;
 
 export class MemoryBudget {
   #limit: number;
@@ -42,6 +48,18 @@ export class MemoryBudget {
     return this.#peak;
   }
 
+  /** Streams reading now (between join() and leave()). */
+  #streams = 0;
+
+  join(): void {
+    this.#streams++;
+  }
+
+  /** A stream's share of the budget: the most it should read ahead. */
+  get share(): number {
+    return this.#limit / Math.max(1, this.#streams);
+  }
+
   /** Takes `bytes` for a stream that holds `holding` bytes already, if they fit (or it holds none). */
   tryTake(bytes: number, holding: number): boolean {
     if (this.#used + bytes > this.#limit && holding > 0) return false;
@@ -61,9 +79,14 @@ export class MemoryBudget {
     this.#waiting.add(resume);
   }
 
-  /** Forgets a waiting stream (it stopped). */
+  /** Forgets a stream that stopped reading; `resume` if it was waiting. */
   leave(resume: () => void): void {
     this.#waiting.delete(resume);
+  }
+
+  /** A stream stopped reading (see join()). */
+  part(): void {
+    this.#streams--;
   }
 
   /** One turn for each stream waiting now, in order, while there is room; one that still finds none waits again, last. */

@@ -40,10 +40,10 @@ export class ReadAhead {
     return this.#depth;
   }
 
-  /** The consumer asked for data and none was ready: larger requests first, then more of them in flight. */
+  /** The consumer asked for data and none was ready: larger requests first, then twice as many in flight. */
   starved(): void {
     if (this.#requestSize < this.#maxRequest) this.#requestSize = Math.min(this.#maxRequest, this.#requestSize * 2);
-    else if (this.#depth < this.#maxDepth) this.#depth++;
+    else if (this.#depth < this.#maxDepth) this.#depth = Math.min(this.#maxDepth, this.#depth * 2);
   }
 
   /**

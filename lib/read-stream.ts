@@ -30,7 +30,7 @@ import { ERR_INVALID_ARG_VALUE, systemError } from './errors';
 import { engine } from './backend';
 import type { MemoryBudget } from './memory-budget';
 import { MAX_PLAIN_LENGTH } from './plain-arguments';
-import { ReadAhead } from './read-ahead';
+import { MIN_REQUEST, ReadAhead } from './read-ahead';
 import { NodeReadStream, nodeRead, nodeReadDestroy, streamHandle, streamOperations } from './node-originals';
 import { validateInteger } from './validate';
 
@@ -152,6 +152,12 @@ export function createReadStream(path: fs.PathLike | null, options?: BufferEncod
   return new AioReadStream(path, options);
 }
 
+/** `size` (a power of two times MIN_REQUEST), halved until it fits in `share`, but at least MIN_REQUEST. */
+function fitted(size: number, share: number): number {
+  while (size > share && size > MIN_REQUEST) size /= 2;
+  return size;
+}
+
 /** One chunk request of the read-ahead window, in file order. */
 interface Ahead {
   position: number;
@@ -182,6 +188,8 @@ class DirectReader {
   /** Bytes of the window's chunks (requested, not yet pushed), all taken from the budget. */
   #held = 0;
   #waitingTurn = false;
+  /** Counted among the budget's streams (from construction to end or stop). */
+  #inBudget = false;
   readonly #resume = (): void => {
     this.#waitingTurn = false;
     this.#deliver();
@@ -207,6 +215,8 @@ class DirectReader {
     const tuning = stream[kTuning] ?? DEFAULT_TUNING;
     this.#readAhead = new ReadAhead(tuning.chunkSize, tuning.readAhead);
     this.#budget = budget;
+    budget.join();
+    this.#inBudget = true;
     this.#followsFilePosition = stream.start === undefined;
     this.#next = stream.start ?? Math.max(0, filePosition(fd));
     this.#limit = stream.end === Infinity ? Infinity : (stream.start === undefined ? this.#next : 0) + stream.end + 1;
@@ -247,8 +257,7 @@ class DirectReader {
     const stream = this.#stream;
     const wanted = Math.min(stream.end - (stream.pos ?? stream.bytesRead) + 1, size);
     if (wanted <= 0) {
-      this.#ended = true;
-      stream.push(null);
+      this.#end();
       return;
     }
     this.#wantsData = true;
@@ -263,10 +272,23 @@ class DirectReader {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#budget.leave(this.#resume);
+    this.#leaveBudget();
     this.#drop();
     if (this.#ownsDirect && this.#inFlight > 0) this.#direct.cancelAll();
     if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
     if (this.#ownsDirect) this.#direct.close();
+  }
+
+  /** The end of the stream: no more reads, and no more share of the budget. */
+  #end(): void {
+    this.#ended = true;
+    this.#leaveBudget();
+    this.#stream.push(null);
+  }
+
+  #leaveBudget(): void {
+    if (this.#inBudget) this.#budget.part();
+    this.#inBudget = false;
   }
 
   /** Voids the window (end of file moved, or stop): its requests settle unseen, their bytes go back. */
@@ -287,8 +309,7 @@ class DirectReader {
         // Nothing requested: either the whole range is, and this is the end, or the budget is spent
         // and the stream waits its turn.
         if (this.#waitingTurn) return;
-        this.#ended = true;
-        stream.push(null);
+        this.#end();
         return;
       }
       if (head.result === undefined) {
@@ -308,8 +329,7 @@ class DirectReader {
         return;
       }
       if (result.length === 0) {
-        this.#ended = true;
-        stream.push(null);
+        this.#end();
         return;
       }
       if (stream.pos !== undefined) stream.pos += result.length;
@@ -334,16 +354,27 @@ class DirectReader {
 
   /** Issues chunk requests as ReadAhead and the budget allow, until the range is covered. */
   #fill(): void {
-    if (this.#ended || this.#stopped || this.#stream.destroyed || this.#waitingTurn) return;
+    if (this.#ended || this.#stopped || this.#stream.destroyed) return;
+    if (this.#waitingTurn) {
+      // A stream that waits its turn holding nothing may always ask (memory-budget.ts): it must not wait
+      // for bytes that other streams hold, perhaps for a consumer that waits for this stream.
+      if (this.#held > 0) return;
+      this.#budget.leave(this.#resume);
+      this.#waitingTurn = false;
+    }
     // Cache hits are memory copies done on the event loop (or inside io_submit): one at a time is
     // fastest (measured: 1 GiB cached, 1 MiB chunks, ~7 GB/s with one in flight, ~3.5-4 GB/s with 4)
     // and keeps each stall of the event loop to one chunk's copy.
-    const depth = this.#direct.mayServeFromCache ? 1 : this.#readAhead.depth;
+    // Read-ahead within this stream's share of the budget: requests no larger, and no more of them.
+    const share = this.#budget.share;
+    const depth = this.#direct.mayServeFromCache ? 1 : Math.max(1, Math.min(this.#readAhead.depth, Math.floor(share / this.#readAhead.requestSize)));
     // At the size last seen, ask again: the file may have grown, as fs's next read would find.
     if (this.#next >= this.#size && this.#window.length === 0) this.#size = this.#fileSize();
     while (this.#window.length < depth && this.#next < this.#limit && this.#next < this.#size) {
       // Requests end on multiples of their size, so only the first can start unaligned.
-      const size = this.#readAhead.requestSize;
+      // Over the budget, a stream holding nothing asks for the smallest request only: the exemption that
+      // keeps it moving costs the budget at most MIN_REQUEST per such stream.
+      const size = this.#held === 0 && this.#budget.used >= this.#budget.limit ? MIN_REQUEST : fitted(this.#readAhead.requestSize, share);
       const length = Math.min(this.#next - (this.#next % size) + size, this.#limit, this.#size) - this.#next;
       if (!this.#budget.tryTake(length, this.#held)) {
         this.#waitingTurn = true;

@@ -24,6 +24,7 @@ import { MISSED, loaded, type NativeBinding } from './binding';
 import { attachDirect, PIECE_SIZE, type DirectFile } from './direct-file';
 import type { Engine } from './engine';
 import { ERR_FS_FILE_TOO_LARGE, systemError } from './errors';
+import { settle } from './turn-budget';
 
 const EAGAIN = -constants.errno.EAGAIN;
 /** fs refuses to read files larger than this into one buffer (kIoMaxLength). */
@@ -89,7 +90,7 @@ export async function readWholeFile(path: string | Buffer): Promise<Buffer | nul
     if (size > IO_MAX_LENGTH) throw new ERR_FS_FILE_TOO_LARGE(size);
     if (size === 0) {
       // Empty, or a file whose size fstat does not tell (/proc): empty only if a read says end of file.
-      if (binding.readCached(fd, Buffer.alloc(1), 0) === 0) return Buffer.alloc(0);
+      if (binding.readCached(fd, Buffer.alloc(1), 0) === 0) return await settle(Buffer.alloc(0));
       return await readUnknownSize(engine, binding, fd);
     }
     const contents = Buffer.allocUnsafeSlow(size);
@@ -97,7 +98,7 @@ export async function readWholeFile(path: string | Buffer): Promise<Buffer | nul
     const result = size <= SYNC_WHOLE_MAX ? binding.readCached(fd, contents, 0) : MISSED;
     if (result >= 0) {
       engine.cached.reads++;
-      return result === size ? contents : contents.subarray(0, result);
+      return await settle(result === size ? contents : contents.subarray(0, result));
     }
     if (result > MISSED) {
       if (result === -constants.errno.EOPNOTSUPP) return await readUnknownSize(engine, binding, fd); // no RWF_NOWAIT here
