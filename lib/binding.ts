@@ -19,8 +19,13 @@ export interface Ops {
   readonly jobPwrite: number;
   /** pwrite(2), then sync_file_range(SYNC_FILE_RANGE_WRITE) on what it wrote, on a pool thread. */
   readonly jobPwriteWriteback: number;
-  /** open(2) of a path on a pool thread (submitPath): the descriptor, or -errno. */
-  readonly jobOpen: number;
+  /**
+   * A path opened read-only on a pool thread (submitPath), only if it is a regular file (looked at
+   * with O_PATH first, so a FIFO or device is never opened): the descriptor, -errno, or notRegular.
+   */
+  readonly jobOpenRegular: number;
+  /** jobOpenRegular's and openCached's answer for a path that is not a regular file (nothing opened). */
+  readonly notRegular: number;
   /**
    * open(2), write(2) of all the data, fsync(2) with {@link writeFileSync}, close(2), on a pool thread
    * (submitPath): the bytes written, or -(step * stepUnit + errno), step 0 open, 1 write, 2 fsync, 3 close.
@@ -90,8 +95,10 @@ export interface NativeBinding {
   /** Queues a path job (jobOpen, jobWriteFile) for a pool thread; `path` is copied, `memory` held. */
   submitPath(op: number, path: Uint8Array, memory: Uint8Array | null, flags: number, mode: number, jobFlags: number, id: number): void;
   /**
-   * openat2(RESOLVE_CACHED) read-only and non-blocking, then fstat: [fd, size, mode], or -errno (-EAGAIN: not in the
-   * dentry cache; -ENOSYS/-EINVAL: no openat2 or RESOLVE_CACHED here). Never waits for the device.
+   * The regular file at a path opened read-only from the dentry cache (openat2 RESOLVE_CACHED, O_PATH
+   * first so nothing else is ever opened), then fstat: [fd, size, mode]; -errno (-EAGAIN: not in the
+   * dentry cache; -ENOSYS/-EINVAL: no openat2 or RESOLVE_CACHED here); or Ops.notRegular. Never
+   * waits for the device.
    */
   openCached(path: string | Uint8Array): [number, number, number] | number;
   /**
@@ -99,8 +106,6 @@ export interface NativeBinding {
    * -errno, or a result at or below {@link MISSED} when the page cache missed. Never waits for the device.
    */
   readCached(fd: number, view: Uint8Array, position: number): number;
-  /** Takes O_NONBLOCK (which openCached() and jobOpen set) off a descriptor: 0 or -errno. */
-  clearNonblocking(fd: number): number;
   /** close(2) of a descriptor aiofs opened itself: 0 or -errno. */
   closeFd(fd: number): number;
   /** fstat(2): [size, mode], or -errno; never waits for the device. */
@@ -147,7 +152,6 @@ export const NATIVE_EXPORTS = Object.keys({
   openCached: true,
   readCached: true,
   closeFd: true,
-  clearNonblocking: true,
   describe: true,
   submit: true,
   cancel: true,

@@ -445,6 +445,8 @@ export class DirectFile {
   }
 }
 
+/** open(2)'s O_PATH (Linux, x86-64 and arm64); node:fs does not export it. */
+const O_PATH = 0o10000000;
 /** statfs f_type of btrfs (linux/magic.h). */
 const BTRFS_SUPER_MAGIC = 0x9123683e;
 const LINUX_6_1 = [6, 1];
@@ -459,6 +461,7 @@ export function attachDirect(fd: number, flags: number, cache: CachePolicy): Dir
   const binding = loaded.binding;
   if (engine === null || binding === null) return threadBackend.reason;
   if ((flags & fs.constants.O_DIRECT) !== 0) return 'opened with O_DIRECT by the caller: node:fs keeps its alignment rules';
+  if ((flags & O_PATH) !== 0) return 'opened with O_PATH: a descriptor for the path only, which node:fs refuses as read(2) does';
   const described = binding.describe(fd);
   if (typeof described === 'number') return `fstat failed (${errorCode(described)})`;
   if ((described[1] & fs.constants.S_IFMT) !== fs.constants.S_IFREG) return 'not a regular file: node:fs handles pipes, devices and sockets';

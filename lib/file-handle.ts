@@ -271,12 +271,12 @@ class FileHandle extends Adopted {
   }
 
   /** A read stream over this handle, with aiofs's read-ahead (node's FileHandle.createReadStream). */
-  createReadStream(options?: AioReadStreamOptions): AioReadStream {
+  createReadStream(options: AioReadStreamOptions | undefined = undefined): AioReadStream {
     return new AioReadStream(undefined as unknown as string, { ...options, fd: this as unknown as fsp.FileHandle });
   }
 
   /** A write stream over this handle, over kernel AIO (node's FileHandle.createWriteStream). */
-  createWriteStream(options?: AioWriteStreamOptions): AioWriteStream {
+  createWriteStream(options: AioWriteStreamOptions | undefined = undefined): AioWriteStream {
     return new AioWriteStream(undefined as unknown as string, { ...options, fd: this as unknown as fsp.FileHandle });
   }
 
@@ -287,7 +287,7 @@ class FileHandle extends Adopted {
 
   /** One write through the direct path: bytes written, or a thrown fs-style error. */
   async #writeAt(direct: DirectFile, bytes: Uint8Array, position: number | null): Promise<number> {
-    const written = await this.#at(position, (start) => direct.write(bytes, start));
+    const written = await this.#at(position, (start) => direct.write(bytes, start), 'write');
     if (written < 0) throw systemError(written, 'write');
     return written;
   }
@@ -296,12 +296,12 @@ class FileHandle extends Adopted {
    * Runs `io` at `position`, or, for null, at the descriptor's file position (advanced by the bytes
    * moved), in turn with the other file-position operations of this handle.
    */
-  #at<T extends number | Buffer>(position: number | null, io: (start: number) => Promise<T>): Promise<T> {
+  #at<T extends number | Buffer>(position: number | null, io: (start: number) => Promise<T>, syscall = 'read'): Promise<T> {
     if (position !== null) return io(position);
     const turn = this.#positionChain.then(async () => {
       const fd = this.fd;
       const start = filePosition(fd);
-      if (start < 0) return start as T;
+      if (start < 0) throw systemError(start, syscall);
       const moved = await io(start);
       const count = typeof moved === 'number' ? moved : moved.byteLength;
       if (count > 0) setFilePosition(fd, start + count);

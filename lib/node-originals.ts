@@ -31,6 +31,7 @@ function nodeStreamClass<C extends { prototype: object }>(exported: C): C {
 export const NodeReadStream = nodeStreamClass(fs.ReadStream);
 export const NodeWriteStream = nodeStreamClass(fs.WriteStream);
 export const nodeRead = NodeReadStream.prototype._read;
+export const nodeReadConstruct = NodeReadStream.prototype._construct!;
 export const nodeReadDestroy = NodeReadStream.prototype._destroy;
 export const nodeWrite = NodeWriteStream.prototype._write;
 export const nodeWritev = NodeWriteStream.prototype._writev!;
@@ -64,6 +65,12 @@ function ownSymbolNamed(object: object, name: string): symbol | undefined {
 export function streamOperations(stream: object): unknown {
   kStreamFs ??= ownSymbolNamed(stream, 'kFs');
   return kStreamFs === undefined ? undefined : (stream as Record<symbol, unknown>)[kStreamFs];
+}
+
+/** Gives a node stream other I/O operations (before it opens its file). */
+export function setStreamOperations(stream: object, operations: object): void {
+  kStreamFs ??= ownSymbolNamed(stream, 'kFs');
+  if (kStreamFs !== undefined) (stream as Record<symbol, unknown>)[kStreamFs] = operations;
 }
 
 /** The FileHandle a node stream reads or writes through (its `fd` option), if it was given one. */

@@ -20,6 +20,7 @@
  * node keeps open (a reference, kRef) until the stream is destroyed.
  */
 import fs = require('node:fs');
+import { constants } from 'node:os';
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable, ReadableOptions } from 'node:stream';
 
@@ -29,9 +30,9 @@ import { attachDirect, kDirectFile, type CachePolicy, type DirectFile } from './
 import { ERR_INVALID_ARG_VALUE, systemError } from './errors';
 import { engine } from './backend';
 import type { MemoryBudget } from './memory-budget';
-import { MAX_PLAIN_LENGTH } from './plain-arguments';
+import { MAX_PLAIN_LENGTH, plainPath } from './plain-arguments';
 import { MIN_REQUEST, ReadAhead } from './read-ahead';
-import { NodeReadStream, nodeRead, nodeReadDestroy, streamHandle, streamOperations } from './node-originals';
+import { NodeReadStream, nodeRead, nodeReadConstruct, nodeReadDestroy, setStreamOperations, streamHandle, streamOperations } from './node-originals';
 import { validateInteger } from './validate';
 
 /** Most requests in flight per stream, by default (chosen with bench/sequential-read.mjs). */
@@ -108,12 +109,15 @@ function tuningOf(options: unknown): Tuning {
   return { readAhead, chunkSize, cache };
 }
 
-/** fs.ReadStream over kernel AIO. Callable without `new`, and from old-style subclasses, as node's is. */
-export const AioReadStream = function AioReadStream(this: unknown, path: fs.PathLike | null, options?: BufferEncoding | AioReadStreamOptions) {
+/**
+ * fs.ReadStream over kernel AIO. Callable without `new`, and from old-style subclasses, as node's is; named
+ * ReadStream, as node's is (libraries and util.inspect go by the name).
+ */
+export const AioReadStream = function ReadStream(this: unknown, path: fs.PathLike | null, options?: BufferEncoding | AioReadStreamOptions) {
   if (!(this instanceof AioReadStream)) return new (AioReadStream as ReadStreamConstructor)(path, options);
   // node's constructor validates first, so a call bad in both ways fails as node's would.
   (NodeReadStream as unknown as (this: unknown, ...args: unknown[]) => void).call(this, path, options);
-  (this as NodeReadStreamFields)[kTuning] = tuningOf(options);
+  (this as unknown as NodeReadStreamFields)[kTuning] = tuningOf(options);
 } as unknown as ReadStreamConstructor;
 Object.setPrototypeOf(AioReadStream.prototype, NodeReadStream.prototype);
 Object.setPrototypeOf(AioReadStream, NodeReadStream);
@@ -134,6 +138,20 @@ export function aioRead(this: NodeReadStreamFields, size: number): void {
   else reader.read(size);
 }
 
+/**
+ * _construct: node's own, but a stream that opens a path read-only through node:fs's operations opens it
+ * from the dentry cache at once when it can (cachedOpenOperations), instead of a round trip through the
+ * threadpool; and closes that descriptor at once too.
+ */
+export function aioReadConstruct(this: NodeReadStreamFields, callback: (error?: Error | null) => void): void {
+  const fields = this as NodeReadStreamFields & { flags?: unknown; path?: unknown; open?: unknown };
+  if (this.fd === null && (fields.flags === 'r' || fields.flags === fs.constants.O_RDONLY) && fields.open === (NodeReadStream.prototype as { open?: unknown }).open &&
+      streamOperations(this) === fs && engine() !== null) {
+    setStreamOperations(this, cachedOpenOperations());
+  }
+  nodeReadConstruct.call(this, callback);
+}
+
 /** _destroy: waits for the stream's requests, lets go of its DirectFile, then node's own. */
 export function aioReadDestroy(this: NodeReadStreamFields, error: Error | null, callback: (error?: Error | null) => void): void {
   const reader = this[kReader];
@@ -144,12 +162,60 @@ export function aioReadDestroy(this: NodeReadStreamFields, error: Error | null, 
   reader.stop().then(() => nodeReadDestroy.call(this, error, callback));
 }
 
+AioReadStream.prototype._construct = aioReadConstruct;
 AioReadStream.prototype._read = aioRead;
 AioReadStream.prototype._destroy = aioReadDestroy;
 
 /** fs.createReadStream over kernel AIO: the same arguments, options, events and errors. */
 export function createReadStream(path: fs.PathLike | null, options?: BufferEncoding | AioReadStreamOptions): AioReadStream {
   return new AioReadStream(path, options);
+}
+
+/** Marks the operations cachedOpenOperations() makes. */
+const kCachedOpen = Symbol('aiofs.cachedOpen');
+
+/**
+ * One stream's I/O operations: node:fs's (looked up on the module at each call, as node's stream does),
+ * except open, which takes a regular file from the dentry cache on the event loop (openat2
+ * RESOLVE_CACHED, never waiting for the device) and answers on the next tick, and close, which closes
+ * that descriptor at once (read-only: nothing to flush). A miss, a path that is not a regular file, or
+ * a kernel without RESOLVE_CACHED: node:fs's own open (and close) do it.
+ */
+function cachedOpenOperations(): object {
+  let opened = -1;
+  return Object.create(fs, {
+    [kCachedOpen]: { value: true },
+    open: {
+      value(path: unknown, flags: unknown, mode: unknown, callback: (error: Error | null, fd?: number) => void): void {
+        const binding = loaded.binding!;
+        // What node's open would validate (the path, the mode) must be plain, or node's open does it all.
+        const file = typeof mode === 'number' && Number.isInteger(mode) && mode >= 0 && mode <= 0o7777 ? plainPath(path) : null;
+        const result = file === null ? -constants.errno.EAGAIN : binding.openCached(file);
+        if (typeof result !== 'number') {
+          opened = result[0];
+          engine()!.cached.opens++;
+          process.nextTick(callback, null, opened);
+        } else if (result === binding.ops.notRegular || result === -constants.errno.EAGAIN || result === -constants.errno.ENOSYS ||
+            result === -constants.errno.EINVAL || result === -constants.errno.EPERM) {
+          if (result === -constants.errno.EAGAIN && file !== null) engine()!.cached.openMisses++;
+          fs.open(path as string, flags as string, mode as number, callback);
+        } else {
+          process.nextTick(callback, systemError(result, 'open', file!));
+        }
+      },
+    },
+    close: {
+      value(fd: number, callback: (error: Error | null) => void): void {
+        if (fd !== opened) {
+          fs.close(fd, callback);
+          return;
+        }
+        opened = -1;
+        const result = loaded.binding!.closeFd(fd);
+        process.nextTick(callback, result < 0 ? systemError(result, 'close') : null);
+      },
+    },
+  });
 }
 
 /** `size` (a power of two times MIN_REQUEST), halved until it fits in `share`, but at least MIN_REQUEST. */
@@ -244,7 +310,8 @@ class DirectReader {
       const flags = descriptorFlags(fd);
       return borrowed && flags !== null && allowsReading(flags) ? new DirectReader(stream, borrowed, false, fd, budget) : null;
     }
-    if (streamOperations(stream) !== fs) return null;
+    const operations = streamOperations(stream);
+    if (operations !== fs && !(operations as { [kCachedOpen]?: boolean })[kCachedOpen]) return null;
     const flags = descriptorFlags(fd);
     // A write-only descriptor is read through fs, which fails as read(2) does (EBADF).
     if (flags === null || !allowsReading(flags)) return null;

@@ -4,8 +4,8 @@
  * and the libraries it uses run over kernel AIO without a code change:
  * - node:fs's createReadStream, createWriteStream, ReadStream and WriteStream are aiofs's, and so are
  *   its callback readFile, writeFile and appendFile;
- * - node's own ReadStream.prototype and WriteStream.prototype get aiofs's data path (_read, _write,
- *   _writev, _destroy), so streams of classes captured before this ran (graceful-fs, fs-extra, and
+ * - node's own ReadStream.prototype and WriteStream.prototype get aiofs's data path (_construct, _read,
+ *   _write, _writev, _destroy), so streams of classes captured before this ran (graceful-fs, fs-extra, and
  *   node's FileHandle.createReadStream) run over kernel AIO too;
  * - fs/promises' open, readFile, writeFile and appendFile (also as `fs.promises`, and as ESM named
  *   imports, refreshed with syncBuiltinESMExports) are aiofs's.
@@ -19,10 +19,10 @@ import { syncBuiltinESMExports } from 'node:module';
 import * as callbacks from './callbacks';
 import { NodeReadStream, NodeWriteStream } from './node-originals';
 import { appendFile, open, readFile, writeFile } from './promises';
-import { AioReadStream, aioRead, aioReadDestroy, createReadStream } from './read-stream';
+import { AioReadStream, aioRead, aioReadConstruct, aioReadDestroy, createReadStream } from './read-stream';
 import { AioWriteStream, aioWrite, aioWriteDestroy, aioWritev, createWriteStream } from './write-stream';
 
-Object.assign(NodeReadStream.prototype, { _read: aioRead, _destroy: aioReadDestroy });
+Object.assign(NodeReadStream.prototype, { _construct: aioReadConstruct, _read: aioRead, _destroy: aioReadDestroy });
 Object.assign(NodeWriteStream.prototype, { _write: aioWrite, _writev: aioWritev, _destroy: aioWriteDestroy });
 // node:fs's module object is mutable (ReadStream and WriteStream are accessor properties with setters).
 Object.assign(fs, {

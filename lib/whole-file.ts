@@ -6,8 +6,8 @@
  * from memory or fails at once with EAGAIN, run on the event loop in one go when the file is cached.
  * A miss goes on from where it stopped: an open that misses the dentry cache becomes a blocking job on
  * one of the context's threads, a read that misses the page cache goes on through the file's kernel-AIO
- * reads (DirectFile). What is not a regular file of a known size (a FIFO, a device, /proc, a
- * directory) is read by node:fs on the same descriptor, as node's readFile would read it.
+ * reads (DirectFile). What is not a regular file (a FIFO, a device, a directory) is never opened here
+ * (O_PATH first): node:fs's readFile takes it, as it would have.
  *
  * Writing: one blocking job that opens, writes everything, fsyncs when `flush` and closes: one step off
  * the event loop instead of node's three or more threadpool round trips. The bytes are in the file
@@ -65,28 +65,30 @@ export async function readWholeFile(path: string | Buffer): Promise<Buffer | nul
   const { binding, engine } = ctx;
   let fd: number;
   let size: number;
-  let mode: number;
   const opened = openCachedWorks ? binding.openCached(path) : EAGAIN;
   if (typeof opened !== 'number') {
     engine.cached.opens++;
-    [fd, size, mode] = opened;
+    [fd, size] = opened;
   } else {
+    // Not a regular file (a FIFO, a device, a directory): node's readFile opens and reads it, as ever.
+    if (opened === binding.ops.notRegular) return null;
     if (opened !== EAGAIN) {
       const refused = opened === -constants.errno.ENOSYS || opened === -constants.errno.EINVAL || opened === -constants.errno.EPERM;
       if (!refused) throw systemError(opened, 'open', path);
       openCachedWorks = false;
     }
     engine.cached.openMisses++;
-    fd = await openInJob(engine, binding, path);
+    const openedInJob = await openInJob(engine, binding, path);
+    if (openedInJob === binding.ops.notRegular) return null;
+    fd = openedInJob;
     const described = binding.describe(fd);
     if (typeof described === 'number') {
       binding.closeFd(fd);
       throw systemError(described, 'fstat');
     }
-    [size, mode] = described;
+    [size] = described;
   }
   try {
-    if ((mode & fs.constants.S_IFMT) !== fs.constants.S_IFREG) return await readUnknownSize(engine, binding, fd);
     if (size > IO_MAX_LENGTH) throw new ERR_FS_FILE_TOO_LARGE(size);
     if (size === 0) {
       // Empty, or a file whose size fstat does not tell (/proc): empty only if a read says end of file.
@@ -119,24 +121,25 @@ export async function readWholeFile(path: string | Buffer): Promise<Buffer | nul
   }
 }
 
-/** An open(2) read-only (and non-blocking, as openCached's) as a blocking job: the descriptor, or throws. */
-function openInJob(engine: Engine, binding: NativeBinding, path: string | Buffer): Promise<number> {
+/**
+ * The regular file at `path` opened read-only as a blocking job: the descriptor, or Ops.notRegular;
+ * throws the open's error.
+ */
+export function openInJob(engine: Engine, binding: NativeBinding, path: string | Buffer): Promise<number> {
   const bytes = typeof path === 'string' ? Buffer.from(path) : path;
-  const flags = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY;
+  const { jobOpenRegular, notRegular } = binding.ops;
   return new Promise((resolve, reject) =>
-    engine.submitPath(binding.ops.jobOpen, bytes, null, flags, 0, 0, (fd) => (fd < 0 ? reject(systemError(fd, 'open', path)) : resolve(fd))),
+    engine.submitPath(jobOpenRegular, bytes, null, 0, 0, 0, (fd) => (fd < 0 && fd !== notRegular ? reject(systemError(fd, 'open', path)) : resolve(fd))),
   );
 }
 
 /**
- * Reads on from `position` (the file position when negative, as for a FIFO) to end of file as node's
- * readFileHandle reads a file whose size fstat does not tell: 64 KiB at a time until a read returns
- * nothing, each read a blocking job on one of the context's threads (a FIFO may wait for its writer).
- * Used for what is not a regular file of a known size (a FIFO, a device, /proc, a directory: EISDIR,
- * as node's) and where RWF_NOWAIT or direct I/O is missing.
+ * Reads on from `position` to end of file as node's readFileHandle reads a file whose size fstat does
+ * not tell: 64 KiB at a time until a read returns nothing, each read a blocking job on one of the
+ * context's threads. Used for regular files whose size fstat does not tell (/proc), and where RWF_NOWAIT
+ * or direct I/O is missing.
  */
-async function readUnknownSize(engine: Engine, binding: NativeBinding, fd: number, position = -1, head?: Buffer): Promise<Buffer> {
-  binding.clearNonblocking(fd);
+async function readUnknownSize(engine: Engine, binding: NativeBinding, fd: number, position = 0, head?: Buffer): Promise<Buffer> {
   const chunks: Buffer[] = head === undefined ? [] : [head];
   for (;;) {
     const chunk = Buffer.allocUnsafeSlow(UNKNOWN_SIZE_CHUNK);
@@ -144,7 +147,7 @@ async function readUnknownSize(engine: Engine, binding: NativeBinding, fd: numbe
     if (count < 0) throw systemError(count, 'read');
     if (count === 0) return Buffer.concat(chunks);
     chunks.push(count === chunk.byteLength ? chunk : chunk.subarray(0, count));
-    if (position >= 0) position += count;
+    position += count;
   }
 }
 

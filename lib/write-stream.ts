@@ -79,8 +79,11 @@ type WriteStreamConstructor = {
   prototype: AioWriteStream;
 };
 
-/** fs.WriteStream over kernel AIO. Callable without `new`, and from old-style subclasses, as node's is. */
-export const AioWriteStream = function AioWriteStream(this: unknown, path: fs.PathLike | null, options?: BufferEncoding | AioWriteStreamOptions) {
+/**
+ * fs.WriteStream over kernel AIO. Callable without `new`, and from old-style subclasses, as node's is; named
+ * WriteStream, as node's is.
+ */
+export const AioWriteStream = function WriteStream(this: unknown, path: fs.PathLike | null, options?: BufferEncoding | AioWriteStreamOptions) {
   if (!(this instanceof AioWriteStream)) return new (AioWriteStream as WriteStreamConstructor)(path, options);
   (NodeWriteStream as unknown as (this: unknown, ...args: unknown[]) => void).call(this, path, options);
 } as unknown as WriteStreamConstructor;

@@ -7,6 +7,7 @@
 
 #include "aio_context.h"
 #include "file_helpers.h"
+#include "open_regular.h"
 #include "malloc_tuning.h"
 
 namespace aiofs {
@@ -92,7 +93,7 @@ Napi::Value Submit(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// submitPath(op, path, view | null, flags, mode, jobFlags, id): a path job (kJobOpen, kJobWriteFile) for
+// submitPath(op, path, view | null, flags, mode, jobFlags, id): a path job (kJobOpenRegular, kJobWriteFile) for
 // a pool thread. `path` holds the path's bytes (no NUL); it is copied. `view`, if any, is the data.
 Napi::Value SubmitPath(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -171,7 +172,8 @@ Napi::Object InitAiofs(Napi::Env env, Napi::Object exports) {
   ops["jobPread"] = static_cast<uint32_t>(kJobPread);
   ops["jobPwrite"] = static_cast<uint32_t>(kJobPwrite);
   ops["jobPwriteWriteback"] = static_cast<uint32_t>(kJobPwriteWriteback);
-  ops["jobOpen"] = static_cast<uint32_t>(kJobOpen);
+  ops["jobOpenRegular"] = static_cast<uint32_t>(kJobOpenRegular);
+  ops["notRegular"] = kNotRegular;
   ops["jobWriteFile"] = static_cast<uint32_t>(kJobWriteFile);
   ops["writeFileSync"] = kJobWriteFileSync;
   ops["stepUnit"] = static_cast<double>(kJobStepUnit);

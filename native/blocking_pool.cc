@@ -1,5 +1,7 @@
 #include "blocking_pool.h"
 
+#include "open_regular.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -88,10 +90,10 @@ int64_t BlockingPool::Execute(const Request& r) {
       // the later fsync's to report.
       if (job.aio_lio_opcode == kJobPwriteWriteback && done > 0) sync_file_range(fd, offset, done, SYNC_FILE_RANGE_WRITE);
       return done;
-    case kJobOpen:
-      do done = open(r.path.c_str(), job.aio_rw_flags | O_CLOEXEC, static_cast<mode_t>(job.aio_offset));
-      while (done < 0 && errno == EINTR);
-      return done < 0 ? -errno : done;
+    case kJobOpenRegular: {
+      struct stat st{};
+      return OpenRegularFile(r.path.c_str(), false, &st);
+    }
     case kJobWriteFile:
       return WriteFile(r);
     default:

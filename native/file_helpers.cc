@@ -11,6 +11,7 @@
 #include <string>
 
 #include "linux_aio_abi.h"
+#include "open_regular.h"
 
 namespace aiofs {
 
@@ -110,25 +111,14 @@ std::string PathOf(const Napi::Value& value) {
   return std::string(static_cast<const char*>(view.ArrayBuffer().Data()) + view.ByteOffset(), view.ByteLength());
 }
 
-// openCached(path) -> [fd, size, mode] or -errno. openat2(RESOLVE_CACHED) opens the path read-only from
-// the dentry cache or fails at once with EAGAIN (Linux 5.12+; ENOSYS or EINVAL before): it never waits
-// for the device, so it may run on the event loop. fstat of the open file reads the inode in memory.
+// openCached(path) -> [fd, size, mode] for a regular file, or -errno (see OpenRegularFile; kNotRegular
+// when it is not a regular file). Only from the dentry cache (RESOLVE_CACHED): never waits for the device.
 Napi::Value OpenCached(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = PathOf(info[0]);
-  open_how how{};
-  // O_NONBLOCK: opening a FIFO must not wait for a writer (nor a device for carrier); it changes nothing
-  // for a regular file's reads. The caller clears it (clearNonblocking) before handing on anything else.
-  how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
-  how.resolve = kResolveCached;
-  int fd = static_cast<int>(openat2(AT_FDCWD, path.c_str(), &how, sizeof how));
-  if (fd < 0) return Errno(env);
   struct stat st{};
-  if (fstat(fd, &st) != 0) {
-    Napi::Value error = Errno(env);
-    close(fd);
-    return error;
-  }
+  int fd = OpenRegularFile(path.c_str(), true, &st);
+  if (fd < 0) return Napi::Number::New(env, fd);
   Napi::Array out = Napi::Array::New(env, 3);
   out[0u] = Napi::Number::New(env, fd);
   out[1u] = Napi::Number::New(env, static_cast<double>(st.st_size));
@@ -164,15 +154,6 @@ Napi::Value ReadCached(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(done));
 }
 
-// clearNonblocking(fd) -> 0 or -errno: takes O_NONBLOCK off a descriptor openCached() opened.
-Napi::Value ClearNonblocking(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  int flags = fcntl(fd, F_GETFL);
-  if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) return Errno(env);
-  return Napi::Number::New(env, 0);
-}
-
 // closeFd(fd) -> 0 or -errno: close(2) of a descriptor aiofs opened itself, read-only (nothing to flush).
 Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -205,7 +186,6 @@ void RegisterFileHelpers(Napi::Env env, Napi::Object exports) {
   exports["describe"] = Napi::Function::New(env, Describe, "describe");
   exports["openCached"] = Napi::Function::New(env, OpenCached, "openCached");
   exports["readCached"] = Napi::Function::New(env, ReadCached, "readCached");
-  exports["clearNonblocking"] = Napi::Function::New(env, ClearNonblocking, "clearNonblocking");
   exports["closeFd"] = Napi::Function::New(env, CloseFd, "closeFd");
   exports["alignmentOffset"] = Napi::Function::New(env, AlignmentOffset, "alignmentOffset");
 }

@@ -25,7 +25,7 @@ enum : uint16_t {
   kJobPread = 16,               // pread(2); read(2) at the file position for a negative offset
   kJobPwrite = 17,              // pwrite(2)
   kJobPwriteWriteback = 18,     // pwrite(2), then sync_file_range(SYNC_FILE_RANGE_WRITE) on what it wrote
-  kJobOpen = 19,                // open(2) of a path (flags in aio_rw_flags, mode in aio_offset)
+  kJobOpenRegular = 19,         // open_regular.h's OpenRegularFile of a path: a descriptor, -errno or kNotRegular
   kJobWriteFile = 20,           // open(2), pwrite(2) all of the data, fsync(2) if asked, close(2)
 };
 // Job options (Request::jobFlags).

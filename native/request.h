@@ -26,7 +26,7 @@ struct Request {
   bool submitted = false;        // accepted by io_submit, or taken by a pool thread: only its completion may end it
   bool job = false;              // a blocking job (cb.aio_lio_opcode is one of the kJob* opcodes)
   int64_t result = 0;            // a job's outcome: bytes, or -errno (written by the pool thread)
-  std::string path;              // a path job's path (kJobOpen, kJobWriteFile)
+  std::string path;              // a path job's path (kJobOpenRegular, kJobWriteFile)
   uint32_t jobFlags = 0;         // a job's options (kJobWriteFileSync: fsync before close)
   Request* prev = nullptr;       // every live request is on one list (cancel, teardown)
   Request* next = nullptr;
