@@ -108,6 +108,9 @@ export async function readWholeFile(path: string | Buffer): Promise<Buffer | nul
     }
     if (size <= SYNC_WHOLE_MAX) engine.cached.readMisses++;
     const cached = MISSED - result;
+    // A small file missed: one buffered read on a pool thread (the kernel's readahead serves it); a larger
+    // one: kernel-AIO reads, several in flight.
+    if (size <= SYNC_WHOLE_MAX) return await readUnknownSize(engine, binding, fd, cached, contents.subarray(0, cached), size - cached);
     const direct = attachDirect(fd, fs.constants.O_RDONLY, 'auto');
     if (typeof direct === 'string') return await readUnknownSize(engine, binding, fd, cached, contents.subarray(0, cached));
     try {
@@ -134,20 +137,22 @@ export function openInJob(engine: Engine, binding: NativeBinding, path: string |
 }
 
 /**
- * Reads on from `position` to end of file as node's readFileHandle reads a file whose size fstat does
- * not tell: 64 KiB at a time until a read returns nothing, each read a blocking job on one of the
- * context's threads. Used for regular files whose size fstat does not tell (/proc), and where RWF_NOWAIT
- * or direct I/O is missing.
+ * Reads on from `position` to end of file in blocking jobs on the context's threads, after `head`:
+ * first `expected` bytes in one read (what fstat said is left), then, as node's readFileHandle reads a
+ * file whose size fstat does not tell, 64 KiB at a time until a read returns nothing. Used for the rest
+ * of a small file the page cache missed, for regular files whose size fstat does not tell (/proc), and
+ * where RWF_NOWAIT or direct I/O is missing.
  */
-async function readUnknownSize(engine: Engine, binding: NativeBinding, fd: number, position = 0, head?: Buffer): Promise<Buffer> {
-  const chunks: Buffer[] = head === undefined ? [] : [head];
-  for (;;) {
-    const chunk = Buffer.allocUnsafeSlow(UNKNOWN_SIZE_CHUNK);
+async function readUnknownSize(engine: Engine, binding: NativeBinding, fd: number, position = 0, head?: Buffer, expected = 0): Promise<Buffer> {
+  const chunks: Buffer[] = head === undefined || head.byteLength === 0 ? [] : [head];
+  for (let want = expected > 0 ? expected : UNKNOWN_SIZE_CHUNK; ; want = UNKNOWN_SIZE_CHUNK) {
+    const chunk = Buffer.allocUnsafeSlow(want);
     const count = await new Promise<number>((resolve) => engine.submit(binding.ops.jobPread, fd, chunk, position, 0, resolve));
     if (count < 0) throw systemError(count, 'read');
-    if (count === 0) return Buffer.concat(chunks);
-    chunks.push(count === chunk.byteLength ? chunk : chunk.subarray(0, count));
+    if (count > 0) chunks.push(count === chunk.byteLength ? chunk : chunk.subarray(0, count));
     position += count;
+    // Node reads a file of known size up to that size and no further.
+    if (count === 0 || (expected > 0 && want === expected)) return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
   }
 }
 
