@@ -106,7 +106,7 @@ export interface NativeBinding {
    * -errno, or a result at or below {@link MISSED} when the page cache missed. Never waits for the device.
    */
   readCached(fd: number, view: Uint8Array, position: number): number;
-  /** close(2) of a descriptor aiofs opened itself: 0 or -errno. */
+  /** close(2) of a descriptor aiofs opened itself (and owns until then): 0, -errno, or -EBADF for any other. */
   closeFd(fd: number): number;
   /** fstat(2): [size, mode], or -errno; never waits for the device. */
   describe(fd: number): [number, number] | number;

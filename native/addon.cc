@@ -14,11 +14,7 @@ namespace aiofs {
 
 namespace {
 
-AioContext* Current(Napi::Env env) {
-  void* data = nullptr;
-  napi_get_instance_data(env, &data);
-  return static_cast<AioContext*>(data);
-}
+AioContext* Current(Napi::Env env) { return AioContext::Of(env); }
 
 bool ThrowIf(Napi::Env env, bool bad, const char* message) {
   if (bad) Napi::TypeError::New(env, message).ThrowAsJavaScriptException();

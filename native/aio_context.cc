@@ -288,11 +288,18 @@ void AioContext::Reap() {
   }
 }
 
-// Takes back every job the pool has finished.
+AioContext* AioContext::Of(napi_env env) {
+  void* data = nullptr;
+  napi_get_instance_data(env, &data);
+  return static_cast<AioContext*>(data);
+}
+
+// Takes back every job the pool has finished. A descriptor a job opened is owned from here on.
 void AioContext::ReapJobs() {
   pool_.TakeDone(jobsDone_);
   for (Request* r : jobsDone_) {
     stats.jobs++;
+    if (r->cb.aio_lio_opcode == kJobOpenRegular && r->result >= 0) OwnFd(static_cast<int>(r->result));
     Finish(r, r->result);
   }
   jobsDone_.clear();
@@ -354,7 +361,13 @@ void AioContext::OnCleanup(napi_async_cleanup_hook_handle handle, void* arg) {
   // Blocking jobs first: Stop() waits for the running ones, so their memory outlives them.
   std::vector<Request*> jobs;
   self->pool_.Stop(jobs);
-  for (Request* r : jobs) self->Release(r);
+  for (Request* r : jobs) {
+    // An open that finished but was never handed to JavaScript: nobody else will close it.
+    if (r->cb.aio_lio_opcode == kJobOpenRegular && r->result >= 0) close(static_cast<int>(r->result));
+    self->Release(r);
+  }
+  for (int fd : self->ownedFds_) close(fd);
+  self->ownedFds_.clear();
   while (!self->pending_.empty()) {
     self->Release(self->pending_.front());
     self->pending_.pop_front();

@@ -15,6 +15,7 @@
 #include <uv.h>
 
 #include <deque>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -52,6 +53,16 @@ class AioContext {
   // is asked to cancel the others (regular files answer EINVAL), whose completions still arrive.
   // Returns how many requests were found.
   int CancelFd(uint32_t fd);
+
+  // This environment's context, or nullptr before setup() (or after teardown).
+  static AioContext* Of(napi_env env);
+
+  // Descriptors aiofs opened itself (openCached, jobOpenRegular), which node does not know of: each is
+  // owned from its open until closeFd(), and the cleanup hook closes those still open (a worker
+  // terminated while reading one), so none outlives its environment.
+  void OwnFd(int fd) { ownedFds_.insert(fd); }
+  // Returns whether `fd` was owned (and is no more).
+  bool DisownFd(int fd) { return ownedFds_.erase(fd) > 0; }
 
   ContextStats stats;
   unsigned capacity() const { return capacity_; }
@@ -94,6 +105,7 @@ class AioContext {
   std::vector<std::pair<double, double>> finished_;  // (id, result) waiting for Deliver()
   BlockingPool pool_;
   std::vector<Request*> jobsDone_;  // scratch for ReapJobs()
+  std::unordered_set<int> ownedFds_;  // loop thread only
   uv_poll_t poll_;
   uv_prepare_t prepare_;
   uv_idle_t idle_;             // active only while requests wait for the next turn's budget

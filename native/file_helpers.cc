@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <string>
 
+#include "aio_context.h"
 #include "linux_aio_abi.h"
 #include "open_regular.h"
 
@@ -117,8 +118,11 @@ Napi::Value OpenCached(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = PathOf(info[0]);
   struct stat st{};
+  AioContext* ctx = AioContext::Of(env);
+  if (ctx == nullptr) return Napi::Number::New(env, -EAGAIN);  // no context to own it: take the other way
   int fd = OpenRegularFile(path.c_str(), true, &st);
   if (fd < 0) return Napi::Number::New(env, fd);
+  ctx->OwnFd(fd);
   Napi::Array out = Napi::Array::New(env, 3);
   out[0u] = Napi::Number::New(env, fd);
   out[1u] = Napi::Number::New(env, static_cast<double>(st.st_size));
@@ -157,7 +161,11 @@ Napi::Value ReadCached(const Napi::CallbackInfo& info) {
 // closeFd(fd) -> 0 or -errno: close(2) of a descriptor aiofs opened itself, read-only (nothing to flush).
 Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (close(info[0].As<Napi::Number>().Int32Value()) != 0 && errno != EINTR) return Errno(env);
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  AioContext* ctx = AioContext::Of(env);
+  // Only a descriptor aiofs owns: a stale number must never close someone else's file.
+  if (ctx == nullptr || !ctx->DisownFd(fd)) return Napi::Number::New(env, -EBADF);
+  if (close(fd) != 0 && errno != EINTR) return Errno(env);
   return Napi::Number::New(env, 0);
 }
 

@@ -137,7 +137,7 @@ describe('graceful-fs', () => {
   const RUNS = [
     { name: 'without aiofs/register (control)', flags: [] as string[], register: false, first: null, extends: 'ReadStream' },
     ...REGISTER_MODES.flatMap(([flag, flags]) => [
-      { name: `${flag} aiofs/register, graceful-fs required after it`, flags: [...flags], register: true, first: 'aiofs', extends: 'AioReadStream' },
+      { name: `${flag} aiofs/register, graceful-fs required after it`, flags: [...flags], register: true, first: 'aiofs', extends: 'aiofs ReadStream' },
       { name: `${flag} graceful-fs ${flag} aiofs/register`, flags: [flag, 'graceful-fs', ...flags], register: true, first: 'graceful-fs', extends: 'ReadStream' },
       // What jest and many CLIs do first thing: graceful-fs patches node:fs itself (fs.ReadStream is its class).
       { name: `${flag} <gracefulify(fs) preload> ${flag} aiofs/register`, flags: [flag, gracefulify, ...flags], register: true, first: 'graceful-fs', extends: 'ReadStream' },

@@ -29,7 +29,7 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 /** The smallest request read-ahead makes (lib/read-ahead.ts MIN_REQUEST), and a stream's default highWaterMark. */
 const MIN_REQUEST = 64 * KiB;
-const DEFAULT_BUDGET = 64 * MiB;
+const DEFAULT_BUDGET = 32 * MiB; // lib/memory-budget.ts's DEFAULT_MEMORY_BUDGET
 const DEFAULT_CHUNK_SIZE = 1 * MiB;
 
 const kernel = backend.name === 'kernel-aio';
@@ -158,10 +158,10 @@ describe.skipIf(!kernel)('streams at server scale', () => {
     // Done in 1-3 s here; the fixture's watchdog gives up after 10 s and reports what had not finished.
     const { report } = run('tiny budget', 'stream-scale-tiny-budget.mjs', [disk.dir, '50', '50', '10000']);
     expect(report).toMatchObject({ memoryBudget: 64 * KiB, timedOut: false, streams: 100, completed: 100, unfinished: [], wrong: [], errors: [], bufferedBytesAtEnd: 0 });
-    // The budget did refuse requests and streams waited their turns (readers with 64 KiB requests that
-    // wanted a second in flight): the case exercises the turns, not only the one-request exemption.
+    // Each stream's share of so small a budget is one 64 KiB request (lib/memory-budget.ts), so a stream
+    // asks again only once it holds nothing; every refusal there was became a turn waited. (The turns
+    // themselves are exercised by the case below and by the 1,000-stream cases.)
     const decisions = report.budget as { refused: number; turnsWaited: number; ruleViolations: number };
-    expect(decisions.refused).toBeGreaterThan(0);
     expect(decisions.turnsWaited).toBe(decisions.refused);
     expect(decisions.ruleViolations).toBe(0);
   }, 60_000);
