@@ -14,7 +14,7 @@ void BlockingPool::Post(Request* r) {
   outstanding_++;
   std::lock_guard<std::mutex> lock(mutex_);
   queue_.push_back(r);
-  wake_.notify_one();
+  pthread_cond_signal(&wake_);
   if (queue_.size() > idle_ && threads_.size() < maxThreads_) threads_.emplace_back([this] { Run(); });
 }
 
@@ -38,7 +38,7 @@ void BlockingPool::Stop(std::vector<Request*>& out) {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
   }
-  wake_.notify_all();
+  pthread_cond_broadcast(&wake_);
   for (std::thread& thread : threads_) thread.join();
   threads_.clear();
   out.insert(out.end(), queue_.begin(), queue_.end());
@@ -52,7 +52,7 @@ void BlockingPool::Run() {
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
     idle_++;
-    wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    while (!stopping_ && queue_.empty()) pthread_cond_wait(&wake_, lock.mutex()->native_handle());
     idle_--;
     if (stopping_) return;
     Request* r = queue_.front();

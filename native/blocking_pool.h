@@ -11,7 +11,8 @@
 // after each has finished the job it is running: no buffer is released under a thread.
 #pragma once
 
-#include <condition_variable>
+#include <pthread.h>
+
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -50,7 +51,9 @@ class BlockingPool {
   const unsigned maxThreads_;
   unsigned outstanding_ = 0;  // loop thread only
   std::mutex mutex_;          // guards everything below
-  std::condition_variable wake_;
+  // pthread's own condition variable: std::condition_variable::wait needs libstdc++'s GLIBCXX_3.4.30
+  // (GCC 12), past what the prebuilt binaries promise (README: platforms).
+  pthread_cond_t wake_ = PTHREAD_COND_INITIALIZER;
   std::deque<Request*> queue_;
   std::vector<Request*> done_;
   unsigned idle_ = 0;  // threads waiting for a job

@@ -81,7 +81,7 @@ Napi::Value CacheState(const Napi::CallbackInfo& info) {
 Napi::Value Describe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   struct stat st{};
-  if (fstat(info[0].As<Napi::Number>().Int32Value(), &st) != 0) return Errno(env);
+  if (sys_fstat(info[0].As<Napi::Number>().Int32Value(), &st) != 0) return Errno(env);
   Napi::Array out = Napi::Array::New(env, 2);
   out[0u] = Napi::Number::New(env, static_cast<double>(st.st_size));
   out[1u] = Napi::Number::New(env, st.st_mode);
@@ -91,7 +91,7 @@ Napi::Value Describe(const Napi::CallbackInfo& info) {
 // descriptorFlags(fd) -> fcntl(F_GETFL): the descriptor's open(2) flags, or -errno.
 Napi::Value DescriptorFlags(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int flags = fcntl(info[0].As<Napi::Number>().Int32Value(), F_GETFL);
+  int flags = sys_fcntl(info[0].As<Napi::Number>().Int32Value(), F_GETFL);
   if (flags < 0) return Errno(env);
   return Napi::Number::New(env, flags);
 }
@@ -101,7 +101,7 @@ Napi::Value DescriptorFlags(const Napi::CallbackInfo& info) {
 Napi::Value FileSize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   struct stat st{};
-  if (fstat(info[0].As<Napi::Number>().Int32Value(), &st) != 0) return Errno(env);
+  if (sys_fstat(info[0].As<Napi::Number>().Int32Value(), &st) != 0) return Errno(env);
   return Napi::Number::New(env, static_cast<double>(st.st_size));
 }
 
@@ -144,7 +144,7 @@ Napi::Value ReadCached(const Napi::CallbackInfo& info) {
   size_t done = 0;
   while (done < length) {
     iovec iov{data + done, length - done};
-    ssize_t n = preadv2(fd, &iov, 1, position + static_cast<off_t>(done), RWF_NOWAIT);
+    ssize_t n = sys_preadv2(fd, &iov, 1, position + static_cast<off_t>(done), RWF_NOWAIT);
     if (n > 0) {
       done += static_cast<size_t>(n);
       continue;

@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <ctime>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 namespace aiofs {
@@ -141,6 +143,16 @@ struct cachestat_buf {
 };
 inline long cachestat(int fd, cachestat_range* range, cachestat_buf* out) {
   return syscall(kSysCachestat, fd, range, out, 0);
+}
+
+// System calls made directly rather than through their glibc wrappers, whose newer symbol versions
+// (fstat@GLIBC_2.33, fcntl64@GLIBC_2.28, preadv64v2@GLIBC_2.26) would raise the prebuilt binaries'
+// glibc requirement past 2.17 (README: platforms). struct stat is the kernel's on x86-64 and arm64.
+inline int sys_fstat(int fd, struct ::stat* st) { return static_cast<int>(syscall(SYS_fstat, fd, st)); }
+inline int sys_fcntl(int fd, int cmd, long arg = 0) { return static_cast<int>(syscall(SYS_fcntl, fd, cmd, arg)); }
+// preadv2(2) (Linux 4.6): on 64-bit kernels the offset is its low word, the high word is ignored.
+inline long sys_preadv2(int fd, const struct ::iovec* iov, int count, int64_t offset, int flags) {
+  return syscall(SYS_preadv2, fd, iov, count, static_cast<long>(offset), 0L, flags);
 }
 
 // openat2(2) (Linux 5.6) with RESOLVE_CACHED (Linux 5.12): resolve the path from the dentry cache only,

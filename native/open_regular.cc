@@ -32,7 +32,7 @@ int OpenRegularFile(const char* path, bool cachedOnly, struct stat* st) {
   int pathFd = OpenAt(path, O_PATH, cachedOnly);
   if (pathFd < 0) return pathFd;
   struct stat found{};
-  if (fstat(pathFd, &found) != 0) {
+  if (sys_fstat(pathFd, &found) != 0) {
     int error = -errno;
     close(pathFd);
     return error;
@@ -46,7 +46,7 @@ int OpenRegularFile(const char* path, bool cachedOnly, struct stat* st) {
   if (fd < 0) return fd;
   // The path may name another file by now (renamed over meanwhile): then it is that file's turn to be
   // looked at, by whoever takes over (node:fs).
-  if (fstat(fd, st) != 0 || st->st_ino != found.st_ino || st->st_dev != found.st_dev) {
+  if (sys_fstat(fd, st) != 0 || st->st_ino != found.st_ino || st->st_dev != found.st_dev) {
     close(fd);
     return kNotRegular;
   }
