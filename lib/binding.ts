@@ -1,6 +1,6 @@
 /**
  * The one place the native addon is loaded, and the typed shape of what it exports.
- * `test/binding.test.ts` checks that the real exports match {@link NativeBinding}.
+ * test/native-edges.test.ts checks that the real exports match {@link NativeBinding}.
  */
 import * as path from 'node:path';
 

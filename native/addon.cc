@@ -1,5 +1,5 @@
 // The addon's entry: binds the per-environment AioContext and the file helpers to JavaScript.
-// lib/binding.ts holds the typed interface these exports must match (test/binding.test.ts checks it).
+// lib/binding.ts holds the typed interface these exports must match (test/native-edges.test.ts checks it).
 #include <napi.h>
 
 #include <algorithm>
