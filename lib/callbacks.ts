@@ -16,9 +16,10 @@ function split(options: unknown, callback: unknown): [unknown, unknown] {
   return typeof options === 'function' && callback === undefined ? [undefined, options] : [options, callback];
 }
 
+/** Calls back as node does: (null, result), or (null) alone for a call with no result, or (error). */
 function callBack<T>(work: Promise<T>, callback: Callback<T>): void {
   work.then(
-    (result) => process.nextTick(callback, null, result),
+    (result) => (result === undefined ? process.nextTick(callback, null) : process.nextTick(callback, null, result)),
     (error: NodeJS.ErrnoException) => process.nextTick(callback, error),
   );
 }

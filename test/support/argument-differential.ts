@@ -1,9 +1,11 @@
 /**
  * The runner of issue 19's differential argument suite (the variants are in argument-variants.ts).
  *
- * A side (node:fs, aiofs, or a stand-in for either) runs in child processes of the running Node: a
- * child makes the call of each variant it is given, each on a fresh 64-byte file in a directory of its
- * own, and writes one JSON line per variant (an Outcome) to descriptor 3. Node itself aborts the process
+ * A side (node:fs, aiofs, aiofs through aiofs/register, or a stand-in for either) runs in child
+ * processes of the running Node: a child makes the call of each variant it is given, each on a fresh
+ * 64-byte file in a directory of its own, and writes one JSON line per variant (an Outcome) to
+ * descriptor 3. A callback function's call (fs.readFile...) is described by what it threw, or by every
+ * call of the callbacks it was given: which, whether before the call had returned, with what arguments. Node itself aborts the process
  * on some arguments (a failed CHECK in its binding on Node 20 and 22): the child dies, the variant it
  * was running is recorded as `process-abort`, and a new child resumes with the next variant. An aiofs
  * child that dies, or throws an uncaught exception, is caught the same way and shows as a difference.
@@ -21,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { isArrayBufferView } from 'node:util/types';
 
-import { argumentVariants, type Target, type Variant, type VariantContext } from './argument-variants';
+import { argumentVariants, CALLBACK_TARGETS, isCallbackTarget, type Target, type Variant, type VariantContext } from './argument-variants';
 
 // ---------------------------------------------------------------------------------------------
 // Outcomes
@@ -33,9 +35,10 @@ export interface Outcome {
     | 'threw' // a synchronous throw
     | 'rejected'
     | 'resolved'
-    | 'returned' // a value that is not a promise, from a function that should return one
+    | 'returned' // a value that is not a promise, from a function that should return one (callback functions: returned, and no recorded callback was given)
+    | 'called back' // a callback function returned and one of its callbacks was called: see `callbacks`
     | 'events' // a stream was made: see `events`
-    | 'timeout' // settled neither way within CALL_TIMEOUT_MS (streams: no end within STREAM_TIMEOUT_MS)
+    | 'timeout' // settled neither way within CALL_TIMEOUT_MS (streams: no end within STREAM_TIMEOUT_MS; callback functions: no callback called)
     | 'setup-failed' // opening the variant's handle or building its arguments failed
     | 'process-abort' // the child died while running the variant
     | 'uncaught-exception'
@@ -46,7 +49,10 @@ export interface Outcome {
   events?: unknown[];
   /** Streams: the data read (hex, or the string with an encoding). */
   data?: unknown;
-  /** Write streams: what each write() and end() callback got. */
+  /**
+   * Write streams: what each write() and end() callback got. Callback functions: every call of the
+   * recorded callbacks, in order: which callback, whether it came before the call returned, its arguments.
+   */
   callbacks?: unknown[];
   bytesRead?: unknown;
   bytesWritten?: unknown;
@@ -74,6 +80,10 @@ const STREAM_TIMEOUT_MS = 3_000;
 const STREAM_GRACE_MS = 40;
 /** How long a stream aborted before it opened is watched for node's late 'open' (generous: the threadpool may be busy). */
 const LATE_OPEN_MS = 500;
+/** After a callback's first call (or a throw), how long a second call is waited for. */
+const CALLBACK_GRACE_MS = 5;
+/** A callback function that returned although given no recorded callback: how long its work may take. */
+const NO_CALLBACK_MS = 100;
 /** File status flags that say how a descriptor was opened, not how aiofs does its I/O (O_DIRECT, O_LARGEFILE, O_CLOEXEC). */
 const IGNORED_FD_FLAGS = 0o40000 | 0o100000 | 0o2000000;
 
@@ -86,29 +96,75 @@ type Fn = (...args: unknown[]) => unknown;
 interface Implementation {
   readonly streams: { createReadStream: Fn; createWriteStream: Fn };
   readonly promises: { open: Fn; readFile: Fn; writeFile: Fn; appendFile: Fn };
+  /** node:fs's callback functions, or aiofs's. */
+  readonly callbacks: { readFile: Fn; writeFile: Fn; appendFile: Fn };
   readonly backend: string;
 }
 
 /**
- * `node` (node:fs), `aiofs` (the built dist/ of `root`), or either with `-broken-read` appended: its
- * open() gives handles whose read() ignores the position and reads at the file's current position
- * (the deliberately broken stand-in that shows the suite has teeth).
+ * `node` (node:fs), `aiofs` (the built dist/ of `root`), `aiofs-register` (aiofs, with the callback
+ * functions taken from node:fs after loading dist/register.js), or one of them with `-broken-read`
+ * appended (its open() gives handles whose read() ignores the position and reads at the file's current
+ * position) or `-broken-callbacks` (its readFile(path, options, callback) calls back before returning,
+ * its writeFile calls back twice): the deliberately broken stand-ins that show the suite has teeth.
  */
 function loadImplementation(name: string, root: string): Implementation {
-  const broken = name.endsWith('-broken-read');
-  const base = broken ? name.slice(0, -'-broken-read'.length) : name;
+  const brokenRead = name.endsWith('-broken-read');
+  const brokenCallbacks = name.endsWith('-broken-callbacks');
+  const base = brokenRead ? name.slice(0, -'-broken-read'.length) : brokenCallbacks ? name.slice(0, -'-broken-callbacks'.length) : name;
   let impl: Implementation;
   if (base === 'node') {
-    impl = { streams: fs as unknown as Implementation['streams'], promises: fs.promises as unknown as Implementation['promises'], backend: 'node:fs' };
-  } else if (base === 'aiofs') {
+    impl = {
+      streams: fs as unknown as Implementation['streams'],
+      promises: fs.promises as unknown as Implementation['promises'],
+      callbacks: fs as unknown as Implementation['callbacks'],
+      backend: 'node:fs',
+    };
+  } else if (base === 'aiofs' || base === 'aiofs-register') {
     const require = createRequire(path.join(root, 'package.json'));
-    const index = require(path.join(root, 'dist', 'index.js')) as Implementation['streams'] & { backend: { name: string; reason: string } };
+    type Index = Implementation['streams'] & Implementation['callbacks'] & { backend: { name: string; reason: string } };
+    const index = require(path.join(root, 'dist', 'index.js')) as Index;
     const promises = require(path.join(root, 'dist', 'promises.js')) as Implementation['promises'];
-    impl = { streams: index, promises, backend: `${index.backend.name} (${index.backend.reason})` };
+    let callbacks: Implementation['callbacks'] = index;
+    if (base === 'aiofs-register') {
+      require(path.join(root, 'dist', 'register.js'));
+      const nodeFs = require('node:fs') as Implementation['callbacks'];
+      for (const name of ['readFile', 'writeFile', 'appendFile'] as const) {
+        if (nodeFs[name] !== index[name]) throw new Error(`aiofs/register did not put aiofs's ${name} into node:fs`);
+      }
+      // Read at each call: whatever node:fs holds then (node's appendFile itself calls fs.writeFile).
+      callbacks = { readFile: (...args) => nodeFs.readFile(...args), writeFile: (...args) => nodeFs.writeFile(...args), appendFile: (...args) => nodeFs.appendFile(...args) };
+    }
+    impl = { streams: index, promises, callbacks, backend: `${index.backend.name} (${index.backend.reason})${base === 'aiofs-register' ? ', through aiofs/register' : ''}` };
   } else {
     throw new Error(`unknown implementation ${name}`);
   }
-  return broken ? withBrokenRead(impl) : impl;
+  return brokenRead ? withBrokenRead(impl) : brokenCallbacks ? withBrokenCallbacks(impl) : impl;
+}
+
+function withBrokenCallbacks(impl: Implementation): Implementation {
+  const readFile: Fn = (...args) => {
+    const [file, options, done] = args;
+    if (args.length !== 3 || typeof done !== 'function') return impl.callbacks.readFile(...args);
+    let data: unknown;
+    try {
+      data = fs.readFileSync(file as string, options as undefined);
+    } catch (error) {
+      return (done as Fn)(error);
+    }
+    return (done as Fn)(null, data);
+  };
+  const writeFile: Fn = (...args) => {
+    const done = args[args.length - 1];
+    if (typeof done === 'function') {
+      args[args.length - 1] = (...results: unknown[]) => {
+        (done as Fn)(...results);
+        (done as Fn)(...results);
+      };
+    }
+    return impl.callbacks.writeFile(...args);
+  };
+  return { ...impl, callbacks: { ...impl.callbacks, readFile, writeFile }, backend: `${impl.backend}, readFile calling back at once, writeFile twice` };
 }
 
 function withBrokenRead(impl: Implementation): Implementation {
@@ -445,6 +501,10 @@ function callTarget(target: Target, impl: Implementation, handle: unknown, args:
     case 'createReadStream':
     case 'createWriteStream':
       return impl.streams[target](...args);
+    case 'fs.readFile (callback)':
+    case 'fs.writeFile (callback)':
+    case 'fs.appendFile (callback)':
+      return impl.callbacks[CALLBACK_TARGETS[target]](...args);
     default: {
       const method = target.slice('FileHandle.'.length);
       return (handle as Record<string, Fn>)[method]!(...args);
@@ -472,6 +532,65 @@ async function settle(run: () => unknown, views: readonly [string, NodeJS.ArrayB
   }
 }
 
+/** The callbacks a variant made (VariantContext.callback) and each call of them. */
+class CallbackRecorder {
+  /** Whether the call under test has returned (or thrown): a callback called before is `sync`. */
+  returned = false;
+  made = 0;
+  readonly calls: { callback: number; sync: boolean; args: unknown[] }[] = [];
+
+  make(throws = false): (...args: unknown[]) => void {
+    const id = this.made++;
+    const calls = this.calls;
+    const recorder = this;
+    return function callback(...args: unknown[]) {
+      calls.push({ callback: id, sync: !recorder.returned, args });
+      if (throws) throw new Error(`thrown by callback #${id}`);
+    };
+  }
+
+  /** The calls as data: errors normalized, results shaped; `args` shows how many arguments there were. */
+  describe(views: readonly [string, NodeJS.ArrayBufferView][], resources: Resources): unknown[] {
+    return this.calls.map((c) => ({
+      callback: c.callback,
+      sync: c.sync,
+      args: c.args.map((arg) => (arg instanceof Error ? { error: normalizeError(arg) } : shape(arg, views, resources))),
+    }));
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Calls a callback function: 'threw', or (it returned) waits for the first call of a recorded
+ * callback ('called back', or 'timeout' after CALL_TIMEOUT_MS), then CALLBACK_GRACE_MS for another.
+ */
+async function callbackOutcome(run: () => unknown, recorder: CallbackRecorder, views: readonly [string, NodeJS.ArrayBufferView][], resources: Resources): Promise<Outcome> {
+  let returned: unknown;
+  let outcome: Outcome | undefined;
+  try {
+    returned = run();
+  } catch (error) {
+    outcome = { how: 'threw', error: normalizeError(error) };
+  }
+  recorder.returned = true;
+  if (outcome === undefined && recorder.made === 0) {
+    await sleep(NO_CALLBACK_MS);
+    outcome = { how: 'returned', result: shape(returned, views, resources) };
+  } else if (outcome === undefined) {
+    for (const until = Date.now() + CALL_TIMEOUT_MS; recorder.calls.length === 0 && Date.now() < until; ) await sleep(1);
+    outcome = { how: recorder.calls.length === 0 ? 'timeout' : 'called back', result: shape(returned, views, resources) };
+  }
+  if (recorder.made > 0) {
+    await new Promise((resolve) => setImmediate(resolve));
+    await sleep(CALLBACK_GRACE_MS);
+    outcome.callbacks = recorder.describe(views, resources);
+  }
+  return outcome;
+}
+
 /** Runs one variant in directory `dir` (relative to the child's cwd) and describes what happened. */
 async function runVariant(variant: Variant, impl: Implementation, dir: string): Promise<Outcome> {
   const file = path.join(dir, 'data');
@@ -480,6 +599,7 @@ async function runVariant(variant: Variant, impl: Implementation, dir: string): 
   fs.mkdirSync(path.join(dir, 'sub'));
   const resources = new Resources(fs.statSync(file).ino);
   const calls: string[] = [];
+  const recorder = new CallbackRecorder();
   let outcome: Outcome;
   try {
     let handle: unknown;
@@ -505,6 +625,7 @@ async function runVariant(variant: Variant, impl: Implementation, dir: string): 
           return fd;
         },
         customFs: () => recordingFs(calls),
+        callback: (throws) => recorder.make(throws),
       };
       args = await variant.args(ctx);
     } catch (error) {
@@ -526,6 +647,8 @@ async function runVariant(variant: Variant, impl: Implementation, dir: string): 
       const second = settle(() => h.close(), views, resources);
       const [a, b] = [await first, await second];
       outcome = { how: 'resolved', result: { first: a.outcome, second: b.outcome, samePromise: a.returned === b.returned } };
+    } else if (isCallbackTarget(variant.target)) {
+      outcome = await callbackOutcome(() => callTarget(variant.target, impl, handle, args), recorder, views, resources);
     } else {
       outcome = (await settle(() => callTarget(variant.target, impl, handle, args), views, resources)).outcome;
     }
@@ -629,7 +752,7 @@ export interface SideRun {
 }
 
 export interface SideOptions {
-  /** 'node', 'aiofs', 'node-broken-read', 'aiofs-broken-read'. */
+  /** 'node', 'aiofs', 'aiofs-register', or either of the first two with '-broken-read' or '-broken-callbacks' appended. */
   readonly impl: string;
   /** The child program (buildChildProgram). */
   readonly entry: string;

@@ -1,9 +1,10 @@
 /**
- * The variants of issue 19's differential argument suite: for every function aiofs exports, every
- * FileHandle method and every stream option, one call per (parameter, odd value) with the other
- * arguments valid. A variant is a label and a function that builds the argument list from a
- * VariantContext (the variant's own fresh 64-byte file, an open or closed handle, descriptors); the
- * runner (argument-differential.ts) makes the same call through node:fs and through aiofs and compares.
+ * The variants of issue 19's differential argument suite: for every function aiofs exports (fs/promises'
+ * and node:fs's callback readFile, writeFile and appendFile), every FileHandle method and every stream
+ * option, one call per (parameter, odd value) with the other arguments valid. A variant is a label and
+ * a function that builds the argument list from a VariantContext (the variant's own fresh 64-byte file,
+ * an open or closed handle, descriptors, recording callbacks); the runner (argument-differential.ts)
+ * makes the same call through node:fs and through aiofs and compares.
  *
  * No expected results live here: what a call should do is whatever node:fs does on the running Node.
  * Plain code without vitest: the runner's child processes load it too (transpiled by TypeScript).
@@ -29,6 +30,12 @@ export interface VariantContext {
   closedFd(): number;
   /** Stream `fs` operations: node:fs's own, each recording its name in the outcome. */
   customFs(): Record<string, unknown>;
+  /**
+   * Callback targets: a new callback, numbered in the order they are made (0, 1...), whose every call
+   * the outcome records (which one, whether before the call returned, its arguments); `throws`: it
+   * throws after recording.
+   */
+  callback(throws?: boolean): (...args: unknown[]) => void;
 }
 
 /** Where a variant's call goes: a function of fs/promises, a FileHandle method, or a stream factory. */
@@ -54,7 +61,24 @@ export type Target =
   /** close() twice without waiting: the outcome holds both results and whether the promises are one. */
   | 'FileHandle.close twice'
   | 'createReadStream'
-  | 'createWriteStream';
+  | 'createWriteStream'
+  /** node:fs's callback functions (aiofs's own, from its index or put into node:fs by aiofs/register). */
+  | 'fs.readFile (callback)'
+  | 'fs.writeFile (callback)'
+  | 'fs.appendFile (callback)';
+
+/** The callback targets, and the name of node:fs's function each calls. */
+export const CALLBACK_TARGETS = {
+  'fs.readFile (callback)': 'readFile',
+  'fs.writeFile (callback)': 'writeFile',
+  'fs.appendFile (callback)': 'appendFile',
+} as const satisfies Partial<Record<Target, string>>;
+
+export type CallbackTarget = keyof typeof CALLBACK_TARGETS;
+
+export function isCallbackTarget(target: Target): target is CallbackTarget {
+  return Object.hasOwn(CALLBACK_TARGETS, target);
+}
 
 export interface Variant {
   readonly target: Target;
@@ -248,9 +272,15 @@ const CUSTOM_FS: readonly Value[] = [
 
 interface On {
   readonly target: Target;
+  /** The function's name in labels, when it is not the target's ('fs.readFile' for 'fs.readFile (callback)'). */
+  readonly name?: string;
   /** The parameter list as shown in labels, e.g. 'buffer, offset, length, position'. */
   readonly signature: string;
   readonly handle?: Variant['handle'];
+}
+
+function callee(on: On): string {
+  return on.name ?? on.target;
 }
 
 /** One variant per value of each parameter in turn (`sweeps[i]`), the other parameters at `base`. */
@@ -261,7 +291,7 @@ function positional(on: On, base: readonly Value[], sweeps: readonly (readonly V
     for (const v of values ?? []) {
       out.push({
         target: on.target,
-        label: `${on.target}(${on.signature}): ${names[at]} = ${v.name}`,
+        label: `${callee(on)}(${on.signature}): ${names[at]} = ${v.name}`,
         handle: on.handle,
         args: (ctx) => makeAll(ctx, base.map((b, i) => (i === at ? v : b))),
       });
@@ -277,7 +307,7 @@ function optionKeys(on: On, args: readonly Value[], at: number, base: Readonly<R
     for (const v of values) {
       out.push({
         target: on.target,
-        label: `${on.target}(${on.signature}): { ${key}: ${v.name} }${Object.keys(base).length > 0 ? ` with ${describeBase(base)}` : ''}`,
+        label: `${callee(on)}(${on.signature}): { ${key}: ${v.name} }${Object.keys(base).length > 0 ? ` with ${describeBase(base)}` : ''}`,
         handle: on.handle,
         args: async (ctx) => {
           const options: Record<string, unknown> = {};
@@ -304,7 +334,7 @@ function describeBase(base: Readonly<Record<string, Value>>): string {
 
 /** A single call with fixed arguments. */
 function call(on: On, label: string, args: readonly Value[]): Variant {
-  return { target: on.target, label: `${on.target}(${on.signature}): ${label}`, handle: on.handle, args: (ctx) => makeAll(ctx, args) };
+  return { target: on.target, label: `${callee(on)}(${on.signature}): ${label}`, handle: on.handle, args: (ctx) => makeAll(ctx, args) };
 }
 
 const OPEN_RW = { flags: 'r+', closed: false } as const;
@@ -321,7 +351,7 @@ const OTHER_HANDLES = [
 function onOtherHandles(on: On, label: string, args: readonly Value[], flags: readonly Variant['handle'][] = [CLOSED, ...OTHER_HANDLES]): Variant[] {
   return flags.map((handle) => ({
     target: on.target,
-    label: `${on.target}(${on.signature}): ${label} on a ${handle!.closed ? 'closed handle' : `handle opened '${handle!.flags}'`}`,
+    label: `${callee(on)}(${on.signature}): ${label} on a ${handle!.closed ? 'closed handle' : `handle opened '${handle!.flags}'`}`,
     handle,
     args: (ctx: VariantContext) => makeAll(ctx, args),
   }));
@@ -447,11 +477,12 @@ function handleWritev(): Variant[] {
   ];
 }
 
-function readFileOptionSweeps(on: On, before: readonly Value[]): Variant[] {
+/** readFile's options: the argument after `before` (and before `after`: a callback), then each key. */
+function readFileOptionSweeps(on: On, before: readonly Value[], after: readonly Value[] = []): Variant[] {
   const at = before.length;
   return [
-    ...positional(on, [...before, absent], [...before.map(() => undefined), [...COMMON, ...ENCODINGS]]),
-    ...optionKeys(on, [...before, absent], at, {}, {
+    ...positional(on, [...before, absent, ...after], [...before.map(() => undefined), [...COMMON, ...ENCODINGS]]),
+    ...optionKeys(on, [...before, absent, ...after], at, {}, {
       encoding: [...ENCODINGS, ...FEW, absent],
       flag: [...FLAGS, ...FEW],
       signal: SIGNALS,
@@ -459,18 +490,19 @@ function readFileOptionSweeps(on: On, before: readonly Value[]): Variant[] {
   ];
 }
 
-function writeFileOptionSweeps(on: On, before: readonly Value[], full: boolean): Variant[] {
+/** writeFile's data and options after `before` (and before `after`: a callback), then each option key. */
+function writeFileOptionSweeps(on: On, before: readonly Value[], full: boolean, after: readonly Value[] = []): Variant[] {
   const at = before.length;
   const data = str('héllo');
   return [
-    ...positional(on, [...before, data, absent], [...before.map(() => undefined), full ? [...COMMON, ...writeData()] : [...FEW, ...writeData()], full ? [...COMMON, ...ENCODINGS] : [...FEW, ...ENCODINGS]]),
-    ...optionKeys(on, [...before, data, absent], at + 1, {}, {
+    ...positional(on, [...before, data, absent, ...after], [...before.map(() => undefined), full ? [...COMMON, ...writeData()] : [...FEW, ...writeData()], full ? [...COMMON, ...ENCODINGS] : [...FEW, ...ENCODINGS]]),
+    ...optionKeys(on, [...before, data, absent, ...after], at + 1, {}, {
       encoding: full ? [...ENCODINGS, ...FEW, absent] : ENCODINGS,
       flag: full ? [...FLAGS, ...FEW] : FLAGS,
       flush: full ? SOME : FEW,
       signal: SIGNALS,
     }),
-    ...optionKeys(on, [...before, data, absent], at + 1, { encoding: str('hex') }, { flag: full ? [str('a'), str('r+'), str('bogus')] : [] }),
+    ...optionKeys(on, [...before, data, absent, ...after], at + 1, { encoding: str('hex') }, { flag: full ? [str('a'), str('r+'), str('bogus')] : [] }),
   ];
 }
 
@@ -557,6 +589,99 @@ function promisesFunctions(): Variant[] {
     ...(positional(appendFile, [file, str('héllo'), absent], [[...PATHS, ...FEW, ...handlePaths(), closedHandle]])),
     ...writeFileOptionSweeps(appendFile, [file], false),
     ...optionKeys(appendFile, [missing, str('héllo'), absent], 2, {}, { mode: MODES }),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// node:fs's callback functions
+// ---------------------------------------------------------------------------------------------
+
+/** Descriptors as the path argument (the callback functions take them; fs/promises takes FileHandles). */
+function descriptorPaths(): Value[] {
+  return [
+    value('an open descriptor (r+)', (c) => c.openFd('r+')),
+    value('a descriptor opened r', (c) => c.openFd('r')),
+    value('a descriptor opened a', (c) => c.openFd('a')),
+    value('a closed descriptor', (c) => c.closedFd()),
+    constant('a bogus descriptor (99999)', 99999),
+  ];
+}
+
+const callback = value('callback', (c) => c.callback());
+const secondCallback = value('a second callback', (c) => c.callback());
+const throwingCallback = value('a callback that throws', (c) => c.callback(true));
+/** What is no callback: everything in COMMON but the function (the recording callback is the function), and 0n. */
+const NOT_CALLBACKS: readonly Value[] = [...COMMON.filter((v) => v.name !== 'function fn() {}'), constant('0n', 0n)];
+/** The same, shorter: what may follow a callback given in the options position. */
+const AFTER_CALLBACK: readonly Value[] = [...SOME.filter((v) => v.name !== 'function fn() {}'), constant('-0', -0), constant('0n', 0n)];
+
+/**
+ * The callback argument itself: not a function (options left undefined), left out, in the options
+ * position (alone, followed by a value or by a second callback), followed by an extra argument, and
+ * throwing (an uncaught exception on both sides) after a success and after an error.
+ * `before` is the path (and data), `failing` the same with a path the call fails on.
+ */
+function callbackSweeps(on: On, before: readonly Value[], failing: readonly Value[], notCallbacks: readonly Value[]): Variant[] {
+  const fn = callee(on).slice('fs.'.length);
+  const names = on.signature.split(', ').slice(0, before.length).join(', ');
+  const inOptions: On = { ...on, signature: `${names}, callback, extra` };
+  const utf8 = str('utf8');
+  return [
+    ...positional(on, [...before, absent, callback], [...before.map(() => undefined), undefined, notCallbacks]),
+    call(on, `${fn}(${names})`, before),
+    call(on, `${fn}(${names}, 'utf8')`, [...before, utf8]),
+    call(on, `${fn}(${names}, { encoding: 'utf8' })`, [...before, value("{ encoding: 'utf8' }", () => ({ encoding: 'utf8' }))]),
+    call(on, `${fn}(${names}, callback)`, [...before, callback]),
+    call(on, `${fn}(${names}, callback, callback2)`, [...before, callback, secondCallback]),
+    call(on, `${fn}(${names}, 'utf8', callback, 'extra')`, [...before, utf8, callback, str('extra')]),
+    ...positional(inOptions, [...before, callback, absent], [...before.map(() => undefined), undefined, AFTER_CALLBACK]),
+    call(on, `${fn}(${names}, callback) with a callback that throws`, [...before, throwingCallback]),
+    call(on, `${fn}(${names}, callback) failing, with a callback that throws`, [...failing, throwingCallback]),
+  ];
+}
+
+function callbackFunctions(): Variant[] {
+  const readFile: On = { target: 'fs.readFile (callback)', name: 'fs.readFile', signature: 'path, options, callback' };
+  const writeFile: On = { target: 'fs.writeFile (callback)', name: 'fs.writeFile', signature: 'path, data, options, callback' };
+  const appendFile: On = { target: 'fs.appendFile (callback)', name: 'fs.appendFile', signature: 'path, data, options, callback' };
+  // Descriptors 0 and 1 belong to the runner's child process: values that name them are left out.
+  const pathSweep = [...PATHS, ...COMMON.filter((v) => !['0', '-0', '1'].includes(v.name)), ...descriptorPaths(), ...handlePaths(), closedHandle];
+  const fdRead = value('an open descriptor (r+)', (c) => c.openFd('r+'));
+  const data = str('héllo');
+  const directory = value('a directory', (c) => c.directory);
+  const someSignals = SIGNALS.slice(0, 3);
+  return [
+    ...positional(readFile, [file, absent, callback], [pathSweep]),
+    ...readFileOptionSweeps(readFile, [file], [callback]),
+    ...positional(readFile, [fdRead, absent, callback], [undefined, [str('hex'), str('bogus')]]),
+    ...optionKeys(readFile, [fdRead, absent, callback], 1, {}, {
+      encoding: [str('latin1'), str('bogus')],
+      flag: [str('w'), str('a'), str('bogus')],
+      signal: someSignals,
+    }),
+    ...callbackSweeps(readFile, [file], [missing], NOT_CALLBACKS),
+
+    ...positional(writeFile, [file, data, absent, callback], [pathSweep]),
+    ...writeFileOptionSweeps(writeFile, [file], true, [callback]),
+    ...optionKeys(writeFile, [missing, data, absent, callback], 2, {}, { mode: [...MODES, ...FEW] }),
+    ...positional(writeFile, [fdRead, data, absent, callback], [undefined, [str(''), ...writeSources()], [str('hex'), str('bogus')]]),
+    ...optionKeys(writeFile, [fdRead, data, absent, callback], 2, {}, {
+      encoding: [str('latin1'), str('bogus')],
+      flag: [str('r'), str('a'), str('bogus')],
+      mode: [num(0o600), str('x')],
+      flush: [constant('true', true), constant('1', 1)],
+      signal: someSignals,
+    }),
+    ...callbackSweeps(writeFile, [file, data], [directory, data], NOT_CALLBACKS),
+
+    ...positional(appendFile, [file, data, absent, callback], [[...PATHS, ...FEW, ...descriptorPaths(), ...handlePaths(), closedHandle]]),
+    ...writeFileOptionSweeps(appendFile, [file], false, [callback]),
+    ...optionKeys(appendFile, [missing, data, absent, callback], 2, {}, { mode: MODES }),
+    ...optionKeys(appendFile, [fdRead, data, absent, callback], 2, {}, {
+      flag: [str('r'), str('w'), str('bogus')],
+      signal: someSignals,
+    }),
+    ...callbackSweeps(appendFile, [file, data], [directory, data], FEW),
   ];
 }
 
@@ -649,6 +774,7 @@ function writeStream(): Variant[] {
 export function argumentVariants(): Variant[] {
   const all = [
     ...promisesFunctions(),
+    ...callbackFunctions(),
     ...handleRead(),
     ...handleReadv(),
     ...handleWrite(),
