@@ -30,6 +30,7 @@ import { attachDirect, kDirectFile, type CachePolicy, type DirectFile } from './
 import { ERR_INVALID_ARG_VALUE, systemError } from './errors';
 import { engine } from './backend';
 import type { MemoryBudget } from './memory-budget';
+import { inheritNodeStream } from './stream-class';
 import { MAX_PLAIN_LENGTH, plainPath } from './plain-arguments';
 import { MIN_REQUEST, ReadAhead } from './read-ahead';
 import { NodeReadStream, nodeRead, nodeReadConstruct, nodeReadDestroy, setStreamOperations, streamHandle, streamOperations } from './node-originals';
@@ -119,16 +120,7 @@ export const AioReadStream = function ReadStream(this: unknown, path: fs.PathLik
   (NodeReadStream as unknown as (this: unknown, ...args: unknown[]) => void).call(this, path, options);
   (this as unknown as NodeReadStreamFields)[kTuning] = tuningOf(options);
 } as unknown as ReadStreamConstructor;
-Object.setPrototypeOf(AioReadStream.prototype, NodeReadStream.prototype);
-Object.setPrototypeOf(AioReadStream, NodeReadStream);
-// aiofs/register puts this class in node:fs and aiofs's data path on node's own class, so every stream of
-// node's class is one of these: `instanceof fs.ReadStream` stays true for them (graceful-fs's, fs-extra's).
-// Subclasses keep the ordinary check.
-Object.defineProperty(AioReadStream, Symbol.hasInstance, {
-  value: function (this: unknown, value: unknown): boolean {
-    return this === AioReadStream ? value instanceof NodeReadStream : Function.prototype[Symbol.hasInstance].call(this, value);
-  },
-});
+inheritNodeStream(AioReadStream, NodeReadStream);
 
 /** _read: read-ahead over kernel AIO where the stream's file allows it, else node's own. */
 export function aioRead(this: NodeReadStreamFields, size: number): void {

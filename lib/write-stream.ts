@@ -30,6 +30,7 @@ import { attachDirect, kDirectFile, type DirectFile } from './direct-file';
 import { ERR_STREAM_DESTROYED, ERR_SYSTEM_ERROR, systemError } from './errors';
 import { NodeWriteStream, nodeFs, nodeWrite, nodeWritev, nodeWriteDestroy, streamHandle, streamOperations } from './node-originals';
 import { MAX_PLAIN_POSITION } from './plain-arguments';
+import { inheritNodeStream } from './stream-class';
 
 /** Options of {@link createWriteStream}: fs.createWriteStream's. */
 export interface AioWriteStreamOptions extends Omit<WritableOptions, 'write' | 'writev' | 'final' | 'destroy' | 'construct' | 'signal'> {
@@ -87,16 +88,7 @@ export const AioWriteStream = function WriteStream(this: unknown, path: fs.PathL
   if (!(this instanceof AioWriteStream)) return new (AioWriteStream as WriteStreamConstructor)(path, options);
   (NodeWriteStream as unknown as (this: unknown, ...args: unknown[]) => void).call(this, path, options);
 } as unknown as WriteStreamConstructor;
-Object.setPrototypeOf(AioWriteStream.prototype, NodeWriteStream.prototype);
-Object.setPrototypeOf(AioWriteStream, NodeWriteStream);
-// aiofs/register puts this class in node:fs and aiofs's data path on node's own class, so every stream of
-// node's class is one of these: `instanceof fs.WriteStream` stays true for them (graceful-fs's, fs-extra's).
-// Subclasses keep the ordinary check.
-Object.defineProperty(AioWriteStream, Symbol.hasInstance, {
-  value: function (this: unknown, value: unknown): boolean {
-    return this === AioWriteStream ? value instanceof NodeWriteStream : Function.prototype[Symbol.hasInstance].call(this, value);
-  },
-});
+inheritNodeStream(AioWriteStream, NodeWriteStream);
 
 function writerOf(stream: NodeWriteStreamFields): DirectWriter | null {
   let writer = stream[kWriter];

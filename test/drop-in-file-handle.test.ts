@@ -25,6 +25,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
+import { aioActivity } from './support/aio-activity.js';
 
 const require = createRequire(import.meta.url);
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -94,15 +95,6 @@ function evictFromPageCache(files: string[]): void {
   if (run.status !== 0) throw new Error(`evicting from the page cache failed: ${run.stderr}`);
 }
 const descriptorCount = (): number => fs.readdirSync('/proc/self/fd').length;
-
-/** Everything the AIO context did: requests, blocking jobs and reads served from the cache on the loop. */
-function aioActivity(): number {
-  const stats = aiofs.contextStats() as Record<string, number> | null;
-  if (stats === null) return 0;
-  return Object.entries(stats)
-    .filter(([key]) => key === 'submitted' || key === 'jobs' || /^cached/.test(key))
-    .reduce((sum, [, value]) => sum + value, 0);
-}
 
 // aiofs's context (its eventfd) exists before any descriptor is counted.
 aiofs.contextStats();
@@ -477,14 +469,14 @@ describe('node APIs that take a FileHandle accept aiofs\'s', () => {
     const seen = [];
     for (const [, open] of IMPLS) {
       const fh = await open(FILE, 'r');
-      const before = aioActivity();
+      const before = aioActivity(aiofs.contextStats());
       const stream = fs.createReadStream('ignored', { fd: fh, start: 100, end: 2_000_000 });
       const events: string[] = [];
       for (const name of ['open', 'ready', 'end', 'close', 'error']) stream.on(name, () => events.push(name));
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       await new Promise((resolve) => stream.once('close', resolve));
-      seen.push({ sha: sha(Buffer.concat(chunks)), events, bytesRead: stream.bytesRead, pos: (stream as any).pos, fdAfter: fh.fd, throughAio: aioActivity() > before });
+      seen.push({ sha: sha(Buffer.concat(chunks)), events, bytesRead: stream.bytesRead, pos: (stream as any).pos, fdAfter: fh.fd, throughAio: aioActivity(aiofs.contextStats()) > before });
     }
     expect({ ...seen[1], throughAio: undefined }).toEqual({ ...seen[0], throughAio: undefined });
     expect(seen[0].sha).toBe(sha(PAYLOAD.subarray(100, 2_000_001)));
