@@ -34,7 +34,7 @@ import { reopenDirect } from './descriptor';
 import type { Engine } from './engine';
 import { systemError } from './errors';
 import { nodeFs } from './node-originals';
-import { settle } from './turn-budget';
+import { settle, workOnLoop } from './turn-budget';
 
 const RWF_NOWAIT = 0x8;
 const EAGAIN = -constants.errno.EAGAIN;
@@ -280,6 +280,8 @@ export class DirectFile {
    * miss part way continues, for the rest, by the route the page cache then gives.
    */
   #readNow(target: Uint8Array, position: number): Promise<number> {
+    const later = workOnLoop();
+    if (later !== null) return later.then(() => this.#readNow(target, position));
     const result = this.#binding.readCached(this.#fd, target, position);
     if (result > MISSED) {
       if (result >= 0) {

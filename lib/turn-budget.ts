@@ -1,10 +1,12 @@
 /**
- * Keeps calls that complete at once from holding the event loop. A read served from the page cache
- * on the event loop (preadv2 RWF_NOWAIT) settles its promise without waiting for anything, so a loop of
- * `await readFile()` would never let timers, sockets or other callbacks run, where node:fs's calls each
- * wait at least one turn of the loop. Once this turn of the loop has run for TURN_BUDGET_MS since the
- * first such completion, later ones settle on the next turn instead (setImmediate), after everything
- * else that is ready has run.
+ * Keeps work that aiofs does on the event loop from holding it. A read served from the page cache on
+ * the event loop (openat2 RESOLVE_CACHED, preadv2 RWF_NOWAIT) copies its bytes during the call and
+ * settles without waiting for anything, so 64 `readFile()`s started together would copy 64 files in
+ * one turn of the loop, and a loop of `await readFile()` would never let timers, sockets or other
+ * callbacks run, where node:fs's calls each wait at least one turn. Once this turn of the loop has run
+ * for TURN_BUDGET_MS since the first such call, further calls start their work (workOnLoop) and settle
+ * (settle) on a later turn instead (setImmediate), after everything else that is ready has run. Each
+ * turn does at least one call's work, so every call makes progress.
  *
  * Owns nothing.
  */
@@ -16,14 +18,30 @@ function newTurn(): void {
   turnStarted = -1;
 }
 
-/** Resolves with `value` now, or on the next turn of the loop once this one has run long enough. */
-export function settle<T>(value: T): Promise<T> {
+/** Whether this turn of the loop has run TURN_BUDGET_MS since its first call here (the first starts the clock). */
+function spent(): boolean {
   const now = performance.now();
   if (turnStarted < 0) {
     turnStarted = now;
     setImmediate(newTurn);
-  } else if (now - turnStarted >= TURN_BUDGET_MS) {
-    return new Promise((resolve) => setImmediate(resolve, value));
+    return false;
   }
-  return Promise.resolve(value);
+  return now - turnStarted >= TURN_BUDGET_MS;
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Resolves with `value` now, or on the next turn of the loop once this one has run long enough. */
+export function settle<T>(value: T): Promise<T> {
+  return spent() ? nextTurn().then(() => value) : Promise.resolve(value);
+}
+
+/**
+ * Null when work on the event loop may start now; otherwise a promise of a later turn of the loop on
+ * which it may (this turn has run long enough).
+ */
+export function workOnLoop(): Promise<void> | null {
+  return spent() ? nextTurn().then(() => workOnLoop() ?? undefined) : null;
 }

@@ -24,7 +24,7 @@ import { MISSED, loaded, type NativeBinding } from './binding';
 import { attachDirect, PIECE_SIZE, type DirectFile } from './direct-file';
 import type { Engine } from './engine';
 import { ERR_FS_FILE_TOO_LARGE, systemError } from './errors';
-import { settle } from './turn-budget';
+import { settle, workOnLoop } from './turn-budget';
 
 const EAGAIN = -constants.errno.EAGAIN;
 /** fs refuses to read files larger than this into one buffer (kIoMaxLength). */
@@ -63,6 +63,9 @@ export async function readWholeFile(path: string | Buffer): Promise<Buffer | nul
   const ctx = context();
   if (ctx === null) return null;
   const { binding, engine } = ctx;
+  // The open, and the copy of a cached file, run on the loop: within this turn's budget (turn-budget.ts).
+  const later = workOnLoop();
+  if (later !== null) await later;
   let fd: number;
   let size: number;
   const opened = openCachedWorks ? binding.openCached(path) : EAGAIN;

@@ -92,6 +92,47 @@ describe.skipIf(!kernel)('native engine', () => {
     }
   });
 
+  it('copies cached whole files and small reads on the loop only while a turn has run under 0.5 ms (lib/turn-budget.ts)', async () => {
+    // 64 readFile()s of cached 1 MiB files started together: without the budget each call would open
+    // and copy its file at once, 64 copies in this turn; with it the rest wait for later turns.
+    const files = Array.from({ length: 64 }, (_, i) => join(dir, `turn-${i}.bin`));
+    files.forEach((file, i) => writeFileSync(file, Buffer.alloc(1 << 20, i)));
+    files.forEach((file) => readFileSync(file)); // cached
+    const aioReadFile = (await import('../dist/promises.js')).readFile;
+    let turns = 0;
+    let done = false;
+    const countTurns = () => {
+      if (done) return;
+      turns++;
+      setImmediate(countTurns);
+    };
+    const before = contextStats()!.cachedReads;
+    const reads = files.map((file) => aioReadFile(file));
+    const copiedAtOnce = contextStats()!.cachedReads - before;
+    setImmediate(countTurns);
+    const contents = await Promise.all(reads);
+    done = true;
+    contents.forEach((c, i) => expect(c.equals(Buffer.alloc(1 << 20, i)), files[i]).toBe(true));
+    expect(contextStats()!.cachedReads - before).toBe(64);
+    expect(copiedAtOnce).toBeGreaterThanOrEqual(1);
+    expect(copiedAtOnce).toBeLessThan(64);
+    expect(turns).toBeGreaterThan(1);
+    console.log(`turn budget: ${copiedAtOnce} of 64 cached 1 MiB files copied in the first turn, the rest over ${turns} more`);
+
+    // Small positional reads of a cached file alike: 256 reads of 128 KiB (the most copied at once).
+    const fh = await open(files[0]!, 'r');
+    try {
+      const beforeReads = contextStats()!.cachedReads;
+      const small = Array.from({ length: 256 }, (_, i) => fh.read(Buffer.alloc(128 << 10), 0, 128 << 10, (i % 8) * (128 << 10)));
+      const readAtOnce = contextStats()!.cachedReads - beforeReads;
+      const results = await Promise.all(small);
+      for (const r of results) expect(r.bytesRead).toBe(128 << 10);
+      expect(readAtOnce).toBeLessThan(256);
+    } finally {
+      await fh.close();
+    }
+  });
+
   it('asks the page cache with cachestat(2) without filling it: a direct read does not cache, a buffered read does', async () => {
     const file = join(dir, 'cachestat.bin');
     writeFileSync(file, Buffer.alloc(1 << 20, 7));
