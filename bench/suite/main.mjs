@@ -61,7 +61,7 @@ const HELP = `usage: aiofs bench [options]     (or: node bench/suite/main.mjs [o
                   folder removed at the end; a full run needs about 14x --size free (the
                   random-read file and the concurrency files are 4x each), --quick about 1 GiB
   --json FILE     write the results there (default for a full run: bench/results/<date>-<machine>.json;
-                  --quick writes none unless asked)
+                  --quick and --only write none unless asked)
   --machine NAME  the <machine> in the default file name (default: the host name)
   --node PATH     the Node binary of every trial, server and benchmark command (default: this one)
   --aiofs DIR     the aiofs checkout to benchmark, built (dist/, build/) (default: this one), e.g. an
@@ -201,8 +201,9 @@ async function runSuite(plan, only, dir, opt) {
   }
   say(`\nSuite took ${out.seconds.toFixed(0)} s.`);
 
+  // Only a full run (every scenario, full sizes) has a default file: bench:report takes the newest.
   const jsonPath = opt.json ? resolve(opt.json)
-    : plan.quick ? null : join(RESULTS_DIR, `${out.date.slice(0, 10)}-${out.machine.replace(/[^\w.-]+/g, '_')}.json`);
+    : plan.quick || opt.only ? null : join(RESULTS_DIR, `${out.date.slice(0, 10)}-${out.machine.replace(/[^\w.-]+/g, '_')}.json`);
   if (jsonPath) {
     mkdirSync(dirname(jsonPath), { recursive: true });
     writeFileSync(jsonPath, `${JSON.stringify(out, null, 2)}\n`);
