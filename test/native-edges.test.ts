@@ -16,6 +16,24 @@ import { runFixture } from './support/run-fixture.js';
 const kernel = backend.name === 'kernel-aio';
 if (!kernel) console.log(`native-edges: skipped, backend is node-fs (${backend.reason})`);
 
+/** Counts turns of the event loop (setImmediate callbacks, one per turn) until stop(), which returns the count. */
+function countTurns(): { stop(): number } {
+  let turns = 0;
+  let done = false;
+  const tick = () => {
+    if (done) return;
+    turns++;
+    setImmediate(tick);
+  };
+  setImmediate(tick);
+  return {
+    stop() {
+      done = true;
+      return turns;
+    },
+  };
+}
+
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'aiofs-edges-'));
@@ -58,19 +76,11 @@ describe.skipIf(!kernel)('native engine', () => {
     const aio = engine()!;
     const readAll = async (count: number, length: number) => {
       const memory = Array.from({ length: count }, () => Buffer.alloc(length));
-      let turns = 0;
-      let done = false;
-      const countTurns = () => {
-        if (done) return;
-        turns++;
-        setImmediate(countTurns);
-      };
-      setImmediate(countTurns);
+      const turns = countTurns();
       const results = await Promise.all(
         memory.map((m, i) => new Promise<number>((resolve) => aio.submit(0 /* Op.Pread */, fh.fd, m, i * length, 0, resolve))),
       );
-      done = true;
-      return { results, memory, turns };
+      return { results, memory, turns: turns.stop() };
     };
     try {
       for (const [count, length, calls] of [
@@ -99,19 +109,12 @@ describe.skipIf(!kernel)('native engine', () => {
     files.forEach((file, i) => writeFileSync(file, Buffer.alloc(1 << 20, i)));
     files.forEach((file) => readFileSync(file)); // cached
     const aioReadFile = (await import('../dist/promises.js')).readFile;
-    let turns = 0;
-    let done = false;
-    const countTurns = () => {
-      if (done) return;
-      turns++;
-      setImmediate(countTurns);
-    };
     const before = contextStats()!.cachedReads;
     const reads = files.map((file) => aioReadFile(file));
     const copiedAtOnce = contextStats()!.cachedReads - before;
-    setImmediate(countTurns);
+    const counter = countTurns();
     const contents = await Promise.all(reads);
-    done = true;
+    const turns = counter.stop();
     contents.forEach((c, i) => expect(c.equals(Buffer.alloc(1 << 20, i)), files[i]).toBe(true));
     expect(contextStats()!.cachedReads - before).toBe(64);
     expect(copiedAtOnce).toBeGreaterThanOrEqual(1);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { byteRanges } from './support/byte-ranges';
 import { mountDisk, type Mounted } from './support/filesystems';
 import { runFixture } from './support/run-fixture';
 
@@ -156,14 +157,7 @@ describe.each([['--require'], ['--import']])('an unmodified express static serve
     // 64 MiB in requests of at most 1 MiB (aiofs's default chunkSize): at least 64 went to the kernel.
     expect((afterWhole.stats?.submitted ?? 0) - (before.stats?.submitted ?? 0)).toBeGreaterThanOrEqual(64);
 
-    const ranges: Array<[string, number, number]> = [
-      ['bytes=0-0', 0, 0],
-      ['bytes=4095-4096', 4095, 4096],
-      ['bytes=1000-9999999', 1000, 9999999],
-      ['bytes=33554431-', 33554431, size - 1],
-      ['bytes=-5000', size - 5000, size - 1],
-    ];
-    for (const [range, first, last] of ranges) {
+    for (const [range, first, last] of byteRanges(size)) {
       const part = await fetch(`${base}/big.bin`, { headers: { range } });
       expect(part.status, range).toBe(206);
       expect(part.headers.get('content-range'), range).toBe(`bytes ${first}-${last}/${size}`);
