@@ -1,11 +1,13 @@
+import { Account, FairShare } from './fair-share';
+
 /**
  * One memory budget per AIO context (per thread) for what read-ahead holds: the bytes of every chunk
  * a stream has requested and not yet handed to its consumer. A stream asks before each request. When
- * the budget is spent it waits its turn, and turns go round-robin between the waiting streams, so that
- * streams sharing the context share the device fairly and none starves. A stream that holds nothing
- * may always make one request of the smallest size (64 KiB), so no stream can wait for ever on bytes
- * that other streams hold for consumers that are waiting for it: the budget may be exceeded by that
- * much per such stream.
+ * the budget is spent, or the stream is ahead of the others in the device's fair share (fair-share.ts),
+ * it waits its turn, and turns go round-robin between the waiting streams, so that none starves. A
+ * stream that holds nothing may always make one request of the smallest size (64 KiB), so no stream
+ * can wait for ever on bytes that other streams hold for consumers that are waiting for it (or on
+ * streams behind it in the fair share): the budget may be exceeded by that much per such stream.
  *
  * Each stream's read-ahead is also held to its share of the budget (the budget over the streams
  * reading), so that what streams have handed on and their consumers still hold, outside the budget,
@@ -15,7 +17,7 @@
  * The default is 32 MiB; AIOFS_MEMORY_BUDGET (bytes, or with a K, M or G suffix) or
  * configure({ memoryBudget }) set another.
  *
- * Owns nothing but counts: the chunks belong to their streams.
+ * Owns nothing but counts: the chunks belong to their streams, and each stream's Account to it.
  */
 export const DEFAULT_MEMORY_BUDGET = 32 * 1024 * 1024;
 
@@ -23,8 +25,9 @@ export class MemoryBudget {
   #limit: number;
   #used = 0;
   #peak = 0;
-  /** Streams waiting for bytes, in the order they will get them (a Set keeps insertion order). */
-  readonly #waiting = new Set<() => void>();
+  /** Streams waiting their turn, in the order they will get it (a Map keeps insertion order). */
+  readonly #waiting = new Map<() => void, Account>();
+  readonly #fair = new FairShare();
 
   constructor(limit: number) {
     this.#limit = limit;
@@ -51,8 +54,10 @@ export class MemoryBudget {
   /** Streams reading now (between join() and leave()). */
   #streams = 0;
 
-  join(): void {
+  /** A stream starts reading: it counts in the shares, and its requests go on the returned account. */
+  join(): Account {
     this.#streams++;
+    return new Account();
   }
 
   /** A stream's share of the budget: the most it should read ahead. */
@@ -60,12 +65,27 @@ export class MemoryBudget {
     return this.#limit / Math.max(1, this.#streams);
   }
 
-  /** Takes `bytes` for a stream that holds `holding` bytes already, if they fit (or it holds none). */
-  tryTake(bytes: number, holding: number): boolean {
-    if (this.#used + bytes > this.#limit && holding > 0) return false;
+  /** Whether the budget is not spent and `account` is inside its fair share: a stream holding nothing may then ask for any size. */
+  hasRoom(account: Account): boolean {
+    return this.#used < this.#limit && this.#fair.mayRequest(account);
+  }
+
+  /**
+   * Takes `bytes` for a request `account` sends to the device, for a stream that holds `holding` bytes
+   * already, if they fit in the budget and the account is inside its fair share, or the stream holds
+   * none. Its completion must be told to settled().
+   */
+  tryTake(bytes: number, holding: number, account: Account): boolean {
+    if (holding > 0 && (this.#used + bytes > this.#limit || !this.#fair.mayRequest(account))) return false;
     this.#used += bytes;
     if (this.#used > this.#peak) this.#peak = this.#used;
+    if (this.#fair.requested(account, bytes)) this.#wake();
     return true;
+  }
+
+  /** A request taken for `account` completed (its bytes stay taken until give()). */
+  settled(account: Account): void {
+    if (this.#fair.settled(account)) this.#wake();
   }
 
   /** Gives bytes back, and lets the waiting streams try again, in turn. */
@@ -74,9 +94,9 @@ export class MemoryBudget {
     this.#wake();
   }
 
-  /** Calls `resume` (once) when bytes come back and it is this stream's turn; it then asks again. */
-  waitTurn(resume: () => void): void {
-    this.#waiting.add(resume);
+  /** Calls `resume` (once) when there is room for `account` and it is this stream's turn; it then asks again. */
+  waitTurn(resume: () => void, account: Account): void {
+    this.#waiting.set(resume, account);
   }
 
   /** Forgets a stream that stopped reading; `resume` if it was waiting. */
@@ -89,10 +109,15 @@ export class MemoryBudget {
     this.#streams--;
   }
 
-  /** One turn for each stream waiting now, in order, while there is room; one that still finds none waits again, last. */
+  /**
+   * One turn for each stream waiting now, in order, while the budget has room: those inside their fair
+   * share take it; one that still finds no room waits again, last.
+   */
   #wake(): void {
-    for (const resume of [...this.#waiting]) {
+    for (const [resume, account] of [...this.#waiting]) {
       if (this.#used >= this.#limit) return;
+      // A turn taken meanwhile may have woken it already (tryTake wakes when the floor rises).
+      if (!this.#waiting.has(resume) || !this.#fair.mayRequest(account)) continue;
       this.#waiting.delete(resume);
       resume();
     }

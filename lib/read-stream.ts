@@ -29,6 +29,7 @@ import { allowsReading, descriptorFlags, filePosition, setFilePosition } from '.
 import { attachDirect, kDirectFile, type CachePolicy, type DirectFile } from './direct-file';
 import { ERR_INVALID_ARG_VALUE, systemError } from './errors';
 import { engine } from './backend';
+import type { Account } from './fair-share';
 import type { MemoryBudget } from './memory-budget';
 import { inheritNodeStream } from './stream-class';
 import { MAX_PLAIN_LENGTH, plainPath } from './plain-arguments';
@@ -242,6 +243,8 @@ class DirectReader {
   readonly #ownsDirect: boolean;
   readonly #readAhead: ReadAhead;
   readonly #budget: MemoryBudget;
+  /** This stream's account in the device's fair share (fair-share.ts). */
+  readonly #account: Account;
   readonly #window: Ahead[] = [];
   /** Bytes of the window's chunks (requested, not yet pushed), all taken from the budget. */
   #held = 0;
@@ -273,7 +276,7 @@ class DirectReader {
     const tuning = stream[kTuning] ?? DEFAULT_TUNING;
     this.#readAhead = new ReadAhead(tuning.chunkSize, tuning.readAhead);
     this.#budget = budget;
-    budget.join();
+    this.#account = budget.join();
     this.#inBudget = true;
     this.#followsFilePosition = stream.start === undefined;
     this.#next = stream.start ?? Math.max(0, filePosition(fd));
@@ -431,13 +434,14 @@ class DirectReader {
     if (this.#next >= this.#size && this.#window.length === 0) this.#size = this.#fileSize();
     while (this.#window.length < depth && this.#next < this.#limit && this.#next < this.#size) {
       // Requests end on multiples of their size, so only the first can start unaligned.
-      // Over the budget, a stream holding nothing asks for the smallest request only: the exemption that
-      // keeps it moving costs the budget at most MIN_REQUEST per such stream.
-      const size = this.#held === 0 && this.#budget.used >= this.#budget.limit ? MIN_REQUEST : fitted(this.#readAhead.requestSize, share);
+      // Without room (the budget spent, or ahead in the fair share), a stream holding nothing asks for the
+      // smallest request only: the exemption that keeps it moving costs the budget at most MIN_REQUEST
+      // per such stream.
+      const size = this.#held === 0 && !this.#budget.hasRoom(this.#account) ? MIN_REQUEST : fitted(this.#readAhead.requestSize, share);
       const length = Math.min(this.#next - (this.#next % size) + size, this.#limit, this.#size) - this.#next;
-      if (!this.#budget.tryTake(length, this.#held)) {
+      if (!this.#budget.tryTake(length, this.#held, this.#account)) {
         this.#waitingTurn = true;
-        this.#budget.waitTurn(this.#resume);
+        this.#budget.waitTurn(this.#resume, this.#account);
         return;
       }
       this.#held += length;
@@ -446,6 +450,7 @@ class DirectReader {
       this.#next += length;
       this.#inFlight++;
       this.#direct.readChunk(ahead.position, length).then((result) => {
+        this.#budget.settled(this.#account);
         if (--this.#inFlight === 0) this.#idle?.();
         ahead.result = result;
         ahead.readMs = performance.now() - ahead.requestedAt;

@@ -11,7 +11,7 @@
  *    all complete with the right sha256, and the peak stays inside the budget (see that case for the
  *    exact bound and why);
  *  - 16 streams over 16 files of 64 MiB read from the device at full speed (stream-scale-fairness.mjs):
- *    each within 0.8-1.25x of the median bandwidth;
+ *    each within 0.8-1.25x of the median bandwidth, over its whole run and while all compete;
  *  - a budget of one 64 KiB request (stream-scale-tiny-budget.mjs): 50 read and 50 write streams at
  *    once, some readers copying into writers, one consumer waiting for another stream to end: all
  *    finish, bytes right; and the smallest case of that wait, two streams (stream-scale-merge.mjs).
@@ -133,22 +133,23 @@ describe.skipIf(!kernel)('streams at server scale', () => {
     }, 60_000);
   });
 
-  it('fairness: 16 streams over 16 files of 64 MiB from the device, each within 0.8-1.25x of the median bandwidth', () => {
+  it('fairness: 16 streams over 16 files of 64 MiB from the device, each within 0.8-1.25x of the median bandwidth, throughout', () => {
     const { report } = run('fairness', 'stream-scale-fairness.mjs', [disk.dir, '16', '64']);
     expect(report).toMatchObject({ completed: 16, badStamps: 0, errors: [] });
-    // Bandwidth = bytes / the stream's own duration (from the common start to its 'end'). The report
-    // line also has two measures over the common window (until the first stream ends), not asserted:
-    // the slope of each stream's bytes over time, and a snapshot of its bytes at the window's end; they
-    // spread wider (a stream delivers in bursts of up to 8 MiB when its turn comes). The own-duration
-    // ratios mostly stay within 0.9-1.15 here, but in about one run in ten one stream gets a head start
-    // while read-ahead grows, before the budget binds, and keeps it to the end (1.25-1.5x, once 7x):
-    // the failure message then has all 16 figures, and the report line whether the page cache served
-    // any read (it has not, in every run so far).
+    // Two measures, both asserted: bytes / the stream's own duration (from the common start to its
+    // 'end'), and the share while all compete: the slope of each stream's bytes over time in the common
+    // window (until the first stream ends). The report line also has a snapshot of each stream's bytes
+    // at the window's end, not asserted (a stream delivers in bursts of its read-ahead window).
+    // Before the fair share (lib/fair-share.ts), every stream had the same read-ahead and the device
+    // served some sooner: in 5 of 37 runs here one stream ran past 1.25x the median to the end (once
+    // 3.7x; window slopes up to 4x). With it (LEAD 8 MiB), 24 runs, 10 of them beside a CPU-bound
+    // process: own 0.964-1.12x, slope 0.853-1.151x. The failure message has all 16 figures, and the report line whether the page cache
+    // served any read.
     const figures =
       `own MB/s ${JSON.stringify(report.ownMBps)} (median ${report.ownMedianMBps}); ` +
       `window slope MB/s ${JSON.stringify(report.slopeMBps)} (median ${report.slopeMedianMBps}, ${report.windowMs} ms)`;
     console.log(`[stream scale]   ratios to the median: own ${JSON.stringify(report.ownRatios)}; window slope ${JSON.stringify(report.slopeRatios)}`);
-    for (const ratio of report.ownRatios as number[]) {
+    for (const ratio of [...(report.ownRatios as number[]), ...(report.slopeRatios as number[])]) {
       expect(ratio, figures).toBeGreaterThanOrEqual(0.8);
       expect(ratio, figures).toBeLessThanOrEqual(1.25);
     }
