@@ -456,17 +456,21 @@ const LINUX_6_1 = [6, 1];
 /**
  * The direct-I/O side of an open file, or the reason it has none (and node:fs does its I/O): kernel AIO
  * is not available, the file is not a regular file, its filesystem has no usable direct I/O, or the
- * caller opened it with O_DIRECT (node:fs's alignment rules then apply, and aiofs keeps them).
+ * caller opened it with O_DIRECT (node:fs's alignment rules then apply, and aiofs keeps them). `mode`:
+ * the file's st_mode, when the caller has just learned it (no fstat then).
  */
-export function attachDirect(fd: number, flags: number, cache: CachePolicy): DirectFile | string {
+export function attachDirect(fd: number, flags: number, cache: CachePolicy, mode?: number): DirectFile | string {
   const engine = threadEngine();
   const binding = loaded.binding;
   if (engine === null || binding === null) return threadBackend.reason;
   if ((flags & fs.constants.O_DIRECT) !== 0) return 'opened with O_DIRECT by the caller: node:fs keeps its alignment rules';
   if ((flags & O_PATH) !== 0) return 'opened with O_PATH: a descriptor for the path only, which node:fs refuses as read(2) does';
-  const described = binding.describe(fd);
-  if (typeof described === 'number') return `fstat failed (${errorCode(described)})`;
-  if ((described[1] & fs.constants.S_IFMT) !== fs.constants.S_IFREG) return 'not a regular file: node:fs handles pipes, devices and sockets';
+  if (mode === undefined) {
+    const described = binding.describe(fd);
+    if (typeof described === 'number') return `fstat failed (${errorCode(described)})`;
+    mode = described[1];
+  }
+  if ((mode & fs.constants.S_IFMT) !== fs.constants.S_IFREG) return 'not a regular file: node:fs handles pipes, devices and sockets';
   // btrfs completes direct I/O inside io_submit whatever the file's size (docs/kernel-aio.md): it would
   // block the event loop for the whole transfer, where node:fs's threadpool does not.
   if (binding.filesystemType(fd) === BTRFS_SUPER_MAGIC) return 'btrfs: its direct I/O runs synchronously inside io_submit';

@@ -164,8 +164,19 @@ export function createReadStream(path: fs.PathLike | null, options?: BufferEncod
   return new AioReadStream(path, options);
 }
 
-/** Marks the operations cachedOpenOperations() makes. */
+/**
+ * On the operations cachedOpenOperations() makes: what their open learned of the file it opened from the
+ * dentry cache (null until then, and after its close), so attaching the reader asks the kernel none of it
+ * again.
+ */
 const kCachedOpen = Symbol('aiofs.cachedOpen');
+
+/** The descriptor a cached open made, read-only, and the regular file's size and mode then. */
+interface CachedOpened {
+  fd: number;
+  size: number;
+  mode: number;
+}
 
 /**
  * One stream's I/O operations: node:fs's (looked up on the module at each call, as node's stream does),
@@ -175,9 +186,8 @@ const kCachedOpen = Symbol('aiofs.cachedOpen');
  * a kernel without RESOLVE_CACHED: node:fs's own open (and close) do it.
  */
 function cachedOpenOperations(): object {
-  let opened = -1;
-  return Object.create(fs, {
-    [kCachedOpen]: { value: true },
+  const operations = Object.create(fs, {
+    [kCachedOpen]: { value: null, writable: true },
     open: {
       value(path: unknown, flags: unknown, mode: unknown, callback: (error: Error | null, fd?: number) => void): void {
         const binding = loaded.binding!;
@@ -185,9 +195,9 @@ function cachedOpenOperations(): object {
         const file = typeof mode === 'number' && Number.isInteger(mode) && mode >= 0 && mode <= 0o7777 ? plainPath(path) : null;
         const result = file === null ? -constants.errno.EAGAIN : binding.openCached(file);
         if (typeof result !== 'number') {
-          opened = result[0];
+          operations[kCachedOpen] = { fd: result[0], size: result[1], mode: result[2] } satisfies CachedOpened;
           engine()!.cached.opens++;
-          process.nextTick(callback, null, opened);
+          process.nextTick(callback, null, result[0]);
         } else if (result === binding.ops.notRegular || result === -constants.errno.EAGAIN || result === -constants.errno.ENOSYS ||
             result === -constants.errno.EINVAL || result === -constants.errno.EPERM) {
           if (result === -constants.errno.EAGAIN && file !== null) engine()!.cached.openMisses++;
@@ -199,16 +209,17 @@ function cachedOpenOperations(): object {
     },
     close: {
       value(fd: number, callback: (error: Error | null) => void): void {
-        if (fd !== opened) {
+        if (fd !== operations[kCachedOpen]?.fd) {
           fs.close(fd, callback);
           return;
         }
-        opened = -1;
+        operations[kCachedOpen] = null;
         const result = loaded.binding!.closeFd(fd);
         process.nextTick(callback, result < 0 ? systemError(result, 'close') : null);
       },
     },
-  });
+  }) as { [kCachedOpen]: CachedOpened | null };
+  return operations;
 }
 
 /** `size` (a power of two times MIN_REQUEST), halved until it fits in `share`, but at least MIN_REQUEST. */
@@ -269,7 +280,8 @@ class DirectReader {
   #inFlight = 0;
   #idle: (() => void) | null = null;
 
-  private constructor(stream: NodeReadStreamFields, direct: DirectFile, ownsDirect: boolean, fd: number, budget: MemoryBudget) {
+  /** `size`: the file's size, when the caller has just learned it. */
+  private constructor(stream: NodeReadStreamFields, direct: DirectFile, ownsDirect: boolean, fd: number, budget: MemoryBudget, size?: number) {
     this.#stream = stream;
     this.#direct = direct;
     this.#ownsDirect = ownsDirect;
@@ -281,7 +293,7 @@ class DirectReader {
     this.#followsFilePosition = stream.start === undefined;
     this.#next = stream.start ?? Math.max(0, filePosition(fd));
     this.#limit = stream.end === Infinity ? Infinity : (stream.start === undefined ? this.#next : 0) + stream.end + 1;
-    this.#size = this.#fileSize();
+    this.#size = size ?? this.#fileSize();
   }
 
   /** The file's size now; on failure, unknown (Infinity: requests then find the end as fs's reads do). */
@@ -305,13 +317,15 @@ class DirectReader {
       const flags = descriptorFlags(fd);
       return borrowed && flags !== null && allowsReading(flags) ? new DirectReader(stream, borrowed, false, fd, budget) : null;
     }
-    const operations = streamOperations(stream);
-    if (operations !== fs && !(operations as { [kCachedOpen]?: boolean })[kCachedOpen]) return null;
-    const flags = descriptorFlags(fd);
+    const operations = streamOperations(stream) as { [kCachedOpen]?: CachedOpened | null };
+    if (operations !== fs && operations[kCachedOpen] === undefined) return null;
+    // Opened by the cached open: read-only, a regular file of this size then.
+    const opened = operations[kCachedOpen]?.fd === fd ? operations[kCachedOpen] : undefined;
+    const flags = opened !== undefined ? fs.constants.O_RDONLY : descriptorFlags(fd);
     // A write-only descriptor is read through fs, which fails as read(2) does (EBADF).
     if (flags === null || !allowsReading(flags)) return null;
-    const attached = attachDirect(fd, flags, (stream[kTuning] ?? DEFAULT_TUNING).cache);
-    return typeof attached === 'string' ? null : new DirectReader(stream, attached, true, fd, budget);
+    const attached = attachDirect(fd, flags, (stream[kTuning] ?? DEFAULT_TUNING).cache, opened?.mode);
+    return typeof attached === 'string' ? null : new DirectReader(stream, attached, true, fd, budget, opened?.size);
   }
 
   read(size: number): void {

@@ -377,6 +377,32 @@ describe('descriptors given as numbers, and signals', () => {
     expect(records[1]).toEqual(records[0]);
   });
 
+  it('a small file grown or cut short between a path stream\'s open and its first read is read as it is then, as node\'s does', async () => {
+    // aiofs opens such a path from the dentry cache and learns the file's size there (read-stream.ts,
+    // cachedOpenOperations); the reads must still find the file as it is when they run.
+    const records = [];
+    const before = aioActivity(aiofs.contextStats());
+    for (const [, m] of MODULES) {
+      const dir = runDir();
+      const seen: Record<string, unknown> = {};
+      for (const [name, change] of [
+        ['grown', (file: string) => fs.appendFileSync(file, CONTENT.subarray(5000, 200_000))],
+        ['cut short', (file: string) => fs.truncateSync(file, 1234)],
+        ['emptied', (file: string) => fs.truncateSync(file, 0)],
+      ] as const) {
+        const file = path.join(dir, name);
+        fs.writeFileSync(file, CONTENT.subarray(0, 5000));
+        const stream = m.createReadStream(file);
+        stream.once('open', () => change(file));
+        seen[name] = await recordRead(stream);
+      }
+      records.push(withoutDir(seen, dir));
+    }
+    expect(records[1]).toEqual(records[0]);
+    expect((records[0] as any).grown.length).toBe(200_000);
+    expect(aioActivity(aiofs.contextStats())).toBeGreaterThan(before);
+  });
+
   it('an AbortSignal aborting a read stream and a write stream', async () => {
     const records = [];
     for (const [, m] of MODULES) {
