@@ -276,12 +276,17 @@ export class DirectFile {
   }
 
   /**
-   * A read of cached pages copied on the event loop at once (preadv2 with RWF_NOWAIT): no round trip. A
-   * miss part way continues, for the rest, by the route the page cache then gives.
+   * A read of cached pages copied on the event loop (preadv2 with RWF_NOWAIT): no round trip. At once,
+   * or on a later turn once this one has run long enough (turn-budget.ts). A miss part way continues,
+   * for the rest, by the route the page cache then gives.
    */
   #readNow(target: Uint8Array, position: number): Promise<number> {
     const later = workOnLoop();
-    if (later !== null) return later.then(() => this.#readNow(target, position));
+    return later === null ? this.#copyNow(target, position) : later.then(() => this.#copyNow(target, position));
+  }
+
+  /** #readNow's copy, on a turn that may do it. */
+  #copyNow(target: Uint8Array, position: number): Promise<number> {
     const result = this.#binding.readCached(this.#fd, target, position);
     if (result > MISSED) {
       if (result >= 0) {
