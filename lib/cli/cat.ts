@@ -10,7 +10,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 
-import { createReadStream } from '../read-stream';
+import { createReadStream } from '../index';
 import { parseCommandArgs, type Command } from './args';
 import { describeError } from './format';
 

@@ -21,11 +21,8 @@ import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-import type { Backend } from '../backend';
-import type { CachePolicy } from '../direct-file';
-import { AioFileHandle } from '../file-handle';
-import { createReadStream } from '../read-stream';
-import { createWriteStream } from '../write-stream';
+import { AioFileHandle, createReadStream, createWriteStream, type AioReadStreamOptions, type Backend } from '../index';
+import { open } from '../promises';
 import { parseCommandArgs, UsageError, type Command } from './args';
 import { describeError, formatBytes, formatRate } from './format';
 import { ProgressBar } from './progress';
@@ -40,14 +37,14 @@ class CopyError extends Error {}
 
 interface CopyOptions {
   flush: boolean;
-  cache: CachePolicy;
+  cache: NonNullable<AioReadStreamOptions['cache']>;
   keepPartial: boolean;
   signal: AbortSignal;
 }
 
 /** What we opened as DST, and whether a failure may remove it. */
 interface Target {
-  handle: fsp.FileHandle;
+  handle: AioFileHandle;
   /** A regular file that this run created or truncated. */
   removable: boolean;
   identity: fs.Stats;
@@ -74,15 +71,15 @@ async function openTarget(source: string, sourceStat: fs.Stats, target: string):
   const refuse = () => new CopyError(`'${source}' and '${target}' are the same file`);
   const before = await statOrNull(target);
   if (before !== null && sameFile(before, sourceStat)) throw refuse();
-  let handle: fsp.FileHandle;
+  let handle: AioFileHandle;
   let created = true;
   try {
-    handle = await fsp.open(target, O_WRONLY | O_CREAT | O_EXCL, sourceStat.mode & PERMISSION_BITS);
+    handle = await open(target, O_WRONLY | O_CREAT | O_EXCL, sourceStat.mode & PERMISSION_BITS);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new CopyError(`cannot create '${target}': ${describeError(error)}`);
     created = false;
     try {
-      handle = await fsp.open(target, O_WRONLY);
+      handle = await open(target, O_WRONLY);
     } catch (again) {
       throw new CopyError(`cannot open '${target}' for writing: ${describeError(again)}`);
     }
@@ -136,11 +133,14 @@ async function copyFile(source: string, target: string, options: CopyOptions): P
     await input.close();
     throw error;
   }
-  // From here the streams own both descriptors (autoClose): they close them however the copy ends.
+  // --cache is a policy of SRC's handle: aiofs's open() takes none (its handles read with 'auto'), and a
+  // stream given a handle reads through the handle's. So node's handle is made aiofs's here by adopt(),
+  // which file-handle.ts marks @internal. (A stream given a plain descriptor takes its own `cache`, but
+  // node's destroy() closes that descriptor even with autoClose false, under the handle still holding it.)
   const reader = AioFileHandle.adopt(input, O_RDONLY, options.cache);
-  const writer = AioFileHandle.adopt(output.handle, O_WRONLY);
+  // From here the streams own both handles (autoClose): they close them however the copy ends.
   const readStream = createReadStream(null, { fd: reader });
-  const writeStream = createWriteStream(null, { fd: writer, flush: options.flush });
+  const writeStream = createWriteStream(null, { fd: output.handle, flush: options.flush });
   let failedWhile: 'reading' | 'writing' | undefined;
   readStream.on('error', () => (failedWhile ??= 'reading'));
   writeStream.on('error', () => (failedWhile ??= 'writing'));
@@ -165,7 +165,7 @@ async function copyFile(source: string, target: string, options: CopyOptions): P
   const summary =
     `'${source}' -> '${target}': ${bytes} bytes (${formatBytes(bytes)}) in ${seconds.toFixed(3)} s, ` +
     `${formatRate(bytes, seconds)}${options.flush ? ', flushed' : ''}; ` +
-    `read: ${backendText(reader.backend)}, write: ${backendText(writer.backend)}`;
+    `read: ${backendText(reader.backend)}, write: ${backendText(output.handle.backend)}`;
   if (bar === null) process.stderr.write(`${summary}\n`);
   else bar.end(summary);
 }

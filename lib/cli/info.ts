@@ -10,10 +10,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { backend, type Backend } from '../backend';
+// The direct-I/O alignment alone comes from the addon itself (see alignmentOf): no public export tells it.
 import { loaded } from '../binding';
-import type { AioFileHandle } from '../file-handle';
 import { systemError } from '../errors';
+import { backend, type AioFileHandle, type Backend } from '../index';
 import { open } from '../promises';
 import { parseCommandArgs, UsageError, type Command } from './args';
 import { describeError } from './format';
@@ -60,6 +60,11 @@ function aioEvents(): Info['aioEvents'] {
   }
 }
 
+/**
+ * statx(STATX_DIOALIGN) through the addon (or why the addon did not load): the one thing `aiofs info` asks
+ * that neither aiofs's exports (an AioFileHandle's `backend` names only the decision) nor node:fs (its stat
+ * has no DIOALIGN) can tell.
+ */
 function alignmentOf(fd: number): Pick<PathInfo, 'directIoAlignment' | 'alignmentNote'> {
   const binding = loaded.binding;
   if (binding === null) return { directIoAlignment: null, alignmentNote: `unknown: ${loaded.reason}` };
