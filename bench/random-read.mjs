@@ -161,7 +161,7 @@ try {
     }
   }
 } catch (err) {
-  fail(err.message);
+  fail(/** @type {Error} */ (err).message);
 }
 
 // ---- summary ----------------------------------------------------------------

@@ -88,6 +88,11 @@ const aiofsOptionSets = parseAiofsOptionSets(opt);
 // ---- contenders -----------------------------------------------------------
 
 const FIO_ARGS = ['--ioengine=libaio', '--direct=1', '--rw=read', '--bs=1M', '--iodepth=8'];
+/**
+ * @typedef {{ id: string, label: string, kind: string, impl?: string, options?: object | null, env?: NodeJS.ProcessEnv,
+ *   skipped?: string, backend?: { name: string, reason?: string } }} Contender
+ */
+/** @type {Contender[]} */
 const contenders = [
   { id: 'fio', label: 'fio libaio O_DIRECT 1M x8', kind: 'fio' },
   { id: 'fs', label: 'fs.createReadStream', kind: 'node', impl: 'fs', options: null },
@@ -179,7 +184,7 @@ function prepareCache(mode) {
     r = residentBytes(data.path);
     if (r.ok && r.bytes < size) throw new Error(`cannot keep the file in the page cache (${pct(r.bytes)} resident after re-reading it)`);
   }
-  return { residentBytes: r.bytes, rewarmed };
+  return { residentBytes: r.ok ? r.bytes : undefined, rewarmed };
 }
 
 function runOne(c, mode) {
@@ -241,7 +246,7 @@ try {
     console.log();
   }
 } catch (err) {
-  fail(err.message);
+  fail(/** @type {Error} */ (err).message);
 }
 
 // ---- summary ----------------------------------------------------------------
@@ -333,7 +338,7 @@ for (const state of Object.values(modeState)) {
   console.log(`Results, ${mode.toUpperCase()} page cache (median of ${runs} run(s), ${streamed}; ${state.note}):\n`);
   console.log(table(['contender', 'MB/s', 'min - max', 'vs fs', 'vs fs 1M', 'vs fio', 'CPU s/GiB', 'loop p99 ms', 'loop max ms', 'loop busy ms/GiB', 'peak RSS MiB'], rows));
 
-  const fewSamples = active.filter((c) => c.kind === 'node' && summaries[c.id].medianLoopSamples < 500);
+  const fewSamples = active.filter((c) => c.kind === 'node' && /** @type {number} */ (summaries[c.id].medianLoopSamples) < 500);
   if (fewSamples.length > 0) {
     console.log(`\n  caution: ${fewSamples.map((c) => c.id).join(', ')} took under ~0.5 s per trial, so the loop-delay histogram ` +
       'has under 500 samples and its p99 is about its 5 worst ticks (one-off start-up stalls weigh in); use a larger --size' +

@@ -80,7 +80,7 @@ function sizeOption(name, text) {
   try {
     return parseSize(text);
   } catch (err) {
-    fail(`--${name}: ${err.message}`);
+    fail(`--${name}: ${/** @type {Error} */ (err).message}`);
   }
 }
 
@@ -104,6 +104,11 @@ const aiofsOptionSets = parseAiofsOptionSets(opt, (o) => ('flush' in o ? 'leave 
 const FIO_ARGS = ['--ioengine=libaio', '--direct=1', '--rw=write', '--bs=1M', '--iodepth=8'];
 const withFlush = (options) => ({ ...(options ?? {}), flush: true });
 const aiofsName = (options) => (options === null || Object.keys(options).length === 0 ? 'aiofs createWriteStream' : `aiofs ${JSON.stringify(options)}`);
+/**
+ * @typedef {{ id: string, label: string, kind: string, group: string, impl?: string, flush?: boolean, options?: object | null,
+ *   env?: NodeJS.ProcessEnv, set?: number, skipped?: string, backend?: { name: string, reason?: string } }} Contender
+ */
+/** @type {Contender[]} */
 const contenders = [
   { id: 'fio', label: 'fio libaio O_DIRECT 1M x8', kind: 'fio', group: 'fio' },
   { id: 'fs', label: 'fs.createWriteStream', kind: 'node', impl: 'fs', group: 'fs', flush: false, options: null },
@@ -132,7 +137,7 @@ if (contenders.some((c) => c.id === 'fio')) {
   try {
     fioVer = fioVersion();
   } catch (err) {
-    fail(err.message);
+    fail(/** @type {Error} */ (err).message);
   }
 }
 
@@ -262,7 +267,7 @@ try {
   } else {
     removeTarget();
   }
-  fail(err.message);
+  fail(/** @type {Error} */ (err).message);
 }
 removeTarget();
 
@@ -348,7 +353,7 @@ for (const chunkBytes of chunkSizes) {
   console.log(`Results, ${key} chunks (median of ${runs} run(s), ${formatSize(size)} written per pass, node trials writing again for ${windowSeconds} s; ${cacheNote}):\n`);
   console.log(table(['contender', 'MB/s', 'min - max', 'vs fs', 'vs fio', 'CPU s/GiB', 'loop p99 ms', 'loop max ms', 'loop busy ms/GiB', 'peak RSS MiB'], rows));
 
-  const fewSamples = active.filter((c) => c.kind === 'node' && summaries[c.id].medianLoopSamples < 500);
+  const fewSamples = active.filter((c) => c.kind === 'node' && /** @type {number} */ (summaries[c.id].medianLoopSamples) < 500);
   if (fewSamples.length > 0) {
     console.log(`\n  caution: ${fewSamples.map((c) => c.id).join(', ')} took under ~0.5 s per trial, so the loop-delay histogram ` +
       'has under 500 samples and its p99 is about its 5 worst ticks (one-off start-up stalls weigh in); use a larger --size');
@@ -356,13 +361,14 @@ for (const chunkBytes of chunkSizes) {
 
   const targets = [];
   console.log(`\nTargets (${key} chunks):`);
-  for (const [set, options] of aiofsOptionSets.entries()) {
+  for (const set of aiofsOptionSets.keys()) {
     const pair = aiofsContenders.filter((c) => c.set === set);
     if (pair.length === 0) continue;
     const first = pair.find((c) => !c.flush) ?? pair[0];
     console.log(`  ${aiofsLabel(first)}${first.skipped ? `: n/a (${first.skipped})` : ''}`);
     for (const t of TARGETS) {
-      const c = pair.find((x) => x.flush === t.flush);
+      // Each option set has its contender with and without flush.
+      const c = /** @type {Contender} */ (pair.find((x) => x.flush === t.flush));
       const baseId = t.base === 'fs' ? fsBaseOf(c) : t.base;
       const baseC = contenders.find((x) => x.id === baseId);
       const value = summaries[c.id]?.[t.get];

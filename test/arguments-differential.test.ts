@@ -13,8 +13,9 @@
  * left in the children's working directory, e.g. after `writeFile('1', ...)`).
  *
  * Also here: the runner against itself (node:fs on both sides: no difference, or the runner is not
- * deterministic), the runner against deliberately broken stand-ins (it must find the breaks), and the
- * crash of issue 19 (`createWriteStream(path, { flags: 'r+', start: 2**53 - 1 })`) in a child process.
+ * deterministic), the runner against deliberately broken stand-ins (it must find the breaks), and a
+ * write stream at the last safe integer offset (`createWriteStream(path, { flags: 'r+', start: 2**53 - 1 })`),
+ * which once crashed the process, in a child process.
  *
  * Needs a fresh dist/ (`npm run build`). AIOFS_ARGUMENTS_REPORT=<dir> writes every difference to
  * <dir>/arguments-node<major>.txt (aiofs) and <dir>/arguments-register-node<major>.txt (aiofs/register).
@@ -180,7 +181,7 @@ describe('every argument variant, against node:fs on this Node', () => {
   );
 });
 
-describe("issue 19's crash: createWriteStream(path, { flags: 'r+', start: 2**53 - 1 })", () => {
+describe("a write stream opened 'r+' at start 2**53 - 1 (createWriteStream(path, { flags: 'r+', start: 2**53 - 1 })): an EFBIG error event, not a crash", () => {
   /** Writes a chunk through `module`'s stream in a fresh Node (in the repository, where 'aiofs' is this package); returns the events it saw and how it exited. */
   function crashCase(module: string): { status: number | null; signal: string | null; stderr: string; events: unknown[]; file: string } {
     const file = path.join(disk.dir, 'crash-case');
@@ -207,7 +208,7 @@ describe("issue 19's crash: createWriteStream(path, { flags: 'r+', start: 2**53 
 
   it('node:fs reports EFBIG as an error event, then close, and the process exits normally; so does aiofs', () => {
     const node = crashCase('node:fs');
-    // The scenario still is the one of the issue: node's outcome is an EFBIG 'error' then 'close'.
+    // The scenario still is the one that crashed aiofs: node's outcome is an EFBIG 'error' then 'close'.
     expect(node.status, node.stderr).toBe(0);
     const errorAt = node.events.findIndex((e) => (e as { error?: string }).error === 'EFBIG');
     expect(errorAt, JSON.stringify(node.events)).toBeGreaterThanOrEqual(0);

@@ -21,6 +21,8 @@ const noScript = hasScript ? undefined : 'util-linux `script` is not installed (
 if (noScript) console.log(`progress bar test skipped: ${noScript}`);
 
 /** One drawing of the bar: label, bar, percent, bytes of total, rate, ETA. */
+// The bar's escape sequences and its two-space separators are what it prints, matched literally.
+// eslint-disable-next-line no-control-regex, no-regex-spaces
 const BAR = /\r(\S+) \[([#-]+)\] +(\d+)%  ([\d.]+ (?:B|KiB|MiB)) \/ 64\.0 MiB  ([\d.]+|--) MB\/s  ETA (\d+:\d\d|--:--)\x1b\[K/g;
 
 describe('aiofs cp progress', () => {
@@ -46,6 +48,7 @@ describe('aiofs cp progress', () => {
     const dst = path.join(disk.dir, 'pipe-copy.bin');
     const run = runCli(['cp', src, dst]);
     expect(run.status, run.stderr).toBe(0);
+    // eslint-disable-next-line no-control-regex -- no escape sequence may reach a file
     expect(run.stderr).not.toMatch(/[\r\x1b]/);
     expect(run.stderr.split('\n')).toHaveLength(2);
     expect(run.stderr).toMatch(new RegExp(`^'${src}' -> '${dst}': ${SIZE} bytes`));

@@ -22,6 +22,7 @@ import * as http2 from 'node:http2';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -51,7 +52,6 @@ function fileWith(bytes: Uint8Array | string, name = 'f'): string {
 }
 const sha = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex').slice(0, 16);
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** An error as the comparison sees it: no stack, the file's path replaced. */
 function errorShape(error: unknown, file?: string): Record<string, unknown> {
@@ -106,7 +106,8 @@ describe('ownership: closing a handle a stream reads through', () => {
   /** Trials in which the next file got the closed handle's descriptor number (the case under test). */
   let reusedNumbers = 0;
   type StreamMaker = 'fh.createReadStream' | 'fs.createReadStream({ fd: fh })' | 'aiofs.createReadStream({ fd: fh })';
-  const makers: Record<StreamMaker, (fh: fsp.FileHandle) => fs.ReadStream> = {
+  // Only Readable's API is used on them (and no encoding is set, so 'data' gives Buffers).
+  const makers: Record<StreamMaker, (fh: fsp.FileHandle) => Readable> = {
     'fh.createReadStream': (fh) => (fh as any).createReadStream({ highWaterMark: 65536 }),
     'fs.createReadStream({ fd: fh })': (fh) => fs.createReadStream(null as any, { fd: fh, highWaterMark: 65536 }),
     'aiofs.createReadStream({ fd: fh })': (fh) => aiofs.createReadStream(null, { fd: fh, highWaterMark: 65536 }),
@@ -130,7 +131,7 @@ describe('ownership: closing a handle a stream reads through', () => {
       if (chunk.includes(0x42)) bytesOfB += chunk.filter((byte) => byte === 0x42).length;
     });
     for (const name of ['end', 'close', 'error']) stream.on(name, (error?: NodeJS.ErrnoException) => events.push(error?.code ? `${name}:${error.code}` : name));
-    const streamClosed = new Promise((resolve) => stream.once('close', resolve));
+    const streamClosed = new Promise<void>((resolve) => stream.once('close', resolve));
     if (when === 'next turn') await tick();
     if (when === 'first chunk') await new Promise((resolve) => stream.once('data', resolve).once('error', resolve));
     await fh.close();
@@ -474,8 +475,9 @@ describe('node APIs that take a FileHandle accept aiofs\'s', () => {
       const events: string[] = [];
       for (const name of ['open', 'ready', 'end', 'close', 'error']) stream.on(name, () => events.push(name));
       const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      await new Promise((resolve) => stream.once('close', resolve));
+      // No encoding is set, so every chunk is a Buffer (fs.ReadStream's type allows a string too).
+      stream.on('data', (chunk: Buffer | string) => chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
+      await new Promise<void>((resolve) => stream.once('close', resolve));
       seen.push({ sha: sha(Buffer.concat(chunks)), events, bytesRead: stream.bytesRead, pos: (stream as any).pos, fdAfter: fh.fd, throughAio: aioActivity(aiofs.contextStats()) > before });
     }
     expect({ ...seen[1], throughAio: undefined }).toEqual({ ...seen[0], throughAio: undefined });

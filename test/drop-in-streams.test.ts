@@ -136,6 +136,7 @@ function gracefulReadStream(fsModule: any, chain: 'util.inherits' | 'Object.crea
   if (chain === 'util.inherits') util.inherits(ReadStream, fs$ReadStream);
   else ReadStream.prototype = Object.create(fs$ReadStream.prototype);
   ReadStream.prototype.open = function ReadStream$open(this: any) {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- graceful-fs's own code, as it ships
     const that = this;
     fsModule.open(that.path, that.flags, that.mode, function (err: Error | null, fd: number) {
       if (err) {
@@ -163,6 +164,7 @@ function gracefulWriteStream(fsModule: any, chain: 'util.inherits' | 'Object.cre
   if (chain === 'util.inherits') util.inherits(WriteStream, fs$WriteStream);
   else WriteStream.prototype = Object.create(fs$WriteStream.prototype);
   WriteStream.prototype.open = function WriteStream$open(this: any) {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- graceful-fs's own code, as it ships
     const that = this;
     fsModule.open(that.path, that.flags, that.mode, function (err: Error | null, fd: number) {
       if (err) {
@@ -188,8 +190,14 @@ const CONSTRUCTIONS: Record<string, { read: Construct; write: Construct }> = {
     write: (m, file, options) => m.WriteStream(file, options),
   },
   'class X extends ReadStream': {
-    read: (m, file, options) => new (class X extends m.ReadStream {})(file, options),
-    write: (m, file, options) => new (class X extends m.WriteStream {})(file, options),
+    read: (m, file, options) => {
+      const ReadStream: new (file: string, options: object) => fs.ReadStream = m.ReadStream;
+      return new (class X extends ReadStream {})(file, options);
+    },
+    write: (m, file, options) => {
+      const WriteStream: new (file: string, options: object) => fs.WriteStream = m.WriteStream;
+      return new (class X extends WriteStream {})(file, options);
+    },
   },
   'graceful-fs subclass (util.inherits), with new': {
     read: (m, file, options) => new (gracefulReadStream(m, 'util.inherits'))(file, options),

@@ -38,7 +38,6 @@ const root = fs.mkdtempSync(path.join(os.tmpdir(), 'aiofs-dropin-visibility-'));
 
 /** Byte `i` of every file written here: never 0, so a hole or zero padding cannot pass for data. */
 const PATTERN_SOURCE = 'const pattern = (n) => { const b = Buffer.allocUnsafe(n); for (let i = 0; i < n; i++) b[i] = (Math.imul(i, 2654435761) >>> 24) % 255 + 1; return b; };';
-// eslint-disable-next-line no-new-func
 const pattern = new Function(`${PATTERN_SOURCE} return pattern;`)() as (n: number) => Buffer;
 
 /**
@@ -191,7 +190,7 @@ const STREAM_CHUNK = 64 * 1024;
 async function streamScenario(makeStream: (file: string) => Promise<fs.WriteStream>, file: string): Promise<PollReport> {
   const data = pattern(STREAM_TOTAL);
   const stream = await makeStream(file);
-  if (stream.pending) await new Promise((resolve) => stream.once('ready', resolve));
+  if (stream.pending) await new Promise<void>((resolve) => stream.once('ready', resolve));
   await poller.open(file, STREAM_TOTAL);
   let issued = 0;
   let acknowledged = 0;
@@ -210,12 +209,12 @@ async function streamScenario(makeStream: (file: string) => Promise<fs.WriteStre
       const atCallback = acknowledged;
       void check(() => atCallback, `write callback at ${offset}`);
     });
-    if (!more) await new Promise((resolve) => stream.once('drain', resolve));
+    if (!more) await new Promise<void>((resolve) => stream.once('drain', resolve));
   }
   await checks;
-  const closed = new Promise((resolve) => stream.once('close', resolve));
+  const closed = new Promise<void>((resolve) => stream.once('close', resolve));
   stream.end();
-  await new Promise((resolve) => stream.once('finish', resolve));
+  await new Promise<void>((resolve) => stream.once('finish', resolve));
   await check(() => STREAM_TOTAL, "'finish'", true);
   await closed;
   await check(() => STREAM_TOTAL, "'close'", true);

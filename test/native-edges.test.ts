@@ -246,7 +246,7 @@ describe.skipIf(!kernel)('native engine', () => {
       stream.resume();
     });
     stream.destroy();
-    await new Promise((resolve) => stream.once('close', resolve));
+    await new Promise<void>((resolve) => stream.once('close', resolve));
     const after = contextStats()!;
     // Regular files cannot cancel: io_cancel was asked, refused with EINVAL, and the results dropped.
     expect(after.cancelAsked).toBeGreaterThan(before.cancelAsked);

@@ -12,7 +12,6 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-import { engine } from '../dist/backend.js';
 import { backend, contextStats, createWriteStream } from '../dist/index.js';
 import { describeFilesystems, mountDisk, useMoreFilesystems, useSmallExt4, useSmallTmpfs } from './support/filesystems';
 
@@ -163,7 +162,7 @@ describe('cut short', () => {
     for (let round = 0; round < 5; round++) {
       const file = path.join(disk.dir, `destroyed-${round}.bin`);
       const before = fdCount();
-      const stream = createWriteStream(file, { writeBehind: 8 });
+      const stream = createWriteStream(file);
       const data = dataOf(round, 32 * MiB);
       let written = 0;
       stream.on('drain', () => undefined);
@@ -172,7 +171,7 @@ describe('cut short', () => {
       while (written < stopAt) {
         const ok = stream.write(data.subarray(written, written + 262_147));
         written += 262_147;
-        if (!ok) await new Promise((resolve) => stream.once('drain', resolve));
+        if (!ok) await new Promise<void>((resolve) => stream.once('drain', resolve));
       }
       stream.destroy();
       await closed;
@@ -194,7 +193,7 @@ describe('cut short', () => {
     stream.on('error', (error) => events.push(`error ${error.name}`));
     const closed = new Promise<void>((resolve) => stream.once('close', () => resolve(void events.push('close'))));
     for (let offset = 0; offset < 5 * MiB; offset += 65536) {
-      if (!stream.write(data.subarray(offset, offset + 65536))) await new Promise((resolve) => stream.once('drain', resolve));
+      if (!stream.write(data.subarray(offset, offset + 65536))) await new Promise<void>((resolve) => stream.once('drain', resolve));
     }
     controller.abort();
     await closed;

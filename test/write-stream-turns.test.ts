@@ -47,7 +47,7 @@ async function mostAcknowledgedInOneTurn(file: string, chunkBytes: number, total
     next(0);
   });
   running = false;
-  await new Promise((resolve) => stream.once('close', resolve));
+  await new Promise<void>((resolve) => stream.once('close', resolve));
   expect(fs.readFileSync(file).equals(data)).toBe(true);
   return { most, turns };
 }

@@ -3,29 +3,33 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
 
+/** @returns {{ ok: true } | { ok: false, reason: string }} */
 export function dropCaches() {
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
     return { ok: false, reason: 'not running as root' };
   }
   try {
     execFileSync('sync'); // dirty pages cannot be dropped, so write them back first
-  } catch (err) {
+  } catch (thrown) {
+    const err = /** @type {NodeJS.ErrnoException} */ (thrown);
     return { ok: false, reason: `\`sync\` failed: ${err.code || err.message}` };
   }
   try {
     writeFileSync('/proc/sys/vm/drop_caches', '3');
     return { ok: true };
-  } catch (err) {
+  } catch (thrown) {
     // e.g. a container with /proc/sys mounted read-only
+    const err = /** @type {NodeJS.ErrnoException} */ (thrown);
     return { ok: false, reason: `cannot write /proc/sys/vm/drop_caches: ${err.code || err.message}` };
   }
 }
 
 // Bytes of `path` resident in the page cache, from util-linux fincore:
 // { ok: true, bytes } or { ok: false, reason } (fincore missing or failing).
+/** @returns {{ ok: true, bytes: number } | { ok: false, reason: string }} */
 export function residentBytes(path) {
   const r = spawnSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', path], { encoding: 'utf8' });
-  if (r.error) return { ok: false, reason: `fincore not available (${r.error.code})` };
+  if (r.error) return { ok: false, reason: `fincore not available (${/** @type {NodeJS.ErrnoException} */ (r.error).code})` };
   const bytes = Number(r.stdout.trim());
   if (r.status !== 0 || !Number.isFinite(bytes)) {
     return { ok: false, reason: `fincore failed: ${(r.stderr || r.stdout).trim() || `exit ${r.status}`}` };

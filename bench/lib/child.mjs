@@ -5,9 +5,15 @@
 // e.g. a shell that first moves itself into a cgroup.
 import { spawnSync } from 'node:child_process';
 
+/**
+ * @param {string} script
+ * @param {unknown[]} args
+ * @param {NodeJS.ProcessEnv} [env]
+ * @param {{ launcher?: string[], node?: string }} [how]
+ */
 export function runNodeTrial(script, args, env = process.env, { launcher = [], node = process.execPath } = {}) {
   const argv = [...launcher.slice(1), node, script, ...args.map(String)];
-  const r = spawnSync(launcher[0] ?? argv.shift(), argv, {
+  const r = spawnSync(launcher[0] ?? /** @type {string} */ (argv.shift()), argv, {
     encoding: 'utf8',
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -15,7 +21,7 @@ export function runNodeTrial(script, args, env = process.env, { launcher = [], n
   });
   if (r.error) throw r.error;
   if (r.status !== 0) throw new Error(`trial ${script} ${args.join(' ')} failed (exit ${r.status ?? r.signal}); see its stderr above`);
-  const last = r.stdout.trim().split('\n').pop();
+  const last = r.stdout.trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(last);
   } catch {

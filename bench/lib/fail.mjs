@@ -1,4 +1,8 @@
 // How a benchmark ends on a real error (fio missing, wrong data, a crashed trial): a message, exit 1.
+/**
+ * @param {string} msg
+ * @returns {never}
+ */
 export function fail(msg) {
   console.error(`error: ${msg}`);
   process.exit(1);

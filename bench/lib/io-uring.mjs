@@ -64,7 +64,7 @@ const PROBE = `
 export function probeIoUring(node = process.execPath, dir) {
   const ask = (env) => {
     const r = spawnSync(node, ['--input-type=module', '-e', PROBE], { encoding: 'utf8', env });
-    return r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()) : { rings: NaN };
+    return r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop() ?? '') : { rings: NaN };
   };
   const byDefault = ask(DEFAULT_FS_ENV);
   let withEnv = ask(ioUringEnv(null)), addon = null, addonNote = null;

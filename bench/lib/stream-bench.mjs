@@ -12,7 +12,7 @@ function parseJson(name, text) {
   try {
     return JSON.parse(text);
   } catch (err) {
-    fail(`--${name} is not valid JSON (${err.message}): ${text}`);
+    fail(`--${name} is not valid JSON (${/** @type {Error} */ (err).message}): ${text}`);
   }
 }
 
@@ -20,6 +20,8 @@ function parseJson(name, text) {
  * The aiofs option sets from --aiofs-options (the first, null for none) and --variants (more, a JSON
  * array), each a plain object, duplicates dropped ({} and "no options" are the same defaults).
  * `check(options)` may refuse a set by returning why.
+ * @param {{ 'aiofs-options'?: string, variants?: string }} opt
+ * @param {(options: object) => string | null} [check]
  */
 export function aiofsOptionSets(opt, check = () => null) {
   const sets = [opt['aiofs-options'] === undefined ? null : parseJson('aiofs-options', opt['aiofs-options'])];

@@ -23,7 +23,7 @@ export function cFloor(ctx, sizes, maxBytes) {
   const r = spawnSync(built.path, [dir, ...sizes.map(String)], { encoding: 'utf8', env: { ...process.env, SMALL_FILE_MAX_BYTES: String(maxBytes) } });
   if (r.status !== 0) return { ok: false, reason: `probes/small-file.c failed (exit ${r.status ?? r.signal}): ${(r.stderr || r.stdout).trim()}` };
   const bySize = {};
-  for (const m of r.stdout.split('\n').map((line) => LINE.exec(line)).filter(Boolean)) {
+  for (const m of r.stdout.split('\n').map((line) => LINE.exec(line)).filter((match) => match !== null)) {
     bySize[m[1]] = { readOpsPerSec: perSec(Number(m[2])), rewriteOpsPerSec: perSec(Number(m[3])) };
   }
   return { ok: true, bySize, output: r.stdout.trim() };

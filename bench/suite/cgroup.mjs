@@ -19,6 +19,7 @@ function memoryRoot() {
 /**
  * Creates a cgroup limited to `limitBytes`: { ok, launcher, remove } where `launcher` prefixes a command
  * so that it runs inside (runNodeTrial's launcher argument), or { ok: false, reason }.
+ * @returns {{ ok: true, launcher: string[], remove: () => void } | { ok: false, reason: string }}
  */
 export function memoryCgroup(limitBytes) {
   if (process.getuid?.() !== 0) return { ok: false, reason: 'not running as root' };
@@ -28,7 +29,8 @@ export function memoryCgroup(limitBytes) {
   try {
     dir = mkdtempSync(join(root.dir, 'aiofs-bench-'));
     writeFileSync(join(dir, root.limitFile), String(limitBytes));
-  } catch (err) {
+  } catch (thrown) {
+    const err = /** @type {NodeJS.ErrnoException} */ (thrown);
     return { ok: false, reason: `cannot create a memory cgroup under ${root.dir}: ${err.code || err.message}` };
   }
   return {

@@ -93,7 +93,7 @@ export async function main(argv) {
       },
     }));
   } catch (err) {
-    console.error(`aiofs bench: ${err.message}\n\n${HELP}`);
+    console.error(`aiofs bench: ${/** @type {Error} */ (err).message}\n\n${HELP}`);
     return 2;
   }
   if (opt.help) {
@@ -104,7 +104,7 @@ export async function main(argv) {
   try {
     plan = makePlan(opt);
   } catch (err) {
-    console.error(`aiofs bench: ${err.message}`);
+    console.error(`aiofs bench: ${/** @type {Error} */ (err).message}`);
     return 2;
   }
   const only = opt.only ? opt.only.split(',').map((s) => s.trim()).filter(Boolean) : SCENARIOS.map((s) => s.id);
@@ -144,7 +144,7 @@ async function runSuite(plan, only, dir, opt) {
   const cold = dropCaches();
   const ioUring = probeIoUring(opt.node, dir);
   let fio = null;
-  try { fio = fioVersion(); } catch (err) { say(`note: ${err.message}: no device-limit column`); }
+  try { fio = fioVersion(); } catch (err) { say(`note: ${/** @type {Error} */ (err).message}: no device-limit column`); }
   const env = { ...describeEnv(dir), node: ioUring.node, nodePath: opt.node };
   const aiofs = describeBuild(opt.aiofs);
   const ctx = { plan, dir, cold, ioUring, fio, node: opt.node, aiofs, verbose: opt.verbose, log: say, detail: opt.verbose ? say : () => {} };
@@ -163,12 +163,13 @@ async function runSuite(plan, only, dir, opt) {
   for (const s of SCENARIOS.filter((x) => only.includes(x.id))) {
     say(`\n== ${s.id}`);
     const started = Date.now();
+    /** @type {{ title: string, skipped?: string, error?: string, targets?: object[] } & Record<string, unknown>} */
     let result;
     try {
       result = s.run(ctx);
     } catch (err) {
-      result = { title: s.id, error: err.message };
-      console.error(`error in ${s.id}: ${err.message}`);
+      result = { title: s.id, error: /** @type {Error} */ (err).message };
+      console.error(`error in ${s.id}: ${/** @type {Error} */ (err).message}`);
     }
     const seconds = (Date.now() - started) / 1000;
     scenarios.push({ id: s.id, seconds, ...result });
@@ -197,7 +198,7 @@ async function runSuite(plan, only, dir, opt) {
   const withTargets = scenarios.filter((s) => s.targets?.length);
   if (withTargets.length > 0) say('\nTargets:');
   for (const s of withTargets) {
-    for (const { verdict, missed } of s.targets.map(formatTarget)) say([`  ${s.title}: ${verdict}`, ...missed.map((m) => `      ${m}`)].join('\n'));
+    for (const { verdict, missed } of (s.targets ?? []).map(formatTarget)) say([`  ${s.title}: ${verdict}`, ...missed.map((m) => `      ${m}`)].join('\n'));
   }
   say(`\nSuite took ${out.seconds.toFixed(0)} s.`);
 

@@ -8,7 +8,10 @@ const QUICK_WHOLE_FILE_SIZES = [4 * KiB, MiB];
 const CONCURRENT_STREAMS = [1, 4, 16, 64];
 const RANDOM_DEPTHS = [1, 16, 64];
 
-/** The plan for { quick, size (text), runs (text) }; throws on a size the scenarios cannot split. */
+/**
+ * The plan for { quick, size (text), runs (text) }; throws on a size the scenarios cannot split.
+ * @param {{ quick?: boolean, size?: string, runs?: string }} [options]
+ */
 export function makePlan({ quick = false, size: sizeText, runs: runsText } = {}) {
   const size = parseSize(sizeText ?? (quick ? '64M' : '1G'));
   if (size < MiB || size % MiB !== 0) throw new Error('--size must be a non-zero multiple of 1M');

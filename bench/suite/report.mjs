@@ -88,7 +88,7 @@ export function newestFullRun(dir) {
       const j = JSON.parse(readFileSync(join(dir, f), 'utf8'));
       return j.suite === 'aiofs-bench' && !j.quick ? { file: join(dir, f), date: j.date } : null;
     } catch { return null; }
-  }).filter(Boolean);
+  }).filter((r) => r !== null);
   runs.sort((a, b) => a.date.localeCompare(b.date));
   return runs.at(-1)?.file ?? null;
 }
@@ -126,7 +126,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     const out = report(json, resolve(opt.readme ?? here('../../README.md')));
     console.log(`${basename(json)} -> ${out.markdown}, ${out.svg}, and ${out.readme} (between ${BEGIN} and ${END})`);
   } catch (err) {
-    console.error(`bench:report: ${err.message}`);
+    console.error(`bench:report: ${/** @type {Error} */ (err).message}`);
     process.exit(1);
   }
 }

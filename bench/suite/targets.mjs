@@ -15,9 +15,12 @@ export const fasterFs = (r) => Math.max(...['fs', 'fs-uring'].map((id) => fig(r,
 /**
  * A target over `rows` (figures()): met when every finite value is >= atLeast (or <= atMost); `value`
  * is the worst one. `unit` 'x' for ratios, 'ms' for differences. Without any value: met null, `why`.
+ * @param {string} name
+ * @param {{ label: string, value: number | null }[]} rows
+ * @param {({ atLeast: number, atMost?: undefined } | { atLeast?: undefined, atMost: number }) & { unit?: string, why?: string }} bound
  */
 export function checkTarget(name, rows, { atLeast, atMost, unit = 'x', why = 'nothing to compare' }) {
-  const measured = rows.filter((r) => Number.isFinite(r.value));
+  const measured = rows.filter(/** @returns {r is { label: string, value: number }} */ (r) => Number.isFinite(r.value));
   if (measured.length === 0) return { name, value: null, met: null, why };
   const ok = (r) => (atLeast !== undefined ? r.value >= atLeast : r.value <= atMost);
   const worst = measured.reduce((w, r) => ((atLeast !== undefined ? r.value < w.value : r.value > w.value) ? r : w));

@@ -52,7 +52,7 @@ const stop = await startTrialMeasureReady(); // whole process, including libuv t
 try {
   await Promise.all(Array.from({ length: depth }, worker));
 } catch (err) {
-  console.error(`${impl}: ${err.message}`);
+  console.error(`${impl}: ${/** @type {Error} */ (err).message}`);
   process.exit(1); // other workers may still have reads in flight
 }
 const m = await stop.afterTurn(count * BLOCK);

@@ -83,7 +83,7 @@ try {
     seconds += pass.seconds;
   } while (seconds < minSeconds);
 } catch (err) {
-  console.error(`${impl}: ${err.message}`);
+  console.error(`${impl}: ${/** @type {Error} */ (err).message}`);
   process.exit(1);
 }
 const elu = performance.eventLoopUtilization(elu0);

@@ -135,7 +135,7 @@ try {
     passes.push(pass);
   } while (passes.reduce((sum, pass) => sum + pass.seconds, 0) < minSeconds);
 } catch (err) {
-  console.error(`${impl}: ${err.message}`);
+  console.error(`${impl}: ${/** @type {Error} */ (err).message}`);
   process.exit(1);
 }
 r = passes[0];

@@ -107,7 +107,9 @@ async function step(r: Rng, file: ModelFile, n: number): Promise<string> {
     }
     const start = r.int(0, length + 8192);
     const data = dataFor(r.int(1, 3 * MAX_IO));
-    const stream = createWriteStream(file.path, { flags: 'r+', start, chunkSize: r.pick([4096, 65536]) });
+    // Drawn for the write streams' former chunkSize option (they have none now), so a seed still replays the same run.
+    r.pick([4096, 65536]);
+    const stream = createWriteStream(file.path, { flags: 'r+', start });
     await new Promise<void>((resolve, reject) => {
       stream.on('error', reject).on('close', () => resolve());
       for (let at = 0; at < data.length; at += 10_007) stream.write(data.subarray(at, at + 10_007));

@@ -547,6 +547,7 @@ class CallbackRecorder {
   make(throws = false): (...args: unknown[]) => void {
     const id = this.made++;
     const calls = this.calls;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- read by a plain function, which has its own `this`
     const recorder = this;
     return function callback(...args: unknown[]) {
       calls.push({ callback: id, sync: !recorder.returned, args });

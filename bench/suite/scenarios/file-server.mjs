@@ -84,13 +84,14 @@ export function fileServer(ctx) {
   const p = ctx.plan.fileServer;
   const base = { title: 'File server', unit: 'MiB/s', higher: true, reference: null };
   const curl = spawnSync('curl', ['--version'], { encoding: 'utf8' });
-  if (curl.error) return { ...base, skipped: `curl not found (${curl.error.code}): apt-get install curl` };
+  if (curl.error) return { ...base, skipped: `curl not found (${/** @type {NodeJS.ErrnoException} */ (curl.error).code}): apt-get install curl` };
 
   const [file] = dataFiles(ctx, 'file-server', 1, p.fileSize);
   const iterations = loginIterations(p.loginMs);
   const contenders = nodeContenders(ctx);
   ctx.detail(`  ${formatSize(p.fileSize)} file; /login: pbkdf2, ${iterations} iterations`);
 
+  /** @type {({ spec: any, skipped: string } | { spec: any, skipped?: undefined, trials: Record<string, any[]>, figures: Record<string, any> })[]} */
   const loads = [];
   for (const spec of p.cases) {
     if (spec.cache === 'cold' && !ctx.cold.ok) {
@@ -123,8 +124,9 @@ export function fileServer(ctx) {
     loads.push({ spec, trials, figures });
   }
 
-  const measured = loads.filter((l) => !l.skipped);
-  const cases = loads.flatMap((l) => (l.skipped
+  const measured = loads.filter((l) => l.skipped === undefined);
+  /** @type {object[]} */
+  const cases = loads.flatMap(/** @returns {object[]} */ (l) => (l.skipped !== undefined
     ? [{ id: loadId(l.spec), label: loadLabel(l.spec), skipped: l.skipped }]
     : FIGURES.map((f) => ({
       id: `${loadId(l.spec)}-${f.id}`, label: `${loadLabel(l.spec)}: ${f.label}`, unit: f.unit, higher: f.higher,

@@ -21,7 +21,7 @@ import { checkTarget, fasterFs, fig, figures, loopTarget } from '../targets.mjs'
 const TRIAL = fileURLToPath(new URL('../trials/whole-file-trial.mjs', import.meta.url));
 const KiB = 2 ** 10, MiB = 2 ** 20;
 const COLD_FILES = 256; // the most files a cold trial reads, once each
-const WRITES = ['writeFile-new', 'writeFile-rewrite', 'appendFile', 'writeFile-flush'];
+const WRITES = /** @type {const} */ (['writeFile-new', 'writeFile-rewrite', 'appendFile', 'writeFile-flush']);
 const LABEL = { readFile: 'readFile', 'writeFile-new': 'writeFile new', 'writeFile-rewrite': 'writeFile rewrite', appendFile: 'appendFile', 'writeFile-flush': 'writeFile flush' };
 
 /** How many files a cold trial reads: one per caller at least, else up to COLD_FILES and coldBytes of them; and the untimed first call's. */
@@ -38,6 +38,12 @@ function readFiles(ctx, size, count) {
   });
 }
 
+/**
+ * @param {any} ctx
+ * @param {any[]} contenders
+ * @param {{ mode: string, concurrency: number, size: number, floor: number | false }
+ *   & ({ op: 'readFile', files: string[] } | { op: typeof WRITES[number], files?: undefined })} spec
+ */
 function runCase(ctx, contenders, { op, mode, concurrency, size, files, floor }) {
   const { minSeconds, coldBytes } = ctx.plan.wholeFile;
   const writeDir = join(ctx.dir, 'whole-writes');

@@ -22,10 +22,10 @@ const size = statSync(files[0]).size;
 const { create: createReadStream, aiofs } = await loadStreamFactory(impl, 'createReadStream');
 
 const verifiers = files.map(() => new StreamVerifier(size));
-let sharesAtFirstEnd = null;
+let sharesAtFirstEnd = /** @type {number[] | null} */ (null);
 const stop = await startTrialMeasureReady();
 try {
-  await Promise.all(files.map((file, i) => new Promise((resolve, reject) => {
+  await Promise.all(files.map((file, i) => /** @type {Promise<void>} */ (new Promise((resolve, reject) => {
     const stream = createReadStream(file);
     stream.on('data', (chunk) => verifiers[i].update(chunk));
     stream.once('error', reject);
@@ -33,9 +33,9 @@ try {
       sharesAtFirstEnd ??= verifiers.map((v) => v.pos / size);
       resolve();
     });
-  })));
+  }))));
 } catch (err) {
-  console.error(`${impl}: ${err.message}`);
+  console.error(`${impl}: ${/** @type {Error} */ (err).message}`);
   process.exit(1);
 }
 const m = await stop.afterTurn(size * files.length);
@@ -44,7 +44,7 @@ console.log(JSON.stringify({
   backend: aiofs ? { name: aiofs.backend.name, reason: aiofs.backend.reason } : null,
   streams: files.length,
   fileSize: size,
-  slowestShare: Math.min(...sharesAtFirstEnd),
+  slowestShare: Math.min(.../** @type {number[]} */ (sharesAtFirstEnd)), // set when the first stream ended
   ...m,
   verify: verifiers.map((v) => v.result()),
 }));

@@ -43,7 +43,7 @@ const { values: opt } = parseArgs({
 });
 const [bytes, iterations, clients, rate, windowSeconds, idleSeconds, probesPerSecond] =
   ['bytes', 'iterations', 'clients', 'rate', 'window', 'idle', 'probes'].map((k) => Number(opt[k]));
-if (!['fs', 'aiofs'].includes(opt.impl) || !opt.file || !(bytes > 0) || !(iterations > 0) || !(clients > 0) || !(rate >= 0) ||
+if ((opt.impl !== 'fs' && opt.impl !== 'aiofs') || !opt.file || !(bytes > 0) || !(iterations > 0) || !(clients > 0) || !(rate >= 0) ||
     !(windowSeconds > 0) || !(idleSeconds > 0) || !(probesPerSecond > 0)) {
   console.error('usage: file-server-trial.mjs --impl <fs|aiofs> --file F --bytes N --iterations I --clients C --rate B/s ' +
     '--window S --idle S --probes N');
@@ -62,7 +62,7 @@ if (fdLimit < 2 * clients + 256) failTrial(`${clients} clients need about ${2 * 
 const elapsedMs = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 
 // --- the server ---------------------------------------------------------------------------------
-const server = spawn(process.execPath, [SERVER, opt.impl, opt.file, bytes, iterations], { stdio: ['ignore', 'pipe', 'inherit'] });
+const server = spawn(process.execPath, [SERVER, opt.impl, opt.file, String(bytes), String(iterations)], { stdio: ['ignore', 'pipe', 'inherit'] });
 let stopping = false;
 process.on('exit', () => server.kill('SIGKILL'));
 server.once('exit', (code, signal) => { if (!stopping) failTrial(`the server exited (${code ?? signal}) before the trial ended`); });
@@ -98,6 +98,7 @@ const ENDPOINTS = ['tiny', 'login'];
 
 /** Requests every endpoint `perSecond` times a second until the returned function is called; it resolves when all are answered. */
 function startProbing(perSecond) {
+  /** @type {Record<string, { latencies: number[], errors: string[] }>} */
   const samples = Object.fromEntries(ENDPOINTS.map((e) => [e, { latencies: [], errors: [] }]));
   const pending = [];
   const periodMs = 1000 / perSecond;
@@ -140,7 +141,7 @@ function curl(seconds, held) {
   const p = spawn('curl', args, { stdio: [held ? 'pipe' : 'ignore', 'pipe', 'ignore'] });
   const result = new Promise((resolve) => {
     let out = '';
-    p.stdout.on('data', (d) => { out += d; });
+    /** @type {import('node:stream').Readable} */ (p.stdout).on('data', (d) => { out += d; }); // a pipe
     p.once('error', (err) => resolve({ error: `curl: ${err.message}` }));
     p.once('close', (code, signal) => {
       const [size, time, http, exit] = out.trim().split(' ').map(Number);
@@ -150,7 +151,8 @@ function curl(seconds, held) {
       else resolve({ error: `curl exited ${code ?? signal} (curl's code ${exit}, HTTP ${http}, ${size} of ${bytes} bytes)` });
     });
   });
-  return { release: () => p.stdin.end(`url = "${url}"\n`), result };
+  // release() is for a held curl, whose stdin is a pipe
+  return { release: () => /** @type {import('node:stream').Writable} */ (p.stdin).end(`url = "${url}"\n`), result };
 }
 
 /**

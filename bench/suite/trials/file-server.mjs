@@ -85,4 +85,5 @@ const server = createServer((req, res) => {
 // idle keep-alive sockets stay open: the prober's agent reuses them, and a server closing one just as
 // the agent sends on it fails that request ("socket hang up"), which says nothing about the server
 server.keepAliveTimeout = 0;
-server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
+// Listening on a TCP port, so address() is an AddressInfo.
+server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: /** @type {import('node:net').AddressInfo} */ (server.address()).port })));

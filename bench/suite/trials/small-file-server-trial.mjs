@@ -43,12 +43,14 @@ const HANDLERS = {
 };
 const handle = HANDLERS[mode];
 const server = createServer((req, res) => {
-  if (/^\/\d+$/.test(req.url)) return handle(join(dir, req.url.slice(1)), res);
+  const url = req.url ?? ''; // always set on a request a server received
+  if (/^\/\d+$/.test(url)) return handle(join(dir, url.slice(1)), res);
   res.statusCode = 404; // only the files' own names: nothing outside DIR
   res.end();
 });
-await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-const { port } = server.address();
+await /** @type {Promise<void>} */ (new Promise((resolve) => server.listen(0, '127.0.0.1', resolve)));
+// Listening on a TCP port, so address() is an AddressInfo.
+const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
 
 const fetchBody = (path) => new Promise((resolve, reject) => {
   get({ host: '127.0.0.1', port, path }, (res) => {
@@ -68,9 +70,10 @@ let wrk;
 try {
   const { stdout } = await promisify(execFile)('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', LUA,
     `http://127.0.0.1:${port}/`, '--', String(files), String(SEED)]);
-  wrk = JSON.parse(stdout.trim().split('\n').filter((line) => line.startsWith('{')).pop());
+  // String(): no JSON line gives 'undefined', which JSON.parse rejects as it rejects undefined itself
+  wrk = JSON.parse(String(stdout.trim().split('\n').filter((line) => line.startsWith('{')).pop()));
 } catch (err) {
-  fail(`wrk failed: ${err.message}`);
+  fail(`wrk failed: ${/** @type {Error} */ (err).message}`);
 }
 const m = await stop.afterTurn(wrk.bytes);
 const errors = Object.entries(wrk.errors).filter(([, n]) => n > 0);

@@ -25,7 +25,7 @@ if (!['idle', 'fs', 'aiofs'].includes(impl) || !(jobs > 0) || !(iterations > 0) 
 const job = promisify(pbkdf2);
 const { create: createReadStream, aiofs } = impl === 'idle' ? {} : await loadStreamFactory(impl, 'createReadStream');
 
-let streamed = 0, running = true, failure = null;
+let streamed = 0, running = true, failure = /** @type {Error | null} */ (null);
 function stream(file) {
   const s = createReadStream(file);
   s.on('data', (chunk) => { streamed += chunk.length; });

@@ -36,7 +36,7 @@ function checkRead(buf) {
   return null;
 }
 
-const files = op === 'readFile' ? target.split(',') : null;
+const files = op === 'readFile' ? target.split(',') : []; // the writes take a directory (target), no files
 const data = Buffer.allocUnsafe(op === 'readFile' ? 0 : size);
 fillExpected(makePattern(), data, 0);
 
