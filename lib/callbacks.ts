@@ -5,6 +5,9 @@
  * calls back exactly as the running Node does. The callback is called on a later tick with node's
  * arguments, outside any promise chain (an exception it throws is an uncaught exception, as with node).
  */
+// Node gets `arguments` itself, not rest parameters: exactly what the caller passed, their count included,
+// so its validation and errors are unchanged, while each function keeps node's .length (test/surface.test.ts).
+/* eslint-disable prefer-rest-params */
 import { nodeFs } from './node-originals';
 import { plainPath, plainReadFileOptions, plainWriteFileData, plainWriteFileOptions } from './plain-arguments';
 import { readFile as readFilePromise, writeFile as writeFilePromise, appendFile as appendFilePromise } from './promises';
