@@ -9,6 +9,7 @@ import { defineConfig } from 'vitest/config';
 const FULL_TIER_ONLY = [
   'test/arguments-differential.test.ts',
   'test/bench-suite.test.ts',
+  'test/fallback.test.ts',
   'test/read-stream-differential.test.ts',
   'test/register-libraries.test.ts',
   'test/stream-scale.test.ts',

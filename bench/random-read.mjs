@@ -33,7 +33,6 @@ const TARGETS = [
   { name: 'aiofs >= 0.8x fio', num: 'aiofs', den: 'fio', min: 0.8 },
 ];
 
-
 const { values: opt } = parseArgs({
   options: {
     size: { type: 'string', default: '4G' },
@@ -63,7 +62,10 @@ if (opt.help) {
 }
 
 const size = parseSize(opt.size);
-const count = Number(opt.count), depth = Number(opt.depth), runs = Number(opt.runs), seed = Number(opt.seed);
+const count = Number(opt.count),
+  depth = Number(opt.depth),
+  runs = Number(opt.runs),
+  seed = Number(opt.seed);
 for (const [k, v] of Object.entries({ count, depth, runs })) {
   if (!Number.isInteger(v) || v < 1) fail(`--${k} must be a positive integer`);
 }
@@ -109,17 +111,30 @@ writeIolog(iolog, data.path, { op: 'read', bs: BLOCK, offsets: Array.from(blocks
 
 const fioArgs = opt['fio-randread']
   ? // fio's own generator: the flags from the issue, offsets differ from ours
-    ['--name=randread', `--filename=${data.path.replace(/:/g, '\\:')}`, '--ioengine=libaio', '--direct=1', '--rw=randread',
-      '--bs=4k', `--iodepth=${depth}`, `--number_ios=${count}`, `--size=${size}`, `--randseed=${seed}`]
+    [
+      '--name=randread',
+      `--filename=${data.path.replace(/:/g, '\\:')}`,
+      '--ioengine=libaio',
+      '--direct=1',
+      '--rw=randread',
+      '--bs=4k',
+      `--iodepth=${depth}`,
+      `--number_ios=${count}`,
+      `--size=${size}`,
+      `--randseed=${seed}`,
+    ]
   : // replay our exact offsets (iolog implies rw=read, bs=4k, number of ios)
-    ['--name=randread', '--ioengine=libaio', '--direct=1', `--iodepth=${depth}`,
-      `--read_iolog=${iolog}`, '--replay_no_stall=1'];
+    ['--name=randread', '--ioengine=libaio', '--direct=1', `--iodepth=${depth}`, `--read_iolog=${iolog}`, '--replay_no_stall=1'];
 
 const env = describeEnv(data.path);
-console.log(`aiofs random-read benchmark: ${fmtInt(count)} x 4 KiB reads, ${depth} in flight, ${runs} run(s) each, ` +
-  `${cold ? 'COLD' : 'WARM'} page cache`);
+console.log(
+  `aiofs random-read benchmark: ${fmtInt(count)} x 4 KiB reads, ${depth} in flight, ${runs} run(s) each, ` +
+    `${cold ? 'COLD' : 'WARM'} page cache`,
+);
 console.log(`  file   ${data.path} (${formatSize(size)}${data.created ? ', just written' : ', reused'})`);
-console.log(`  env    node ${env.node}, ${env.kernel}, ${env.cpu}, ${env.filesystem}, UV_THREADPOOL_SIZE=${env.uvThreadpoolSize}`);
+console.log(
+  `  env    node ${env.node}, ${env.kernel}, ${env.cpu}, ${env.filesystem}, UV_THREADPOOL_SIZE=${env.uvThreadpoolSize}`,
+);
 if (fioVer) console.log(`  fio    ${fioVer}: ${opt['fio-randread'] ? 'own randread offsets' : 'replaying the same offsets'}`);
 for (const c of contenders) if (c.skipped) console.log(`  SKIP   ${c.id}: ${c.skipped}`);
 console.log();
@@ -135,7 +150,9 @@ function runOne(c) {
   }
   const r = runNodeTrial(TRIAL, [c.impl ?? c.id, data.path, count, depth, seed, SAMPLE_EVERY], c.env);
   if (r.sampleDigest !== reference) {
-    throw new Error(`${c.id} returned WRONG DATA: checksum of ${r.samples} sampled blocks differs from the fs.readSync reference`);
+    throw new Error(
+      `${c.id} returned WRONG DATA: checksum of ${r.samples} sampled blocks differs from the fs.readSync reference`,
+    );
   }
   return r;
 }
@@ -195,7 +212,9 @@ const rows = contenders.map((c) => {
     fmtNum(s.medianCpuSec),
   ];
 });
-console.log(`\nResults (${cold ? 'cold' : 'WARM'} page cache, median of ${runs} run(s), ${fmtInt(count)} reads x 4 KiB, depth ${depth}):\n`);
+console.log(
+  `\nResults (${cold ? 'cold' : 'WARM'} page cache, median of ${runs} run(s), ${fmtInt(count)} reads x 4 KiB, depth ${depth}):\n`,
+);
 console.log(table(['contender', 'median IOPS', 'min - max IOPS', 'vs fio', 'loop p99 ms', 'loop max ms', 'CPU s'], rows));
 console.log('\n  loop p99/max: event-loop delay in the trial process beyond its 1 ms sampling timer (median of');
 console.log('    per-trial p99, worst per-trial max); up to ~1 ms is timer granularity, not blocking.');
@@ -220,11 +239,28 @@ if (opt.json) {
     date: new Date().toISOString(),
     cache: cold ? 'cold' : 'warm',
     cacheNote: cold ? 'page cache dropped before every trial' : probe.reason,
-    config: { file: data.path, size, count, depth, runs, seed, blockSize: BLOCK, sampleEvery: SAMPLE_EVERY,
-      fioOffsets: opt['fio-randread'] ? 'fio randread generator' : 'replay of the seeded offsets (temporary iolog)', fioArgs },
+    config: {
+      file: data.path,
+      size,
+      count,
+      depth,
+      runs,
+      seed,
+      blockSize: BLOCK,
+      sampleEvery: SAMPLE_EVERY,
+      fioOffsets: opt['fio-randread'] ? 'fio randread generator' : 'replay of the seeded offsets (temporary iolog)',
+      fioArgs,
+    },
     env: { ...env, fio: fioVer ?? null },
     referenceDigest: reference,
-    contenders: contenders.map(({ id, label, skipped, backend, summary, trials }) => ({ id, label, skipped, backend, summary, trials })),
+    contenders: contenders.map(({ id, label, skipped, backend, summary, trials }) => ({
+      id,
+      label,
+      skipped,
+      backend,
+      summary,
+      trials,
+    })),
     ratios,
     targets: TARGETS.map((t) => {
       const ratio = med(t.num) / med(t.den);

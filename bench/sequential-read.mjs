@@ -34,7 +34,6 @@ const AIOFS_INDEX = aiofsDist('index.mjs');
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 
-
 const { values: opt } = parseArgs({
   options: {
     size: { type: 'string' },
@@ -70,14 +69,16 @@ if (opt.help) {
   process.exit(0);
 }
 
-
 const size = parseSize(opt.size ?? (opt.quick ? '256M' : '1G'));
 const runs = Number(opt.runs ?? (opt.quick ? 2 : 5));
 if (!Number.isInteger(runs) || runs < 1) fail('--runs must be a positive integer');
 const warmSeconds = Number(opt['warm-seconds'] ?? (opt.quick ? 1 : 2));
 if (!(warmSeconds >= 0)) fail('--warm-seconds must be a number >= 0');
 if (size < MiB || size % MiB !== 0) fail('--size must be a non-zero multiple of 1M (fio reads it in 1 MiB blocks)');
-const modes = opt.modes.split(',').map((s) => s.trim()).filter(Boolean);
+const modes = opt.modes
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 for (const m of modes) if (!['cold', 'warm'].includes(m)) fail(`--modes: unknown mode "${m}"`);
 if (modes.length === 0) fail('--modes: nothing to run');
 const only = opt.only.split(',').map((s) => s.trim());
@@ -119,12 +120,19 @@ if (contenders.some((c) => c.id === 'fio')) fioVer = fioVersion(); // throws if 
 // ---- setup ----------------------------------------------------------------
 
 const data = ensureDataFile(resolve(opt.dir), size);
-const fioArgs = ['--name=seqread', `--filename=${data.path.replace(/:/g, '\\:')}`, ...FIO_ARGS, `--size=${size}`,
+const fioArgs = [
+  '--name=seqread',
+  `--filename=${data.path.replace(/:/g, '\\:')}`,
+  ...FIO_ARGS,
+  `--size=${size}`,
   // fio drops the file's cached pages before a job by default; that would
   // turn the warm trials after it cold. O_DIRECT reads neither use nor fill the cache.
-  '--invalidate=0'];
+  '--invalidate=0',
+];
 
-console.log(`Reference pass: reading ${data.path} once with fs.readSync (checks every block, hashes the first/last ${formatSize(EDGE)}) ...`);
+console.log(
+  `Reference pass: reading ${data.path} once with fs.readSync (checks every block, hashes the first/last ${formatSize(EDGE)}) ...`,
+);
 const t0 = process.hrtime.bigint();
 const reference = streamReference(data.path, size);
 console.log(`  done in ${fmtNum(Number(process.hrtime.bigint() - t0) / 1e9)} s`);
@@ -152,12 +160,17 @@ if (modeState.warm) {
 
 const env = describeEnv(data.path);
 const aiofsLabel = (c) => `${c.label}${c.options === null ? ' (defaults)' : ''}`;
-console.log(`\naiofs sequential-read benchmark: stream ${formatSize(size)} per trial (warm: again until ${warmSeconds} s), ${runs} run(s) per contender and mode ` +
-  `(${modes.join(', ')}), fresh process per trial, contenders interleaved (order rotated each round)`);
+console.log(
+  `\naiofs sequential-read benchmark: stream ${formatSize(size)} per trial (warm: again until ${warmSeconds} s), ${runs} run(s) per contender and mode ` +
+    `(${modes.join(', ')}), fresh process per trial, contenders interleaved (order rotated each round)`,
+);
 console.log(`  file   ${data.path} (${formatSize(size)}${data.created ? ', just written' : ', reused'})`);
-console.log(`  env    node ${env.node}, ${env.kernel}, ${env.cpu}, ${env.memoryGiB} GiB RAM, ${env.filesystem}, UV_THREADPOOL_SIZE=${env.uvThreadpoolSize}`);
+console.log(
+  `  env    node ${env.node}, ${env.kernel}, ${env.cpu}, ${env.memoryGiB} GiB RAM, ${env.filesystem}, UV_THREADPOOL_SIZE=${env.uvThreadpoolSize}`,
+);
 if (fioVer) console.log(`  fio    ${fioVer}: ${FIO_ARGS.join(' ')} --size=${size}`);
-for (const c of aiofsContenders) console.log(`  aiofs  ${aiofsLabel(c)}: options ${c.options === null ? 'none' : JSON.stringify(c.options)}`);
+for (const c of aiofsContenders)
+  console.log(`  aiofs  ${aiofsLabel(c)}: options ${c.options === null ? 'none' : JSON.stringify(c.options)}`);
 for (const c of contenders) if (c.skipped) console.log(`  SKIP   ${c.id}: ${c.skipped}`);
 for (const m of Object.values(modeState)) console.log(`  ${m.mode.padEnd(6)} ${m.skipped ? `SKIPPED: ${m.skipped}` : m.note}`);
 console.log();
@@ -182,7 +195,8 @@ function prepareCache(mode) {
     warmFile(data.path);
     rewarmed = true;
     r = residentBytes(data.path);
-    if (r.ok && r.bytes < size) throw new Error(`cannot keep the file in the page cache (${pct(r.bytes)} resident after re-reading it)`);
+    if (r.ok && r.bytes < size)
+      throw new Error(`cannot keep the file in the page cache (${pct(r.bytes)} resident after re-reading it)`);
   }
   return { residentBytes: r.ok ? r.bytes : undefined, rewarmed };
 }
@@ -206,9 +220,11 @@ function describe(c, r) {
   const base = `${fmtNum(r.mbPerSec, 0).padStart(6)} MB/s  ${fmtNum(r.seconds, 3).padStart(6)} s${passes}  cpu ${fmtNum(r.cpuSecPerGiB)} s/GiB`;
   if (c.kind === 'fio') return base;
   const d = r.eventLoopDelay;
-  return `${base}  loop p99 ${fmtNum(d.p99Ms)} ms, max ${fmtNum(d.maxMs)} ms (${d.samples}), busy ` +
+  return (
+    `${base}  loop p99 ${fmtNum(d.p99Ms)} ms, max ${fmtNum(d.maxMs)} ms (${d.samples}), busy ` +
     `${fmtNum(100 * r.eventLoopUtilization.utilization, 0)}%  rss ${fmtNum(r.peakRssMiB, 0)} MiB  ` +
-    `1st chunk ${fmtNum(r.firstChunkMs, 1)} ms  ${r.verify.chunks} x ${fmtNum(r.verify.meanChunk / 1024, 0)} KiB`;
+    `1st chunk ${fmtNum(r.firstChunkMs, 1)} ms  ${r.verify.chunks} x ${fmtNum(r.verify.meanChunk / 1024, 0)} KiB`
+  );
 }
 
 const active = contenders.filter((c) => !c.skipped);
@@ -227,8 +243,10 @@ try {
       } else {
         const s2 = warmFile(data.path);
         state.timingCheck = { firstMBps: size / s1 / 1e6, secondMBps: size / s2 / 1e6 };
-        console.log(`  warm-up read ${fmtNum(size / s1 / 1e6, 0)} MB/s, second read ${fmtNum(size / s2 / 1e6, 0)} MB/s ` +
-          `(no fincore: cached reads should be far faster than the disk)`);
+        console.log(
+          `  warm-up read ${fmtNum(size / s1 / 1e6, 0)} MB/s, second read ${fmtNum(size / s2 / 1e6, 0)} MB/s ` +
+            `(no fincore: cached reads should be far faster than the disk)`,
+        );
       }
     }
     for (let run = 1; run <= runs; run++) {
@@ -334,15 +352,37 @@ for (const state of Object.values(modeState)) {
       node ? fmtNum(s.medianPeakRssMiB, 0) : 'n/a',
     ];
   });
-  const streamed = mode === 'warm' && warmSeconds > 0 ? `${formatSize(size)} streamed again and again for ${warmSeconds} s per trial` : `${formatSize(size)} streamed per trial`;
+  const streamed =
+    mode === 'warm' && warmSeconds > 0
+      ? `${formatSize(size)} streamed again and again for ${warmSeconds} s per trial`
+      : `${formatSize(size)} streamed per trial`;
   console.log(`Results, ${mode.toUpperCase()} page cache (median of ${runs} run(s), ${streamed}; ${state.note}):\n`);
-  console.log(table(['contender', 'MB/s', 'min - max', 'vs fs', 'vs fs 1M', 'vs fio', 'CPU s/GiB', 'loop p99 ms', 'loop max ms', 'loop busy ms/GiB', 'peak RSS MiB'], rows));
+  console.log(
+    table(
+      [
+        'contender',
+        'MB/s',
+        'min - max',
+        'vs fs',
+        'vs fs 1M',
+        'vs fio',
+        'CPU s/GiB',
+        'loop p99 ms',
+        'loop max ms',
+        'loop busy ms/GiB',
+        'peak RSS MiB',
+      ],
+      rows,
+    ),
+  );
 
   const fewSamples = active.filter((c) => c.kind === 'node' && /** @type {number} */ (summaries[c.id].medianLoopSamples) < 500);
   if (fewSamples.length > 0) {
-    console.log(`\n  caution: ${fewSamples.map((c) => c.id).join(', ')} took under ~0.5 s per trial, so the loop-delay histogram ` +
-      'has under 500 samples and its p99 is about its 5 worst ticks (one-off start-up stalls weigh in); use a larger --size' +
-      (mode === 'warm' ? ' or --warm-seconds' : ''));
+    console.log(
+      `\n  caution: ${fewSamples.map((c) => c.id).join(', ')} took under ~0.5 s per trial, so the loop-delay histogram ` +
+        'has under 500 samples and its p99 is about its 5 worst ticks (one-off start-up stalls weigh in); use a larger --size' +
+        (mode === 'warm' ? ' or --warm-seconds' : ''),
+    );
   }
 
   const targets = [];
@@ -353,24 +393,35 @@ for (const state of Object.values(modeState)) {
       const baseC = contenders.find((x) => x.id === t.base);
       const value = summaries[c.id]?.[t.get];
       const baseValue = summaries[t.base]?.[t.get];
-      let met = null, verdict;
+      let met = null,
+        verdict;
       if (c.skipped || !Number.isFinite(value) || !Number.isFinite(baseValue)) {
-        verdict = `n/a (${c.skipped ? 'aiofs skipped' : baseC?.skipped ?? `${t.base} not run`})`;
+        verdict = `n/a (${c.skipped ? 'aiofs skipped' : (baseC?.skipped ?? `${t.base} not run`)})`;
       } else {
         const limit = baseValue * t.factor;
         met = t.higher ? value >= limit : value <= limit;
         const u = UNITS[t.get];
         const ratio = baseValue > 0 ? ` = ${fmtRatio(value / baseValue)}` : '';
         const paired = pairedRatio(mode, c.id, t.base, t.get);
-        verdict = `${met ? 'MET    ' : 'NOT MET'}  ${fmtNum(value)} vs ${fmtNum(baseValue)} ${u}${ratio} ` +
+        verdict =
+          `${met ? 'MET    ' : 'NOT MET'}  ${fmtNum(value)} vs ${fmtNum(baseValue)} ${u}${ratio} ` +
           `(needs ${t.higher ? '>=' : '<='} ${fmtNum(limit)} ${u})` +
           (t.get === 'medianMBps' && Number.isFinite(paired) ? `; per-round ratios: median ${fmtRatio(paired)}` : '');
       }
       console.log(`    ${t.name.padEnd(28)} ${verdict}`);
       const paired = pairedRatio(mode, c.id, t.base, t.get);
-      targets.push({ contender: c.id, options: c.options, name: t.name, base: t.base, figure: t.get, factor: t.factor,
-        value: Number.isFinite(value) ? value : null, baseValue: Number.isFinite(baseValue) ? baseValue : null,
-        pairedRatioMedian: Number.isFinite(paired) ? paired : null, met });
+      targets.push({
+        contender: c.id,
+        options: c.options,
+        name: t.name,
+        base: t.base,
+        figure: t.get,
+        factor: t.factor,
+        value: Number.isFinite(value) ? value : null,
+        baseValue: Number.isFinite(baseValue) ? baseValue : null,
+        pairedRatioMedian: Number.isFinite(paired) ? paired : null,
+        met,
+      });
     }
     if (c.backend && c.backend.name !== 'kernel-aio') {
       console.log(`    note: ran on the fallback backend (${c.backend.name}: ${c.backend.reason})`);
@@ -383,18 +434,37 @@ for (const state of Object.values(modeState)) {
   out.modes[mode] = {
     cacheNote: state.note,
     timingCheck: state.timingCheck ?? null,
-    contenders: contenders.map((c) => ({ id: c.id, label: c.label, options: c.options ?? null, skipped: c.skipped ?? null,
-      backend: c.backend ?? null, summary: summaries[c.id] ?? null, trials: results[mode][c.id] ?? [] })),
-    ratios: Object.fromEntries(aiofsContenders.filter((c) => !c.skipped).map((c) => [c.id, {
-      vsFs: med(c.id) / med('fs') || null, vsFs1m: med(c.id) / med('fs-1m') || null, vsFio: med(c.id) / med('fio') || null }])),
+    contenders: contenders.map((c) => ({
+      id: c.id,
+      label: c.label,
+      options: c.options ?? null,
+      skipped: c.skipped ?? null,
+      backend: c.backend ?? null,
+      summary: summaries[c.id] ?? null,
+      trials: results[mode][c.id] ?? [],
+    })),
+    ratios: Object.fromEntries(
+      aiofsContenders
+        .filter((c) => !c.skipped)
+        .map((c) => [
+          c.id,
+          {
+            vsFs: med(c.id) / med('fs') || null,
+            vsFs1m: med(c.id) / med('fs-1m') || null,
+            vsFio: med(c.id) / med('fio') || null,
+          },
+        ]),
+    ),
     targets,
   };
 }
-console.log('  MB/s: 10^6 bytes/s from createReadStream() (open included) to \'end\' (warm: over all passes); fio: its own bandwidth figure.');
+console.log(
+  "  MB/s: 10^6 bytes/s from createReadStream() (open included) to 'end' (warm: over all passes); fio: its own bandwidth figure.",
+);
 console.log('  CPU s/GiB: median user+system CPU seconds per GiB (node: whole process incl. threadpool; fio: usr+sys).');
 console.log('  loop p99/max: event-loop delay beyond the 1 ms sampling timer (median of per-trial p99, worst');
 console.log('    per-trial max); up to ~1 ms is timer granularity, not blocking. A per-trial p99 depends on the');
-console.log('    trial\'s length (fewer ticks put it nearer the max), hence the warm passes; a cold trial is one pass,');
+console.log("    trial's length (fewer ticks put it nearer the max), hence the warm passes; a cold trial is one pass,");
 console.log('    so a faster contender has fewer ticks there. loop busy ms/GiB: main-thread time spent');
 console.log('    running (not waiting in epoll) per GiB streamed (eventLoopUtilization). peak RSS: median per-trial maxRSS.');
 console.log('  Every node trial is checked: total length, every 4 KiB block header, a hash over 4 bytes per block,');

@@ -91,19 +91,30 @@ if (!(windowSeconds >= 0)) fail('--window-seconds must be a number >= 0');
 if (!Number.isInteger(runs) || runs < 1) fail('--runs must be a positive integer');
 if (size < MiB || size % MiB !== 0) fail('--size must be a non-zero multiple of 1M (fio writes it in 1 MiB blocks)');
 if (size / BLOCK > 2 ** 32) fail('--size too large (the block index in each header must fit 32 bits)');
-const chunkSizes = [...new Set(opt.chunks.split(',').map((s) => s.trim()).filter(Boolean).map((s) => sizeOption('chunks', s)))];
+const chunkSizes = [
+  ...new Set(
+    opt.chunks
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((s) => sizeOption('chunks', s)),
+  ),
+];
 if (chunkSizes.length === 0) fail('--chunks: nothing to run');
 for (const c of chunkSizes) if (!(c >= 1)) fail(`--chunks: ${c} bytes is not a chunk size`);
 const only = opt.only.split(',').map((s) => s.trim());
 for (const id of only) if (!['fio', 'fs', 'fs-uring', 'aiofs'].includes(id)) fail(`--only: unknown contender "${id}"`);
 
-const aiofsOptionSets = parseAiofsOptionSets(opt, (o) => ('flush' in o ? 'leave out "flush" (every option set runs with and without it)' : null));
+const aiofsOptionSets = parseAiofsOptionSets(opt, (o) =>
+  'flush' in o ? 'leave out "flush" (every option set runs with and without it)' : null,
+);
 
 // ---- contenders -----------------------------------------------------------
 
 const FIO_ARGS = ['--ioengine=libaio', '--direct=1', '--rw=write', '--bs=1M', '--iodepth=8'];
 const withFlush = (options) => ({ ...(options ?? {}), flush: true });
-const aiofsName = (options) => (options === null || Object.keys(options).length === 0 ? 'aiofs createWriteStream' : `aiofs ${JSON.stringify(options)}`);
+const aiofsName = (options) =>
+  options === null || Object.keys(options).length === 0 ? 'aiofs createWriteStream' : `aiofs ${JSON.stringify(options)}`;
 /**
  * @typedef {{ id: string, label: string, kind: string, group: string, impl?: string, flush?: boolean, options?: object | null,
  *   env?: NodeJS.ProcessEnv, set?: number, skipped?: string, backend?: { name: string, reason?: string } }} Contender
@@ -112,14 +123,39 @@ const aiofsName = (options) => (options === null || Object.keys(options).length 
 const contenders = [
   { id: 'fio', label: 'fio libaio O_DIRECT 1M x8', kind: 'fio', group: 'fio' },
   { id: 'fs', label: 'fs.createWriteStream', kind: 'node', impl: 'fs', group: 'fs', flush: false, options: null },
-  { id: 'fs-flush', label: 'fs.createWriteStream flush', kind: 'node', impl: 'fs', group: 'fs', flush: true, options: withFlush(null) },
-  { id: 'fs-uring', label: 'fs.createWriteStream io_uring', kind: 'node', impl: 'fs', group: 'fs-uring', flush: false, options: null, env: IO_URING_ENV },
+  {
+    id: 'fs-flush',
+    label: 'fs.createWriteStream flush',
+    kind: 'node',
+    impl: 'fs',
+    group: 'fs',
+    flush: true,
+    options: withFlush(null),
+  },
+  {
+    id: 'fs-uring',
+    label: 'fs.createWriteStream io_uring',
+    kind: 'node',
+    impl: 'fs',
+    group: 'fs-uring',
+    flush: false,
+    options: null,
+    env: IO_URING_ENV,
+  },
   ...aiofsOptionSets.flatMap((options, i) => {
     const id = i === 0 ? 'aiofs' : `aiofs-${i + 1}`;
     return [
       { id, label: aiofsName(options), kind: 'node', impl: 'aiofs', group: 'aiofs', flush: false, options, set: i },
-      { id: `${id}-flush`, label: `${aiofsName(options)} flush`, kind: 'node', impl: 'aiofs', group: 'aiofs', flush: true,
-        options: withFlush(options), set: i },
+      {
+        id: `${id}-flush`,
+        label: `${aiofsName(options)} flush`,
+        kind: 'node',
+        impl: 'aiofs',
+        group: 'aiofs',
+        flush: true,
+        options: withFlush(options),
+        set: i,
+      },
     ];
   }),
 ].filter((c) => only.includes(c.group));
@@ -159,12 +195,20 @@ removeTarget();
 const pattern = makePattern();
 const env = describeEnv(dir);
 const aiofsLabel = (c) => `${c.label}${c.options === null ? ' (defaults)' : ''}`;
-console.log(`aiofs sequential-write benchmark: write ${formatSize(size)} per trial in ${chunkSizes.map(formatSize).join(' and ')} chunks, ` +
-  `${runs} run(s) per contender and chunk size, fresh file and fresh process per trial, contenders interleaved (order rotated each round)`);
+console.log(
+  `aiofs sequential-write benchmark: write ${formatSize(size)} per trial in ${chunkSizes.map(formatSize).join(' and ')} chunks, ` +
+    `${runs} run(s) per contender and chunk size, fresh file and fresh process per trial, contenders interleaved (order rotated each round)`,
+);
 console.log(`  file   ${target}`);
-console.log(`  env    node ${env.node}, ${env.kernel}, ${env.cpu}, ${env.memoryGiB} GiB RAM, ${env.filesystem}, UV_THREADPOOL_SIZE=${env.uvThreadpoolSize}`);
+console.log(
+  `  env    node ${env.node}, ${env.kernel}, ${env.cpu}, ${env.memoryGiB} GiB RAM, ${env.filesystem}, UV_THREADPOOL_SIZE=${env.uvThreadpoolSize}`,
+);
 if (fioVer) console.log(`  fio    ${fioVer}: ${FIO_ARGS.join(' ')} --size=${size}`);
-for (const c of aiofsContenders) if (!c.flush) console.log(`  aiofs  ${aiofsLabel(c)}: options ${c.options === null ? 'none' : JSON.stringify(c.options)}, and with flush: true`);
+for (const c of aiofsContenders)
+  if (!c.flush)
+    console.log(
+      `  aiofs  ${aiofsLabel(c)}: options ${c.options === null ? 'none' : JSON.stringify(c.options)}, and with flush: true`,
+    );
 for (const c of contenders) if (c.skipped) console.log(`  SKIP   ${c.id}: ${c.skipped}`);
 console.log(`  cache  ${cacheNote}`);
 console.log();
@@ -203,7 +247,9 @@ function verifyFile(c) {
       if (wrong) throw new WrongData(`${c.label} wrote WRONG DATA: ${wrong}`);
       off += n;
     }
-  } finally { closeSync(fd); }
+  } finally {
+    closeSync(fd);
+  }
   return { bytes: size, blocks: size / BLOCK, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
 }
 
@@ -227,9 +273,11 @@ function describe(c, r) {
   if (c.kind === 'fio') return base;
   const d = r.eventLoopDelay;
   const kernel = c.impl === 'aiofs' ? `  ${r.kernelRequests ?? 0} kernel requests` : '';
-  return `${base}  loop p99 ${fmtNum(d.p99Ms)} ms, max ${fmtNum(d.maxMs)} ms (${d.samples}), event wait p99 ${fmtNum(d.response.p99Ms)} ms, busy ` +
+  return (
+    `${base}  loop p99 ${fmtNum(d.p99Ms)} ms, max ${fmtNum(d.maxMs)} ms (${d.samples}), event wait p99 ${fmtNum(d.response.p99Ms)} ms, busy ` +
     `${fmtNum(100 * r.eventLoopUtilization.utilization, 0)}%  rss ${fmtNum(r.peakRssMiB, 0)} MiB  ` +
-    `finish->close ${fmtNum(r.finishToCloseMs, 0)} ms  ${r.drainWaits} drain waits${kernel}  verified ${fmtNum(r.verify.seconds, 2)} s`;
+    `finish->close ${fmtNum(r.finishToCloseMs, 0)} ms  ${r.drainWaits} drain waits${kernel}  verified ${fmtNum(r.verify.seconds, 2)} s`
+  );
 }
 
 const active = contenders.filter((c) => !c.skipped);
@@ -237,7 +285,10 @@ const idWidth = Math.max(...active.map((c) => c.id.length));
 const results = {}; // chunk label -> id -> trials
 const chunkLabel = (bytes) => formatSize(bytes);
 const shownBackends = new Set();
-process.once('SIGINT', () => { removeTarget(); process.exit(130); });
+process.once('SIGINT', () => {
+  removeTarget();
+  process.exit(130);
+});
 try {
   for (const chunkBytes of chunkSizes) {
     const key = chunkLabel(chunkBytes);
@@ -350,13 +401,33 @@ for (const chunkBytes of chunkSizes) {
       node ? fmtNum(s.medianPeakRssMiB, 0) : 'n/a',
     ];
   });
-  console.log(`Results, ${key} chunks (median of ${runs} run(s), ${formatSize(size)} written per pass, node trials writing again for ${windowSeconds} s; ${cacheNote}):\n`);
-  console.log(table(['contender', 'MB/s', 'min - max', 'vs fs', 'vs fio', 'CPU s/GiB', 'loop p99 ms', 'loop max ms', 'loop busy ms/GiB', 'peak RSS MiB'], rows));
+  console.log(
+    `Results, ${key} chunks (median of ${runs} run(s), ${formatSize(size)} written per pass, node trials writing again for ${windowSeconds} s; ${cacheNote}):\n`,
+  );
+  console.log(
+    table(
+      [
+        'contender',
+        'MB/s',
+        'min - max',
+        'vs fs',
+        'vs fio',
+        'CPU s/GiB',
+        'loop p99 ms',
+        'loop max ms',
+        'loop busy ms/GiB',
+        'peak RSS MiB',
+      ],
+      rows,
+    ),
+  );
 
   const fewSamples = active.filter((c) => c.kind === 'node' && /** @type {number} */ (summaries[c.id].medianLoopSamples) < 500);
   if (fewSamples.length > 0) {
-    console.log(`\n  caution: ${fewSamples.map((c) => c.id).join(', ')} took under ~0.5 s per trial, so the loop-delay histogram ` +
-      'has under 500 samples and its p99 is about its 5 worst ticks (one-off start-up stalls weigh in); use a larger --size');
+    console.log(
+      `\n  caution: ${fewSamples.map((c) => c.id).join(', ')} took under ~0.5 s per trial, so the loop-delay histogram ` +
+        'has under 500 samples and its p99 is about its 5 worst ticks (one-off start-up stalls weigh in); use a larger --size',
+    );
   }
 
   const targets = [];
@@ -374,53 +445,87 @@ for (const chunkBytes of chunkSizes) {
       const value = summaries[c.id]?.[t.get];
       const baseValue = summaries[baseId]?.[t.get];
       const paired = pairedRatio(key, c.id, baseId, t.get);
-      let met = null, verdict;
+      let met = null,
+        verdict;
       if (c.skipped || !Number.isFinite(value) || !Number.isFinite(baseValue)) {
-        verdict = `n/a (${c.skipped ? 'aiofs skipped' : baseC?.skipped ?? `${baseId} not run`})`;
+        verdict = `n/a (${c.skipped ? 'aiofs skipped' : (baseC?.skipped ?? `${baseId} not run`)})`;
       } else {
         const limit = baseValue * t.factor;
         met = t.higher ? value >= limit : value <= limit;
         const u = UNITS[t.get];
         const ratio = baseValue > 0 ? ` = ${fmtRatio(value / baseValue)}` : '';
-        verdict = `${met ? 'MET    ' : 'NOT MET'}  ${fmtNum(value)} vs ${fmtNum(baseValue)} ${u}${ratio} ` +
+        verdict =
+          `${met ? 'MET    ' : 'NOT MET'}  ${fmtNum(value)} vs ${fmtNum(baseValue)} ${u}${ratio} ` +
           `(needs ${t.higher ? '>=' : '<='} ${fmtNum(limit)} ${u})` +
           (Number.isFinite(paired) ? `; per-round ratios: median ${fmtRatio(paired)}` : '');
       }
       console.log(`    ${t.name.padEnd(30)} ${verdict}`);
-      targets.push({ contender: c.id, options: c.options, name: t.name, base: baseId, figure: t.get, factor: t.factor,
-        value: Number.isFinite(value) ? value : null, baseValue: Number.isFinite(baseValue) ? baseValue : null,
-        pairedRatioMedian: Number.isFinite(paired) ? paired : null, met });
+      targets.push({
+        contender: c.id,
+        options: c.options,
+        name: t.name,
+        base: baseId,
+        figure: t.get,
+        factor: t.factor,
+        value: Number.isFinite(value) ? value : null,
+        baseValue: Number.isFinite(baseValue) ? baseValue : null,
+        pairedRatioMedian: Number.isFinite(paired) ? paired : null,
+        met,
+      });
     }
     if (first.backend && first.backend.name !== 'kernel-aio') {
       console.log(`    note: ran on the fallback backend (${first.backend.name}: ${first.backend.reason})`);
     }
     const viaFs = pair.filter((c) => !c.skipped && results[key][c.id].some((t) => !t.kernelRequests));
     if (viaFs.length > 0) {
-      console.log(`    note: ${viaFs.map((c) => c.id).join(', ')} sent no request to the kernel in some trials (wrote through node:fs)`);
+      console.log(
+        `    note: ${viaFs.map((c) => c.id).join(', ')} sent no request to the kernel in some trials (wrote through node:fs)`,
+      );
     }
   }
   console.log();
   out.chunks[key] = {
     chunkBytes,
-    contenders: contenders.map((c) => ({ id: c.id, label: c.label, flush: c.flush ?? null, options: c.options ?? null,
-      skipped: c.skipped ?? null, backend: c.backend ?? null, summary: summaries[c.id] ?? null, trials: results[key][c.id] ?? [] })),
-    ratios: Object.fromEntries(aiofsContenders.filter((c) => !c.skipped).map((c) => [c.id, {
-      vsFs: med(c.id) / med(fsBaseOf(c)) || null, vsFio: med(c.id) / med('fio') || null }])),
+    contenders: contenders.map((c) => ({
+      id: c.id,
+      label: c.label,
+      flush: c.flush ?? null,
+      options: c.options ?? null,
+      skipped: c.skipped ?? null,
+      backend: c.backend ?? null,
+      summary: summaries[c.id] ?? null,
+      trials: results[key][c.id] ?? [],
+    })),
+    ratios: Object.fromEntries(
+      aiofsContenders
+        .filter((c) => !c.skipped)
+        .map((c) => [
+          c.id,
+          {
+            vsFs: med(c.id) / med(fsBaseOf(c)) || null,
+            vsFio: med(c.id) / med('fio') || null,
+          },
+        ]),
+    ),
     targets,
   };
 }
-console.log('  MB/s: 10^6 bytes/s from createWriteStream() (open included) to \'close\' (with flush: after the fsync);');
+console.log("  MB/s: 10^6 bytes/s from createWriteStream() (open included) to 'close' (with flush: after the fsync);");
 console.log('    fio: its own bandwidth figure (O_DIRECT writes into a file it allocated first; no fsync).');
-console.log('    Without flush, fs\'s writes may still sit in the page cache when it closes; aiofs\'s are O_DIRECT,');
+console.log("    Without flush, fs's writes may still sit in the page cache when it closes; aiofs's are O_DIRECT,");
 console.log('    so they have reached the device (its write cache, at least).');
 console.log('  vs fs: against fs.createWriteStream with the same flush setting.');
 console.log('  CPU s/GiB: median user+system CPU seconds per GiB (node: whole process incl. threadpool, and');
 console.log('    making the chunks, the same for every contender; fio: usr+sys).');
 console.log('  loop p99/max: event-loop delay beyond the 1 ms sampling timer (median of per-trial p99, worst');
 console.log('    per-trial max); up to ~1 ms is timer granularity, not blocking. loop busy ms/GiB: main-thread time');
-console.log('    spent running (not waiting in epoll) per GiB written (eventLoopUtilization). peak RSS: median per-trial maxRSS.');
+console.log(
+  '    spent running (not waiting in epoll) per GiB written (eventLoopUtilization). peak RSS: median per-trial maxRSS.',
+);
 console.log('  event wait p99: how long a message posted by a worker every 1 ms waited before the main thread handled');
-console.log('    it (median of per-trial p99): event-loop delay without the timer\'s millisecond rounding (bench/lib/loop-delay.mjs).');
+console.log(
+  "    it (median of per-trial p99): event-loop delay without the timer's millisecond rounding (bench/lib/loop-delay.mjs).",
+);
 console.log('  Every file a node trial wrote is read back and checked: its size, every 4 KiB block header (block');
 console.log('    index) and every byte, against the pattern computed here.');
 

@@ -33,8 +33,10 @@ function explainSetupFailure(status: number): string {
   const name = errnoName(status);
   switch (name) {
     case 'EAGAIN':
-      return 'io_setup failed with EAGAIN: the system-wide budget of AIO events is used up ' +
-        '(see /proc/sys/fs/aio-nr against /proc/sys/fs/aio-max-nr; raise it with `sysctl fs.aio-max-nr=1048576`)';
+      return (
+        'io_setup failed with EAGAIN: the system-wide budget of AIO events is used up ' +
+        '(see /proc/sys/fs/aio-nr against /proc/sys/fs/aio-max-nr; raise it with `sysctl fs.aio-max-nr=1048576`)'
+      );
     case 'ENOSYS':
       return 'io_setup failed with ENOSYS: no kernel AIO here (a kernel built without CONFIG_AIO, or an emulator such as qemu-user)';
     case 'EPERM':
@@ -57,9 +59,11 @@ function setting(name: string, fallback: number, min: number, max: number): numb
  */
 function tuneMalloc(binding: NativeBinding): string {
   if (process.env.AIOFS_MALLOC_TUNING === '0') return 'glibc malloc left as it is (AIOFS_MALLOC_TUNING=0)';
-  if (binding.tuneMalloc() === 0) return 'malloc is not glibc\'s, left as it is';
-  return 'glibc malloc keeps large buffers in its heap (M_MMAP_THRESHOLD 32 MiB, M_TRIM_THRESHOLD 64 MiB; ' +
-    'AIOFS_MALLOC_TUNING=0 leaves them alone)';
+  if (binding.tuneMalloc() === 0) return "malloc is not glibc's, left as it is";
+  return (
+    'glibc malloc keeps large buffers in its heap (M_MMAP_THRESHOLD 32 MiB, M_TRIM_THRESHOLD 64 MiB; ' +
+    'AIOFS_MALLOC_TUNING=0 leaves them alone)'
+  );
 }
 
 interface Decision {
@@ -86,7 +90,8 @@ function decide(): Decision {
   return {
     backend: {
       name: 'kernel-aio',
-      reason: `Linux kernel AIO (io_submit) on ${os.release()}, up to ${depth} requests in flight per thread, ` +
+      reason:
+        `Linux kernel AIO (io_submit) on ${os.release()}, up to ${depth} requests in flight per thread, ` +
         `up to ${threads} threads of its own for buffered writes; ` +
         tuneMalloc(loaded.binding),
     },

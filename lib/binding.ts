@@ -93,7 +93,15 @@ export interface NativeBinding {
   /** Queues one request (an {@link Ops} opcode) over the whole of `memory` (null for fsync/fdsync). */
   submit(op: number, fd: number, memory: Uint8Array | null, position: number, rwFlags: number, id: number): void;
   /** Queues a path job (jobOpen, jobWriteFile) for a pool thread; `path` is copied, `memory` held. */
-  submitPath(op: number, path: Uint8Array, memory: Uint8Array | null, flags: number, mode: number, jobFlags: number, id: number): void;
+  submitPath(
+    op: number,
+    path: Uint8Array,
+    memory: Uint8Array | null,
+    flags: number,
+    mode: number,
+    jobFlags: number,
+    id: number,
+  ): void;
   /**
    * The regular file at a path opened read-only from the dentry cache (openat2 RESOLVE_CACHED, O_PATH
    * first so nothing else is ever opened), then fstat: [fd, size, mode]; -errno (-EAGAIN: not in the
@@ -117,7 +125,14 @@ export interface NativeBinding {
   cancel(fd: number): number;
   stats(): Omit<
     ContextStats,
-    'cachedOpens' | 'cachedOpenMisses' | 'cachedReads' | 'cachedReadMisses' | 'memoryBudget' | 'bufferedBytes' | 'peakBufferedBytes' | 'pooledBytes'
+    | 'cachedOpens'
+    | 'cachedOpenMisses'
+    | 'cachedReads'
+    | 'cachedReadMisses'
+    | 'memoryBudget'
+    | 'bufferedBytes'
+    | 'peakBufferedBytes'
+    | 'pooledBytes'
   > | null;
   /** [memoryAlign, offsetAlign, reported (1) or not (0)] from statx(STATX_DIOALIGN), or -errno. */
   dioAlignment(fd: number): [number, number, number] | number;

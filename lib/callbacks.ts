@@ -47,9 +47,19 @@ export function appendFile(path: unknown, data: unknown, options?: unknown, call
   writeWhole('appendFile', arguments, path, data, options, callback);
 }
 
-function writeWhole(method: 'writeFile' | 'appendFile', args: IArguments, path: unknown, data: unknown, options: unknown, callback: unknown): void {
+function writeWhole(
+  method: 'writeFile' | 'appendFile',
+  args: IArguments,
+  path: unknown,
+  data: unknown,
+  options: unknown,
+  callback: unknown,
+): void {
   const [opts, done] = split(options, callback);
-  const plain = typeof done === 'function' && plainPath(path) !== null ? plainWriteFileOptions(opts, method === 'writeFile' ? 'w' : 'a') : null;
+  const plain =
+    typeof done === 'function' && plainPath(path) !== null
+      ? plainWriteFileOptions(opts, method === 'writeFile' ? 'w' : 'a')
+      : null;
   if (plain !== null && plainWriteFileData(data, plain.encoding) !== null) {
     const write = method === 'writeFile' ? writeFilePromise : appendFilePromise;
     callBack(write(path as string, data as string, opts as undefined), done as Callback<void>);

@@ -176,8 +176,12 @@ export class DirectFile {
     const route = this.#readRoute(position, length, false);
     if (route !== 'direct') {
       const chunk = Buffer.allocUnsafeSlow(length);
-      const done = route === 'buffered' ? await this.#readBuffered(chunk, position)
-        : length <= SYNC_READ_MAX ? await this.#readNow(chunk, position) : await this.#readCachedFirst(chunk, position);
+      const done =
+        route === 'buffered'
+          ? await this.#readBuffered(chunk, position)
+          : length <= SYNC_READ_MAX
+            ? await this.#readNow(chunk, position)
+            : await this.#readCachedFirst(chunk, position);
       if (done < 0) return done;
       return done === length ? chunk : Buffer.from(chunk.subarray(0, done));
     }
@@ -247,7 +251,7 @@ export class DirectFile {
   async #allPieces(position: number, length: number, run: (offset: number, size: number) => Promise<number>) {
     const pieces: Promise<number>[] = [];
     const sizes: number[] = [];
-    for (let offset = 0; offset < length; ) {
+    for (let offset = 0; offset < length;) {
       const size = Math.min(length - offset, alignDown(position + offset + PIECE_SIZE, PIECE_SIZE) - position - offset);
       pieces.push(run(offset, size));
       sizes.push(size);
@@ -298,7 +302,9 @@ export class DirectFile {
     this.#engine.cached.readMisses++;
     this.#missStreak++;
     const done = MISSED - result;
-    return this.#readPiece(target.subarray(done), position + done, true).then((rest) => (rest < 0 ? (done > 0 ? done : rest) : done + rest));
+    return this.#readPiece(target.subarray(done), position + done, true).then((rest) =>
+      rest < 0 ? (done > 0 ? done : rest) : done + rest,
+    );
   }
 
   async #readCachedFirst(target: Uint8Array, position: number): Promise<number> {
@@ -475,7 +481,8 @@ export function attachDirect(fd: number, flags: number, cache: CachePolicy, mode
     if (typeof described === 'number') return `fstat failed (${errorCode(described)})`;
     mode = described[1];
   }
-  if ((mode & fs.constants.S_IFMT) !== fs.constants.S_IFREG) return 'not a regular file: node:fs handles pipes, devices and sockets';
+  if ((mode & fs.constants.S_IFMT) !== fs.constants.S_IFREG)
+    return 'not a regular file: node:fs handles pipes, devices and sockets';
   // btrfs completes direct I/O inside io_submit whatever the file's size (docs/kernel-aio.md): it would
   // block the event loop for the whole transfer, where node:fs's threadpool does not.
   if (binding.filesystemType(fd) === BTRFS_SUPER_MAGIC) return 'btrfs: its direct I/O runs synchronously inside io_submit';
@@ -498,7 +505,10 @@ function errorCode(errno: number): string {
   return systemError(errno, 'open').code ?? String(errno);
 }
 
-const [KERNEL_MAJOR = 0, KERNEL_MINOR = 0] = os.release().split('.').map((part) => parseInt(part, 10));
+const [KERNEL_MAJOR = 0, KERNEL_MINOR = 0] = os
+  .release()
+  .split('.')
+  .map((part) => parseInt(part, 10));
 
 function kernelAtLeast([major, minor]: number[]): boolean {
   return KERNEL_MAJOR > major || (KERNEL_MAJOR === major && KERNEL_MINOR >= minor);

@@ -59,7 +59,15 @@ export class Engine {
   }
 
   /** Queues a path job (an open, a whole-file write) for a pool thread; `done` as for submit(). */
-  submitPath(op: number, path: Uint8Array, memory: Uint8Array | null, flags: number, mode: number, jobFlags: number, done: Completion): void {
+  submitPath(
+    op: number,
+    path: Uint8Array,
+    memory: Uint8Array | null,
+    flags: number,
+    mode: number,
+    jobFlags: number,
+    done: Completion,
+  ): void {
     const id = this.#freeIds.pop() ?? this.#waiting.length;
     this.#waiting[id] = done;
     this.#binding.submitPath(op, path, memory, flags, mode, jobFlags, id);

@@ -8,9 +8,7 @@
 import { format, getSystemErrorMap, inspect } from 'node:util';
 
 /** Primitive type names Node lists as "of type x" in ERR_INVALID_ARG_TYPE. */
-const kTypes: readonly string[] = [
-  'string', 'function', 'number', 'object', 'Function', 'Object', 'boolean', 'bigint', 'symbol',
-];
+const kTypes: readonly string[] = ['string', 'function', 'number', 'object', 'Function', 'Object', 'boolean', 'bigint', 'symbol'];
 const classRegExp = /^[A-Z][a-zA-Z0-9]*$/;
 
 /**
@@ -257,12 +255,7 @@ export interface SystemError extends NodeJS.ErrnoException {
  * @param path Path the operation was about (Buffers are shown as UTF-8).
  * @param dest Second path, e.g. the target of `rename`.
  */
-export function systemError(
-  errno: number,
-  syscall: string,
-  path?: string | Buffer,
-  dest?: string | Buffer,
-): SystemError {
+export function systemError(errno: number, syscall: string, path?: string | Buffer, dest?: string | Buffer): SystemError {
   const [code, description] = getSystemErrorMap().get(errno) ?? ['UNKNOWN', 'unknown error'];
   let message = `${code}: ${description}, ${syscall}`;
   const pathString = path?.toString();

@@ -38,7 +38,6 @@ import { AioReadStream, type AioReadStreamOptions } from './read-stream';
 import { readToEnd, WHOLE_FILE_CHUNK } from './whole-file';
 import { AioWriteStream, type AioWriteStreamOptions } from './write-stream';
 
-
 /** Result of {@link AioFileHandle.read}, as fs/promises returns it. */
 export interface ReadResult<T extends NodeJS.ArrayBufferView> {
   bytesRead: number;
@@ -100,7 +99,10 @@ class FileHandle extends Adopted {
     const attached = threadBackend.name === 'kernel-aio' ? attachDirect(handle.fd, flags, cache) : threadBackend.reason;
     this.#direct = typeof attached === 'string' ? null : attached;
     Object.defineProperty(this, 'backend', {
-      value: typeof attached === 'string' ? { name: 'node-fs', reason: attached } : { name: 'kernel-aio', reason: 'regular file with direct I/O' },
+      value:
+        typeof attached === 'string'
+          ? { name: 'node-fs', reason: attached }
+          : { name: 'kernel-aio', reason: 'regular file with direct I/O' },
       enumerable: false,
     });
   }
@@ -152,7 +154,8 @@ class FileHandle extends Adopted {
       const plain = direct !== null && this.#readable ? plainRead(buffer, offset, length, position) : null;
       if (plain !== null) {
         const { buffer: target, length: count, position: at } = plain;
-        if (count === 0) return Promise.resolve({ __proto__: null, bytesRead: 0, buffer: target } as ReadResult<NodeJS.ArrayBufferView>);
+        if (count === 0)
+          return Promise.resolve({ __proto__: null, bytesRead: 0, buffer: target } as ReadResult<NodeJS.ArrayBufferView>);
         const bytes = bytesOf(target, plain.offset, count);
         return this.#run('read', async () => {
           const bytesRead = await this.#at(at, (start) => direct!.read(bytes, start));
@@ -170,7 +173,8 @@ class FileHandle extends Adopted {
   readv(buffers: unknown, position?: unknown): Promise<{ bytesRead: number; buffers: NodeJS.ArrayBufferView[] }> {
     const direct = this.#direct;
     const plain = direct !== null && this.#readable && this.fd !== -1 ? plainVector(buffers, position) : null;
-    if (plain === null || plain.total === 0) return this.#node('readv', buffers, position) as Promise<{ bytesRead: number; buffers: NodeJS.ArrayBufferView[] }>;
+    if (plain === null || plain.total === 0)
+      return this.#node('readv', buffers, position) as Promise<{ bytesRead: number; buffers: NodeJS.ArrayBufferView[] }>;
     return this.#run('readv', async () => {
       const gathered = Buffer.allocUnsafe(plain.total);
       const bytesRead = await this.#at(plain.position, (start) => direct!.read(gathered, start));
@@ -204,11 +208,16 @@ class FileHandle extends Adopted {
   writev(buffers: unknown, position?: unknown): Promise<{ bytesWritten: number; buffers: NodeJS.ArrayBufferView[] }> {
     const direct = this.#writer();
     const plain = direct !== null ? plainVector(buffers, position) : null;
-    if (plain === null || plain.total === 0) return this.#node('writev', buffers, position) as Promise<{ bytesWritten: number; buffers: NodeJS.ArrayBufferView[] }>;
+    if (plain === null || plain.total === 0)
+      return this.#node('writev', buffers, position) as Promise<{ bytesWritten: number; buffers: NodeJS.ArrayBufferView[] }>;
     return this.#run('writev', async () => {
-      const bytes = plain.buffers.length === 1 ? bytesOf(plain.buffers[0]) : Buffer.concat(plain.buffers.map((view) => bytesOf(view)));
+      const bytes =
+        plain.buffers.length === 1 ? bytesOf(plain.buffers[0]) : Buffer.concat(plain.buffers.map((view) => bytesOf(view)));
       const bytesWritten = await this.#writeAt(direct!, bytes, plain.position);
-      return { __proto__: null, bytesWritten, buffers: plain.buffers } as { bytesWritten: number; buffers: NodeJS.ArrayBufferView[] };
+      return { __proto__: null, bytesWritten, buffers: plain.buffers } as {
+        bytesWritten: number;
+        buffers: NodeJS.ArrayBufferView[];
+      };
     });
   }
 
@@ -324,7 +333,7 @@ class FileHandle extends Adopted {
 
   /** node's own method on this same handle, with the caller's arguments as given. */
   #node(method: string, ...args: unknown[]): Promise<unknown> {
-    return ((node!.prototype as unknown as Record<string, Method>)[method]).apply(this, args);
+    return (node!.prototype as unknown as Record<string, Method>)[method].apply(this, args);
   }
 }
 

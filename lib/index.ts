@@ -22,5 +22,11 @@ export {
   DEFAULT_READ_AHEAD,
   type AioReadStreamOptions,
 } from './read-stream';
-export { AioWriteStream, AioWriteStream as WriteStream, AioWriteStream as FileWriteStream, createWriteStream, type AioWriteStreamOptions } from './write-stream';
+export {
+  AioWriteStream,
+  AioWriteStream as WriteStream,
+  AioWriteStream as FileWriteStream,
+  createWriteStream,
+  type AioWriteStreamOptions,
+} from './write-stream';
 export { promises };

@@ -28,7 +28,18 @@ const DEFAULT_READ_BUFFER_SIZE = 16384;
 
 /** Encodings spelled the way every Node spells them, that Buffer.from and node's writeString agree on. */
 const PLAIN_ENCODINGS: ReadonlySet<unknown> = new Set([
-  'utf8', 'utf-8', 'latin1', 'binary', 'ascii', 'ucs2', 'ucs-2', 'utf16le', 'utf-16le', 'base64', 'base64url', 'hex',
+  'utf8',
+  'utf-8',
+  'latin1',
+  'binary',
+  'ascii',
+  'ucs2',
+  'ucs-2',
+  'utf16le',
+  'utf-16le',
+  'base64',
+  'base64url',
+  'hex',
 ]);
 
 /** A plain encoding, or undefined when none was given; null when the value is not plain. */
@@ -105,7 +116,10 @@ export function plainRead(first: unknown, second: unknown, third: unknown, fourt
 }
 
 /** FileHandle.readv(buffers, position?) / writev: an array of views, and a plain position. */
-export function plainVector(buffers: unknown, position: unknown): { buffers: NodeJS.ArrayBufferView[]; total: number; position: number | null } | null {
+export function plainVector(
+  buffers: unknown,
+  position: unknown,
+): { buffers: NodeJS.ArrayBufferView[]; total: number; position: number | null } | null {
   if (!Array.isArray(buffers)) return null;
   let total = 0;
   for (const buffer of buffers as unknown[]) {
@@ -131,7 +145,8 @@ export function plainWrite(data: unknown, second: unknown, third: unknown, fourt
     const at = plainPosition(second, 0);
     if (encoding === null || at === NOT_PLAIN || data.length === 0) return null;
     const bytes = encodeString(data, encoding);
-    if (bytes === null || bytes.byteLength > MAX_PLAIN_LENGTH || (at !== null && at + bytes.byteLength > MAX_PLAIN_POSITION)) return null;
+    if (bytes === null || bytes.byteLength > MAX_PLAIN_LENGTH || (at !== null && at + bytes.byteLength > MAX_PLAIN_POSITION))
+      return null;
     return { bytes, position: at };
   }
   if (!isArrayBufferView(data)) return null;

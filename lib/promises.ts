@@ -12,7 +12,14 @@ import { AioFileHandle, type ReadFileArgument, type WriteFileArgument, type Writ
 import { descriptorFlags } from './descriptor';
 import { systemError } from './errors';
 import { NODE_MAJOR, nodeFsp } from './node-originals';
-import { openAbortError, openFlags, plainPath, plainReadFileOptions, plainWriteFileData, plainWriteFileOptions } from './plain-arguments';
+import {
+  openAbortError,
+  openFlags,
+  plainPath,
+  plainReadFileOptions,
+  plainWriteFileData,
+  plainWriteFileOptions,
+} from './plain-arguments';
 import { readWholeFile, writeWholeFile } from './whole-file';
 
 export * from 'node:fs/promises';
@@ -36,7 +43,10 @@ export async function open(path: PathLike, flags?: string | number, mode?: strin
 }
 
 /** Reads a whole file, like fs/promises' readFile(), and typed as fs's; also takes a FileHandle. */
-export const readFile = async function readFile(path: PathLike | fsp.FileHandle, options?: ReadFileArgument): Promise<string | Buffer> {
+export const readFile = async function readFile(
+  path: PathLike | fsp.FileHandle,
+  options?: ReadFileArgument,
+): Promise<string | Buffer> {
   // A closed handle goes to node's readFile, whose error differs from the method's ('file closed').
   if (path instanceof AioFileHandle && path.fd !== -1) return path.readFile(options);
   const file = plainPath(path);
@@ -63,7 +73,8 @@ export function appendFile(path: PathLike | fsp.FileHandle, data: WriteFileData,
 }
 
 async function writeWhole(method: 'writeFile' | 'appendFile', path: unknown, data: unknown, options: unknown): Promise<void> {
-  if (path instanceof AioFileHandle && path.fd !== -1) return (path as unknown as Record<string, (...args: unknown[]) => Promise<void>>)[method](data, options);
+  if (path instanceof AioFileHandle && path.fd !== -1)
+    return (path as unknown as Record<string, (...args: unknown[]) => Promise<void>>)[method](data, options);
   const file = plainPath(path);
   const plain = file === null ? null : plainWriteFileOptions(options, method === 'writeFile' ? 'w' : 'a');
   const bytes = plain === null ? null : plainWriteFileData(data, plain.encoding);

@@ -34,7 +34,15 @@ import type { MemoryBudget } from './memory-budget';
 import { inheritNodeStream } from './stream-class';
 import { MAX_PLAIN_LENGTH, plainPath } from './plain-arguments';
 import { MIN_REQUEST, ReadAhead } from './read-ahead';
-import { NodeReadStream, nodeRead, nodeReadConstruct, nodeReadDestroy, setStreamOperations, streamHandle, streamOperations } from './node-originals';
+import {
+  NodeReadStream,
+  nodeRead,
+  nodeReadConstruct,
+  nodeReadDestroy,
+  setStreamOperations,
+  streamHandle,
+  streamOperations,
+} from './node-originals';
 import { validateInteger } from './validate';
 
 /** Most requests in flight per stream, by default (chosen with bench/sequential-read.mjs). */
@@ -107,7 +115,8 @@ function tuningOf(options: unknown): Tuning {
   const { readAhead = DEFAULT_READ_AHEAD, chunkSize = DEFAULT_CHUNK_SIZE, cache = 'auto' } = options as AioReadStreamOptions;
   validateInteger(readAhead, 'options.readAhead', 1, 1024);
   validateInteger(chunkSize, 'options.chunkSize', 4096, 64 * 1024 * 1024);
-  if (cache !== 'auto' && cache !== 'bypass') throw new ERR_INVALID_ARG_VALUE('options.cache', cache, "must be 'auto' or 'bypass'");
+  if (cache !== 'auto' && cache !== 'bypass')
+    throw new ERR_INVALID_ARG_VALUE('options.cache', cache, "must be 'auto' or 'bypass'");
   return { readAhead, chunkSize, cache };
 }
 
@@ -115,7 +124,11 @@ function tuningOf(options: unknown): Tuning {
  * fs.ReadStream over kernel AIO. Callable without `new`, and from old-style subclasses, as node's is; named
  * ReadStream, as node's is (libraries and util.inspect go by the name).
  */
-export const AioReadStream = function ReadStream(this: unknown, path: fs.PathLike | null, options?: BufferEncoding | AioReadStreamOptions) {
+export const AioReadStream = function ReadStream(
+  this: unknown,
+  path: fs.PathLike | null,
+  options?: BufferEncoding | AioReadStreamOptions,
+) {
   if (!(this instanceof AioReadStream)) return new (AioReadStream as ReadStreamConstructor)(path, options);
   // node's constructor validates first, so a call bad in both ways fails as node's would.
   (NodeReadStream as unknown as (this: unknown, ...args: unknown[]) => void).call(this, path, options);
@@ -138,8 +151,13 @@ export function aioRead(this: NodeReadStreamFields, size: number): void {
  */
 export function aioReadConstruct(this: NodeReadStreamFields, callback: (error?: Error | null) => void): void {
   const fields = this as NodeReadStreamFields & { flags?: unknown; path?: unknown; open?: unknown };
-  if (this.fd === null && (fields.flags === 'r' || fields.flags === fs.constants.O_RDONLY) && fields.open === (NodeReadStream.prototype as { open?: unknown }).open &&
-      streamOperations(this) === fs && engine() !== null) {
+  if (
+    this.fd === null &&
+    (fields.flags === 'r' || fields.flags === fs.constants.O_RDONLY) &&
+    fields.open === (NodeReadStream.prototype as { open?: unknown }).open &&
+    streamOperations(this) === fs &&
+    engine() !== null
+  ) {
     setStreamOperations(this, cachedOpenOperations());
   }
   nodeReadConstruct.call(this, callback);
@@ -198,8 +216,13 @@ function cachedOpenOperations(): object {
           operations[kCachedOpen] = { fd: result[0], size: result[1], mode: result[2] } satisfies CachedOpened;
           engine()!.cached.opens++;
           process.nextTick(callback, null, result[0]);
-        } else if (result === binding.ops.notRegular || result === -constants.errno.EAGAIN || result === -constants.errno.ENOSYS ||
-            result === -constants.errno.EINVAL || result === -constants.errno.EPERM) {
+        } else if (
+          result === binding.ops.notRegular ||
+          result === -constants.errno.EAGAIN ||
+          result === -constants.errno.ENOSYS ||
+          result === -constants.errno.EINVAL ||
+          result === -constants.errno.EPERM
+        ) {
           if (result === -constants.errno.EAGAIN && file !== null) engine()!.cached.openMisses++;
           fs.open(path as string, flags as string, mode as number, callback);
         } else {
@@ -281,7 +304,14 @@ class DirectReader {
   #idle: (() => void) | null = null;
 
   /** `size`: the file's size, when the caller has just learned it. */
-  private constructor(stream: NodeReadStreamFields, direct: DirectFile, ownsDirect: boolean, fd: number, budget: MemoryBudget, size?: number) {
+  private constructor(
+    stream: NodeReadStreamFields,
+    direct: DirectFile,
+    ownsDirect: boolean,
+    fd: number,
+    budget: MemoryBudget,
+    size?: number,
+  ) {
     this.#stream = stream;
     this.#direct = direct;
     this.#ownsDirect = ownsDirect;
@@ -443,7 +473,9 @@ class DirectReader {
     // and keeps each stall of the event loop to one chunk's copy.
     // Read-ahead within this stream's share of the budget: requests no larger, and no more of them.
     const share = this.#budget.share;
-    const depth = this.#direct.mayServeFromCache ? 1 : Math.max(1, Math.min(this.#readAhead.depth, Math.floor(share / this.#readAhead.requestSize)));
+    const depth = this.#direct.mayServeFromCache
+      ? 1
+      : Math.max(1, Math.min(this.#readAhead.depth, Math.floor(share / this.#readAhead.requestSize)));
     // At the size last seen, ask again: the file may have grown, as fs's next read would find.
     if (this.#next >= this.#size && this.#window.length === 0) this.#size = this.#fileSize();
     while (this.#window.length < depth && this.#next < this.#limit && this.#next < this.#size) {
@@ -451,7 +483,8 @@ class DirectReader {
       // Without room (the budget spent, or ahead in the fair share), a stream holding nothing asks for the
       // smallest request only: the exemption that keeps it moving costs the budget at most MIN_REQUEST
       // per such stream.
-      const size = this.#held === 0 && !this.#budget.hasRoom(this.#account) ? MIN_REQUEST : fitted(this.#readAhead.requestSize, share);
+      const size =
+        this.#held === 0 && !this.#budget.hasRoom(this.#account) ? MIN_REQUEST : fitted(this.#readAhead.requestSize, share);
       const length = Math.min(this.#next - (this.#next % size) + size, this.#limit, this.#size) - this.#next;
       if (!this.#budget.tryTake(length, this.#held, this.#account)) {
         this.#waitingTurn = true;
@@ -459,7 +492,14 @@ class DirectReader {
         return;
       }
       this.#held += length;
-      const ahead: Ahead = { position: this.#next, length, result: undefined, awaited: false, requestedAt: performance.now(), readMs: 0 };
+      const ahead: Ahead = {
+        position: this.#next,
+        length,
+        result: undefined,
+        awaited: false,
+        requestedAt: performance.now(),
+        readMs: 0,
+      };
       this.#window.push(ahead);
       this.#next += length;
       this.#inFlight++;

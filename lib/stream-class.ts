@@ -11,7 +11,9 @@ export function inheritNodeStream(Class: { prototype: object }, NodeClass: { pro
   Object.setPrototypeOf(Class, NodeClass);
   Object.defineProperty(Class, Symbol.hasInstance, {
     value: function (this: unknown, value: unknown): boolean {
-      return this === Class ? value instanceof (NodeClass as () => void) : Function.prototype[Symbol.hasInstance].call(this, value);
+      return this === Class
+        ? value instanceof (NodeClass as () => void)
+        : Function.prototype[Symbol.hasInstance].call(this, value);
     },
   });
 }

@@ -76,7 +76,8 @@ export async function readWholeFile(path: string | Buffer): Promise<Buffer | nul
     // Not a regular file (a FIFO, a device, a directory): node's readFile opens and reads it, as ever.
     if (opened === binding.ops.notRegular) return null;
     if (opened !== EAGAIN) {
-      const refused = opened === -constants.errno.ENOSYS || opened === -constants.errno.EINVAL || opened === -constants.errno.EPERM;
+      const refused =
+        opened === -constants.errno.ENOSYS || opened === -constants.errno.EINVAL || opened === -constants.errno.EPERM;
       if (!refused) throw systemError(opened, 'open', path);
       openCachedWorks = false;
     }
@@ -113,7 +114,8 @@ export async function readWholeFile(path: string | Buffer): Promise<Buffer | nul
     const cached = MISSED - result;
     // A small file missed: one buffered read on a pool thread (the kernel's readahead serves it); a larger
     // one: kernel-AIO reads, several in flight.
-    if (size <= SYNC_WHOLE_MAX) return await readUnknownSize(engine, binding, fd, cached, contents.subarray(0, cached), size - cached);
+    if (size <= SYNC_WHOLE_MAX)
+      return await readUnknownSize(engine, binding, fd, cached, contents.subarray(0, cached), size - cached);
     const direct = attachDirect(fd, fs.constants.O_RDONLY, 'auto');
     if (typeof direct === 'string') return await readUnknownSize(engine, binding, fd, cached, contents.subarray(0, cached));
     try {
@@ -135,7 +137,9 @@ export function openInJob(engine: Engine, binding: NativeBinding, path: string |
   const bytes = typeof path === 'string' ? Buffer.from(path) : path;
   const { jobOpenRegular, notRegular } = binding.ops;
   return new Promise((resolve, reject) =>
-    engine.submitPath(jobOpenRegular, bytes, null, 0, 0, 0, (fd) => (fd < 0 && fd !== notRegular ? reject(systemError(fd, 'open', path)) : resolve(fd))),
+    engine.submitPath(jobOpenRegular, bytes, null, 0, 0, 0, (fd) =>
+      fd < 0 && fd !== notRegular ? reject(systemError(fd, 'open', path)) : resolve(fd),
+    ),
   );
 }
 
@@ -146,7 +150,14 @@ export function openInJob(engine: Engine, binding: NativeBinding, path: string |
  * of a small file the page cache missed, for regular files whose size fstat does not tell (/proc), and
  * where RWF_NOWAIT or direct I/O is missing.
  */
-async function readUnknownSize(engine: Engine, binding: NativeBinding, fd: number, position = 0, head?: Buffer, expected = 0): Promise<Buffer> {
+async function readUnknownSize(
+  engine: Engine,
+  binding: NativeBinding,
+  fd: number,
+  position = 0,
+  head?: Buffer,
+  expected = 0,
+): Promise<Buffer> {
   const chunks: Buffer[] = head === undefined || head.byteLength === 0 ? [] : [head];
   for (let want = expected > 0 ? expected : UNKNOWN_SIZE_CHUNK; ; want = UNKNOWN_SIZE_CHUNK) {
     const chunk = Buffer.allocUnsafeSlow(want);
@@ -164,7 +175,13 @@ async function readUnknownSize(engine: Engine, binding: NativeBinding, fd: numbe
  * close when `flush`, as one blocking job. Resolves with false where aiofs does not run (the caller
  * then asks node); errors are node's (the open's with the path).
  */
-export function writeWholeFile(path: string | Buffer, data: Uint8Array, flags: number, mode: number, flush: boolean): Promise<boolean> {
+export function writeWholeFile(
+  path: string | Buffer,
+  data: Uint8Array,
+  flags: number,
+  mode: number,
+  flush: boolean,
+): Promise<boolean> {
   const ctx = context();
   if (ctx === null) return Promise.resolve(false);
   const { binding, engine } = ctx;
@@ -198,7 +215,7 @@ export async function readToEnd(direct: DirectFile, fd: number, start: number): 
     return count === size ? contents : contents.subarray(0, count);
   }
   const chunks: Buffer[] = [];
-  for (let at = start; ; ) {
+  for (let at = start; ;) {
     const chunk = Buffer.allocUnsafeSlow(UNKNOWN_SIZE_CHUNK);
     const count = await readFully(direct, chunk, at);
     if (count === 0) return Buffer.concat(chunks);

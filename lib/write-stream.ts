@@ -28,12 +28,23 @@ import type { Writable, WritableOptions } from 'node:stream';
 import { allowsWriting, descriptorFlags, filePosition, setFilePosition } from './descriptor';
 import { attachDirect, kDirectFile, type DirectFile } from './direct-file';
 import { ERR_STREAM_DESTROYED, ERR_SYSTEM_ERROR, systemError } from './errors';
-import { NodeWriteStream, nodeFs, nodeWrite, nodeWritev, nodeWriteDestroy, streamHandle, streamOperations } from './node-originals';
+import {
+  NodeWriteStream,
+  nodeFs,
+  nodeWrite,
+  nodeWritev,
+  nodeWriteDestroy,
+  streamHandle,
+  streamOperations,
+} from './node-originals';
 import { MAX_PLAIN_POSITION } from './plain-arguments';
 import { inheritNodeStream } from './stream-class';
 
 /** Options of {@link createWriteStream}: fs.createWriteStream's. */
-export interface AioWriteStreamOptions extends Omit<WritableOptions, 'write' | 'writev' | 'final' | 'destroy' | 'construct' | 'signal'> {
+export interface AioWriteStreamOptions extends Omit<
+  WritableOptions,
+  'write' | 'writev' | 'final' | 'destroy' | 'construct' | 'signal'
+> {
   flags?: string | number;
   encoding?: BufferEncoding | null;
   fd?: number | FileHandle | null;
@@ -84,7 +95,11 @@ type WriteStreamConstructor = {
  * fs.WriteStream over kernel AIO. Callable without `new`, and from old-style subclasses, as node's is; named
  * WriteStream, as node's is.
  */
-export const AioWriteStream = function WriteStream(this: unknown, path: fs.PathLike | null, options?: BufferEncoding | AioWriteStreamOptions) {
+export const AioWriteStream = function WriteStream(
+  this: unknown,
+  path: fs.PathLike | null,
+  options?: BufferEncoding | AioWriteStreamOptions,
+) {
   if (!(this instanceof AioWriteStream)) return new (AioWriteStream as WriteStreamConstructor)(path, options);
   (NodeWriteStream as unknown as (this: unknown, ...args: unknown[]) => void).call(this, path, options);
 } as unknown as WriteStreamConstructor;
@@ -104,10 +119,15 @@ export function aioWrite(this: NodeWriteStreamFields, chunk: Buffer, encoding: B
 }
 
 /** _writev: the chunks Writable queued meanwhile, as one write. */
-export function aioWritev(this: NodeWriteStreamFields, chunks: { chunk: Buffer; encoding: BufferEncoding }[], callback: Callback): void {
+export function aioWritev(
+  this: NodeWriteStreamFields,
+  chunks: { chunk: Buffer; encoding: BufferEncoding }[],
+  callback: Callback,
+): void {
   const writer = writerOf(this);
   if (writer === null) nodeWritev.call(this, chunks, callback);
-  else writer.write(chunks.length === 1 ? chunks[0].chunk : Buffer.concat(chunks.map((entry) => entry.chunk)), 'writev', callback);
+  else
+    writer.write(chunks.length === 1 ? chunks[0].chunk : Buffer.concat(chunks.map((entry) => entry.chunk)), 'writev', callback);
 }
 
 /** _destroy: waits for the stream's writes, lets go of its DirectFile, then node's own. */
@@ -120,7 +140,10 @@ export function aioWriteDestroy(this: NodeWriteStreamFields, error: Error | null
   writer.stop().then(() => nodeWriteDestroy.call(this, error, callback));
 }
 
-AioWriteStream.prototype.sync = async function sync(this: NodeWriteStreamFields, options?: { dataOnly?: boolean }): Promise<void> {
+AioWriteStream.prototype.sync = async function sync(
+  this: NodeWriteStreamFields,
+  options?: { dataOnly?: boolean },
+): Promise<void> {
   const syscall = options?.dataOnly ? 'fdatasync' : 'fsync';
   const fd = this.fd;
   if (fd === null || this.destroyed) throw systemError(-constants.errno.EBADF, syscall);
@@ -192,7 +215,7 @@ class DirectWriter {
     if (stream.pos !== undefined) stream.pos += data.length;
     const written = async (): Promise<Error | null> => {
       let offset = 0;
-      for (let retries = 0; offset < data.length; ) {
+      for (let retries = 0; offset < data.length;) {
         // A stream that will fsync at the end (`flush`) has the page cache start writing back at once.
         const result = await this.#direct.write(data.subarray(offset), position + offset, stream.flush);
         if (result < 0) return systemError(result, method);
@@ -224,5 +247,4 @@ class DirectWriter {
     if (this.#inFlight > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
     if (this.#ownsDirect) this.#direct.close();
   }
-
 }

@@ -7,8 +7,8 @@
 
 #include "aio_context.h"
 #include "file_helpers.h"
-#include "open_regular.h"
 #include "malloc_tuning.h"
+#include "open_regular.h"
 
 namespace aiofs {
 
@@ -29,8 +29,9 @@ Napi::Value Setup(const Napi::CallbackInfo& info) {
               "setup(maxEvents, maxThreads, onComplete, slots)"))
     return env.Undefined();
   if (Current(env) != nullptr) return Napi::Number::New(env, 0);
-  if (ThrowIf(env, info[3].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
-                       info[3].As<Napi::TypedArray>().ElementLength() < 2,
+  if (ThrowIf(env,
+              info[3].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+                  info[3].As<Napi::TypedArray>().ElementLength() < 2,
               "slots must be a Float64Array of at least 2 elements"))
     return env.Undefined();
   int err = 0;
@@ -65,9 +66,10 @@ Request* Prepare(const Napi::CallbackInfo& info, AioContext* ctx) {
 bool CheckSubmitArgs(const Napi::CallbackInfo& info, AioContext* ctx) {
   Napi::Env env = info.Env();
   if (ThrowIf(env, ctx == nullptr, "setup() first")) return false;
-  return !ThrowIf(env, !info[0].IsNumber() || !info[1].IsNumber() || !info[3].IsNumber() ||
-                           !info[4].IsNumber() || !info[5].IsNumber(),
-                  "submit(op, fd, memory, position, rwFlags, id)");
+  return !ThrowIf(
+      env,
+      !info[0].IsNumber() || !info[1].IsNumber() || !info[3].IsNumber() || !info[4].IsNumber() || !info[5].IsNumber(),
+      "submit(op, fd, memory, position, rwFlags, id)");
 }
 
 // submit(op, fd, view | null, position, rwFlags, id): PREAD/PWRITE into/from the whole view, or
@@ -95,8 +97,9 @@ Napi::Value SubmitPath(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   AioContext* ctx = Current(env);
   if (ThrowIf(env, ctx == nullptr, "setup() first")) return env.Undefined();
-  if (ThrowIf(env, !info[0].IsNumber() || !info[1].IsTypedArray() || (!info[2].IsTypedArray() && !info[2].IsNull()) ||
-                       !info[3].IsNumber() || !info[4].IsNumber() || !info[5].IsNumber() || !info[6].IsNumber(),
+  if (ThrowIf(env,
+              !info[0].IsNumber() || !info[1].IsTypedArray() || (!info[2].IsTypedArray() && !info[2].IsNull()) ||
+                  !info[3].IsNumber() || !info[4].IsNumber() || !info[5].IsNumber() || !info[6].IsNumber(),
               "submitPath(op, path, memory, flags, mode, jobFlags, id)"))
     return env.Undefined();
   Request* r = ctx->NewRequest();

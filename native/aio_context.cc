@@ -12,7 +12,7 @@
 namespace aiofs {
 
 namespace {
-constexpr long kReapBatch = 256;     // io_events fetched per io_getevents call
+constexpr long kReapBatch = 256;      // io_events fetched per io_getevents call
 constexpr size_t kSubmitBatch = 256;  // iocbs offered per io_submit call
 // io_submit does a request's per-byte work on this thread: it pins (and, in fresh memory, first faults
 // in) an O_DIRECT read's pages, or copies a cached RWF_NOWAIT read whole. Measured here: 0.05 ms per
@@ -172,7 +172,8 @@ void AioContext::Flush() {
     }
     int error = accepted == 0 ? EAGAIN : errno;
     if (error == EINTR) continue;
-    // EAGAIN with requests in flight: the ring is full; a completion frees a slot and the next Pump() offers them again.
+    // EAGAIN with requests in flight: the ring is full; a completion frees a slot and the next Pump() offers them
+    // again.
     if (error == EAGAIN && inFlight_ > 0) break;
     // Otherwise the first iocb itself was refused (EBADF, EINVAL, EOPNOTSUPP for RWF_NOWAIT on tmpfs...):
     // it never reached the kernel, so it is complete, with that error.
@@ -240,8 +241,8 @@ void AioContext::Deliver() {
     stats.completed += static_cast<double>(n);
     napi_value count;
     ok = napi_create_double(env_, static_cast<double>(n), &count) == napi_ok;
-    napi_status status = ok ? napi_make_callback(env_, *asyncContext_, receiver, callback, 1, &count, nullptr)
-                            : napi_generic_failure;
+    napi_status status =
+        ok ? napi_make_callback(env_, *asyncContext_, receiver, callback, 1, &count, nullptr) : napi_generic_failure;
     if (status == napi_pending_exception) {
       // The dispatcher reports callback errors itself; anything else is a bug worth surfacing loudly.
       napi_value error;

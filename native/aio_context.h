@@ -2,8 +2,8 @@
 //
 // Ownership:
 // - The context is created by Setup() on first use and stored as the environment's instance data. It owns
-//   the kernel context (io_setup), an eventfd, a uv_poll_t watching that eventfd, a uv_prepare_t and a uv_idle_t, all on
-//   the environment's own loop (napi_get_uv_event_loop, never uv_default_loop()).
+//   the kernel context (io_setup), an eventfd, a uv_poll_t watching that eventfd, a uv_prepare_t and a uv_idle_t, all
+//   on the environment's own loop (napi_get_uv_event_loop, never uv_default_loop()).
 // - It is destroyed only by its async environment-cleanup hook, after every request that reached the
 //   kernel has completed (io_getevents), so no buffer is released and no memory freed under the kernel.
 // - Each Request (request.h) holds a strong reference (napi_ref) to the JavaScript memory the kernel or
@@ -26,11 +26,11 @@
 namespace aiofs {
 
 struct ContextStats {
-  double submitCalls = 0;  // io_submit system calls made
-  double submitted = 0;    // iocbs the kernel accepted
-  double completed = 0;    // completions delivered to JavaScript (including refused submissions)
-  double maxBatch = 0;     // most iocbs accepted by one io_submit
-  double cancelAsked = 0;  // io_cancel calls made for requests already in the kernel
+  double submitCalls = 0;    // io_submit system calls made
+  double submitted = 0;      // iocbs the kernel accepted
+  double completed = 0;      // completions delivered to JavaScript (including refused submissions)
+  double maxBatch = 0;       // most iocbs accepted by one io_submit
+  double cancelAsked = 0;    // io_cancel calls made for requests already in the kernel
   double cancelRefused = 0;  // ...that the kernel refused (EINVAL for regular files): result dropped
   double jobs = 0;           // blocking jobs run on the context's own threads
 };
@@ -104,7 +104,7 @@ class AioContext {
   std::vector<Request*> free_;
   std::vector<std::pair<double, double>> finished_;  // (id, result) waiting for Deliver()
   BlockingPool pool_;
-  std::vector<Request*> jobsDone_;  // scratch for ReapJobs()
+  std::vector<Request*> jobsDone_;    // scratch for ReapJobs()
   std::unordered_set<int> ownedFds_;  // loop thread only
   uv_poll_t poll_;
   uv_prepare_t prepare_;

@@ -1,12 +1,12 @@
 #include "blocking_pool.h"
 
-#include "open_regular.h"
-
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+
+#include "open_regular.h"
 
 namespace aiofs {
 
@@ -88,10 +88,11 @@ int64_t BlockingPool::Execute(const Request& r) {
       // Starts writeback of what was just written, without waiting for it, so that a writer who will
       // fsync at the end finds most of it on the device by then (docs/kernel-aio.md). Its failure is
       // the later fsync's to report.
-      if (job.aio_lio_opcode == kJobPwriteWriteback && done > 0) sync_file_range(fd, offset, done, SYNC_FILE_RANGE_WRITE);
+      if (job.aio_lio_opcode == kJobPwriteWriteback && done > 0)
+        sync_file_range(fd, offset, done, SYNC_FILE_RANGE_WRITE);
       return done;
     case kJobOpenRegular: {
-      struct stat st{};
+      struct stat st {};
       return OpenRegularFile(r.path.c_str(), false, &st);
     }
     case kJobWriteFile:
@@ -122,7 +123,8 @@ int64_t BlockingPool::WriteFile(const Request& r) {
     }
     done += static_cast<size_t>(n);
   }
-  if (failed == 0 && (r.jobFlags & kJobWriteFileSync) != 0 && fsync(fd) != 0) failed = -(kStepFsync * kJobStepUnit + errno);
+  if (failed == 0 && (r.jobFlags & kJobWriteFileSync) != 0 && fsync(fd) != 0)
+    failed = -(kStepFsync * kJobStepUnit + errno);
   // A failed close still closed the descriptor (Linux); it is reported only when nothing failed before.
   if (close(fd) != 0 && failed == 0 && errno != EINTR) failed = -(kStepClose * kJobStepUnit + errno);
   return failed != 0 ? failed : static_cast<int64_t>(done);

@@ -2,10 +2,9 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/vfs.h>
 #include <unistd.h>
-
-#include <sys/uio.h>
 
 #include <cerrno>
 #include <string>
@@ -51,7 +50,7 @@ Napi::Value Seek(const Napi::CallbackInfo& info) {
 // filesystemType(fd) -> statfs's f_type (the filesystem's magic number), or -errno.
 Napi::Value FilesystemType(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  struct statfs st{};
+  struct statfs st {};
   if (fstatfs(info[0].As<Napi::Number>().Int32Value(), &st) != 0) return Errno(env);
   return Napi::Number::New(env, static_cast<double>(static_cast<uint32_t>(st.f_type)));
 }
@@ -80,7 +79,7 @@ Napi::Value CacheState(const Napi::CallbackInfo& info) {
 // describe(fd) -> [size, mode] from fstat(2), or -errno; never waits for the device.
 Napi::Value Describe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  struct stat st{};
+  struct stat st {};
   if (sys_fstat(info[0].As<Napi::Number>().Int32Value(), &st) != 0) return Errno(env);
   Napi::Array out = Napi::Array::New(env, 2);
   out[0u] = Napi::Number::New(env, static_cast<double>(st.st_size));
@@ -100,7 +99,7 @@ Napi::Value DescriptorFlags(const Napi::CallbackInfo& info) {
 // for the device.
 Napi::Value FileSize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  struct stat st{};
+  struct stat st {};
   if (sys_fstat(info[0].As<Napi::Number>().Int32Value(), &st) != 0) return Errno(env);
   return Napi::Number::New(env, static_cast<double>(st.st_size));
 }
@@ -117,7 +116,7 @@ std::string PathOf(const Napi::Value& value) {
 Napi::Value OpenCached(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = PathOf(info[0]);
-  struct stat st{};
+  struct stat st {};
   AioContext* ctx = AioContext::Of(env);
   if (ctx == nullptr) return Napi::Number::New(env, -EAGAIN);  // no context to own it: take the other way
   int fd = OpenRegularFile(path.c_str(), true, &st);
@@ -176,8 +175,7 @@ Napi::Value AlignmentOffset(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::TypedArray view = info[0].As<Napi::TypedArray>();
   uint64_t alignment = info[1].As<Napi::Number>().Int64Value();
-  auto address = reinterpret_cast<uintptr_t>(static_cast<uint8_t*>(view.ArrayBuffer().Data()) +
-                                             view.ByteOffset());
+  auto address = reinterpret_cast<uintptr_t>(static_cast<uint8_t*>(view.ArrayBuffer().Data()) + view.ByteOffset());
   uint64_t misalignment = address % alignment;
   return Napi::Number::New(env, static_cast<double>(misalignment == 0 ? 0 : alignment - misalignment));
 }

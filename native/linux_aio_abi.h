@@ -2,12 +2,13 @@
 // against any libc and needs no libaio. Layouts follow include/uapi/linux/aio_abi.h and stat.h.
 #pragma once
 
-#include <cstdint>
-#include <ctime>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
+
+#include <cstdint>
+#include <ctime>
 
 namespace aiofs {
 
@@ -24,11 +25,11 @@ enum : uint16_t {
 // Opcodes of blocking jobs, which the context's own threads run with plain system calls (blocking_pool.h);
 // the same iocb fields describe them. Not kernel opcodes.
 enum : uint16_t {
-  kJobPread = 16,               // pread(2); read(2) at the file position for a negative offset
-  kJobPwrite = 17,              // pwrite(2)
-  kJobPwriteWriteback = 18,     // pwrite(2), then sync_file_range(SYNC_FILE_RANGE_WRITE) on what it wrote
-  kJobOpenRegular = 19,         // open_regular.h's OpenRegularFile of a path: a descriptor, -errno or kNotRegular
-  kJobWriteFile = 20,           // open(2), pwrite(2) all of the data, fsync(2) if asked, close(2)
+  kJobPread = 16,            // pread(2); read(2) at the file position for a negative offset
+  kJobPwrite = 17,           // pwrite(2)
+  kJobPwriteWriteback = 18,  // pwrite(2), then sync_file_range(SYNC_FILE_RANGE_WRITE) on what it wrote
+  kJobOpenRegular = 19,      // open_regular.h's OpenRegularFile of a path: a descriptor, -errno or kNotRegular
+  kJobWriteFile = 20,        // open(2), pwrite(2) all of the data, fsync(2) if asked, close(2)
 };
 // Job options (Request::jobFlags).
 constexpr uint32_t kJobWriteFileSync = 1u;  // kJobWriteFile: fsync before close
@@ -85,9 +86,7 @@ struct aio_ring {
 inline long io_setup(unsigned nr_events, aio_context_t* ctx) { return syscall(SYS_io_setup, nr_events, ctx); }
 inline long io_destroy(aio_context_t ctx) { return syscall(SYS_io_destroy, ctx); }
 inline long io_submit(aio_context_t ctx, long nr, iocb** iocbs) { return syscall(SYS_io_submit, ctx, nr, iocbs); }
-inline long io_cancel(aio_context_t ctx, iocb* cb, io_event* result) {
-  return syscall(SYS_io_cancel, ctx, cb, result);
-}
+inline long io_cancel(aio_context_t ctx, iocb* cb, io_event* result) { return syscall(SYS_io_cancel, ctx, cb, result); }
 inline long io_getevents(aio_context_t ctx, long min_nr, long nr, io_event* events, timespec* timeout) {
   return syscall(SYS_io_getevents, ctx, min_nr, nr, events, timeout);
 }

@@ -31,7 +31,7 @@ int OpenAt(const char* path, int flags, bool cachedOnly) {
 int OpenRegularFile(const char* path, bool cachedOnly, struct stat* st) {
   int pathFd = OpenAt(path, O_PATH, cachedOnly);
   if (pathFd < 0) return pathFd;
-  struct stat found{};
+  struct stat found {};
   if (sys_fstat(pathFd, &found) != 0) {
     int error = -errno;
     close(pathFd);

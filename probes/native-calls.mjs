@@ -38,7 +38,10 @@ function perCall(items, fn) {
 }
 
 const rows = [
-  ['openCached + closeFd (O_PATH open, fstat, open, fstat, close x2)', perCall(paths, (p) => binding.closeFd(binding.openCached(p)[0]))],
+  [
+    'openCached + closeFd (O_PATH open, fstat, open, fstat, close x2)',
+    perCall(paths, (p) => binding.closeFd(binding.openCached(p)[0])),
+  ],
   ['fs.openSync + fs.closeSync', perCall(paths, (p) => closeSync(openSync(p, 'r')))],
   ['seek (lseek)', perCall(fds, (fd) => binding.seek(fd, 0, 1))],
   ['fileSize (fstat)', perCall(fds, (fd) => binding.fileSize(fd))],

@@ -24,75 +24,123 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec + t.tv_nsec / 1e9;
+}
 static int open_cached(const char *p) {
-  struct open_how how = { .flags = O_RDONLY | O_CLOEXEC, .resolve = RESOLVE_CACHED };
+  struct open_how how = {.flags = O_RDONLY | O_CLOEXEC, .resolve = RESOLVE_CACHED};
   return syscall(SYS_openat2, AT_FDCWD, p, &how, sizeof how);
 }
 enum { FILES = 256 };
 
 int main(int argc, char **argv) {
-  if (argc < 2) { fprintf(stderr, "usage: %s DIR [SIZE ...]\n", argv[0]); return 2; }
+  if (argc < 2) {
+    fprintf(stderr, "usage: %s DIR [SIZE ...]\n", argv[0]);
+    return 2;
+  }
   const char *dir = argv[1];
-  long sizes[16]; int ns = 0;
+  long sizes[16];
+  int ns = 0;
   for (int i = 2; i < argc && ns < 16; i++) sizes[ns++] = atol(argv[i]);
-  if (!ns) { sizes[0] = 4096; sizes[1] = 65536; sizes[2] = 1 << 20; ns = 3; }
+  if (!ns) {
+    sizes[0] = 4096;
+    sizes[1] = 65536;
+    sizes[2] = 1 << 20;
+    ns = 3;
+  }
   char path[4096];
   long max_bytes = getenv("SMALL_FILE_MAX_BYTES") ? atol(getenv("SMALL_FILE_MAX_BYTES")) : 0;
   for (int s = 0; s < ns; s++) {
     long size = sizes[s];
-    int nfiles = max_bytes > 0 && size > 0 && size * FILES > max_bytes ? (max_bytes / size > 0 ? (int)(max_bytes / size) : 1) : FILES;
-    char *buf = malloc(size + 1); memset(buf, 'x', size);
+    int nfiles = max_bytes > 0 && size > 0 && size * FILES > max_bytes
+                     ? (max_bytes / size > 0 ? (int)(max_bytes / size) : 1)
+                     : FILES;
+    char *buf = malloc(size + 1);
+    memset(buf, 'x', size);
     for (int i = 0; i < nfiles; i++) {
       snprintf(path, sizeof path, "%s/sf-%ld-%d", dir, size, i);
-      int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644); if (write(fd, buf, size) != size) return 1; close(fd);
+      int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (write(fd, buf, size) != size) return 1;
+      close(fd);
     }
     int rounds = size >= (1 << 20) ? 20 : 200;
     // plain
     double t0 = now();
-    for (int r = 0; r < rounds; r++) for (int i = 0; i < nfiles; i++) {
-      snprintf(path, sizeof path, "%s/sf-%ld-%d", dir, size, i);
-      int fd = open(path, O_RDONLY | O_CLOEXEC); struct stat st; fstat(fd, &st);
-      if (read(fd, buf, st.st_size + 1) != size) return 1; close(fd);
-    }
+    for (int r = 0; r < rounds; r++)
+      for (int i = 0; i < nfiles; i++) {
+        snprintf(path, sizeof path, "%s/sf-%ld-%d", dir, size, i);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        fstat(fd, &st);
+        if (read(fd, buf, st.st_size + 1) != size) return 1;
+        close(fd);
+      }
     double plain = (now() - t0) / (rounds * nfiles) * 1e6;
     // nowait
     int eagain_open = 0, eagain_read = 0;
     t0 = now();
-    for (int r = 0; r < rounds; r++) for (int i = 0; i < nfiles; i++) {
-      snprintf(path, sizeof path, "%s/sf-%ld-%d", dir, size, i);
-      int fd = open_cached(path); if (fd < 0) { eagain_open++; continue; }
-      struct stat st; fstat(fd, &st);
-      struct iovec iov = { buf, st.st_size + 1 };
-      ssize_t n = preadv2(fd, &iov, 1, 0, RWF_NOWAIT); if (n < 0) eagain_read++;
-      close(fd);
-    }
+    for (int r = 0; r < rounds; r++)
+      for (int i = 0; i < nfiles; i++) {
+        snprintf(path, sizeof path, "%s/sf-%ld-%d", dir, size, i);
+        int fd = open_cached(path);
+        if (fd < 0) {
+          eagain_open++;
+          continue;
+        }
+        struct stat st;
+        fstat(fd, &st);
+        struct iovec iov = {buf, st.st_size + 1};
+        ssize_t n = preadv2(fd, &iov, 1, 0, RWF_NOWAIT);
+        if (n < 0) eagain_read++;
+        close(fd);
+      }
     double nowait = (now() - t0) / (rounds * nfiles) * 1e6;
     // write
     t0 = now();
-    for (int r = 0; r < rounds / 4 + 1; r++) for (int i = 0; i < nfiles; i++) {
-      snprintf(path, sizeof path, "%s/sf-%ld-%d", dir, size, i);
-      int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644); if (write(fd, buf, size) != size) return 1; close(fd);
-    }
+    for (int r = 0; r < rounds / 4 + 1; r++)
+      for (int i = 0; i < nfiles; i++) {
+        snprintf(path, sizeof path, "%s/sf-%ld-%d", dir, size, i);
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (write(fd, buf, size) != size) return 1;
+        close(fd);
+      }
     double wr = (now() - t0) / ((rounds / 4 + 1) * nfiles) * 1e6;
     snprintf(path, sizeof path, "%s/sf-%ld-0", dir, size);
-    int fd = open(path, O_WRONLY | O_CLOEXEC); struct iovec iov = { buf, size };
-    ssize_t wn = pwritev2(fd, &iov, 1, 0, RWF_NOWAIT); int werr = wn < 0 ? errno : 0; close(fd);
-    printf("size %7ld: read plain %6.1f us (%7.0f MB/s), nowait %6.1f us (%7.0f MB/s, %d open EAGAIN, %d read EAGAIN);"
-           " write plain %6.1f us (%6.0f MB/s); buffered pwritev2 RWF_NOWAIT: %s\n",
-           size, plain, size / plain, nowait, size / nowait, eagain_open, eagain_read, wr, size / wr,
-           werr ? strerror(werr) : "ok");
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    struct iovec iov = {buf, size};
+    ssize_t wn = pwritev2(fd, &iov, 1, 0, RWF_NOWAIT);
+    int werr = wn < 0 ? errno : 0;
+    close(fd);
+    printf(
+        "size %7ld: read plain %6.1f us (%7.0f MB/s), nowait %6.1f us (%7.0f MB/s, %d open EAGAIN, %d read EAGAIN);"
+        " write plain %6.1f us (%6.0f MB/s); buffered pwritev2 RWF_NOWAIT: %s\n",
+        size, plain, size / plain, nowait, size / nowait, eagain_open, eagain_read, wr, size / wr,
+        werr ? strerror(werr) : "ok");
     if (geteuid() == 0) {
-      sync(); int dc = open("/proc/sys/vm/drop_caches", O_WRONLY); if (dc >= 0 && write(dc, "3", 1) == 1) close(dc);
+      sync();
+      int dc = open("/proc/sys/vm/drop_caches", O_WRONLY);
+      if (dc >= 0 && write(dc, "3", 1) == 1) close(dc);
       int eo = 0, er = 0;
       for (int i = 0; i < nfiles; i++) {
         snprintf(path, sizeof path, "%s/sf-%ld-%d", dir, size, i);
-        int f = open_cached(path); if (f < 0) { eo++; f = open(path, O_RDONLY); }
-        struct iovec v = { buf, size }; if (preadv2(f, &v, 1, 0, RWF_NOWAIT) < 0) er++; close(f);
+        int f = open_cached(path);
+        if (f < 0) {
+          eo++;
+          f = open(path, O_RDONLY);
+        }
+        struct iovec v = {buf, size};
+        if (preadv2(f, &v, 1, 0, RWF_NOWAIT) < 0) er++;
+        close(f);
       }
-      printf("size %7ld cold: %d/%d RESOLVE_CACHED opens EAGAIN, %d/%d RWF_NOWAIT reads EAGAIN\n", size, eo, nfiles, er, nfiles);
+      printf("size %7ld cold: %d/%d RESOLVE_CACHED opens EAGAIN, %d/%d RWF_NOWAIT reads EAGAIN\n", size, eo, nfiles, er,
+             nfiles);
     }
-    for (int i = 0; i < nfiles; i++) { snprintf(path, sizeof path, "%s/sf-%ld-%d", dir, size, i); unlink(path); }
+    for (int i = 0; i < nfiles; i++) {
+      snprintf(path, sizeof path, "%s/sf-%ld-%d", dir, size, i);
+      unlink(path);
+    }
     free(buf);
   }
   return 0;

@@ -88,9 +88,11 @@ int main(int argc, char **argv) {
   double written = now() - start;
   if (mode >= 2) fdatasync(fd);
   double elapsed = now() - start;
-  printf("mode %d, %ld MiB in %zu KiB chunks, %d thread(s): %.0f MB/s (writes %.0f MB/s), write mean %.3f ms max %.3f ms\n",
-         mode, mib, chunk >> 10, threads, (mib << 20) / elapsed / 1e6, (mib << 20) / written / 1e6,
-         total / chunks * 1e3, worst * 1e3);
+  printf(
+      "mode %d, %ld MiB in %zu KiB chunks, %d thread(s): %.0f MB/s (writes %.0f MB/s), write mean %.3f ms max %.3f "
+      "ms\n",
+      mode, mib, chunk >> 10, threads, (mib << 20) / elapsed / 1e6, (mib << 20) / written / 1e6, total / chunks * 1e3,
+      worst * 1e3);
   close(fd);
   return 0;
 }

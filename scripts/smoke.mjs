@@ -29,8 +29,11 @@ try {
   data.write('patch', 4093);
   const { bytesRead, buffer } = await fh.read(Buffer.alloc(9000), 3, 8000, 60001);
   await fh.close();
-  const promisesRoundTrip = bytesRead === 8000 && buffer.subarray(3, 8003).equals(data.subarray(60001, 68001)) &&
-    (await readFile(file)).equals(data) && fs.readFileSync(file).equals(data);
+  const promisesRoundTrip =
+    bytesRead === 8000 &&
+    buffer.subarray(3, 8003).equals(data.subarray(60001, 68001)) &&
+    (await readFile(file)).equals(data) &&
+    fs.readFileSync(file).equals(data);
 
   // Streams: 24 MiB + 123 bytes out through createWriteStream, back through createReadStream.
   const streamed = randomBytes(24 * 1024 * 1024 + 123);
@@ -53,8 +56,12 @@ try {
     streamRoundTrip,
     submitted: contextStats()?.submitted ?? 0,
   };
-  const ok = report.sameInstance && promisesRoundTrip && streamRoundTrip &&
-    (expected === null || report.backend === expected) && (report.backend !== 'kernel-aio' || report.submitted > 0);
+  const ok =
+    report.sameInstance &&
+    promisesRoundTrip &&
+    streamRoundTrip &&
+    (expected === null || report.backend === expected) &&
+    (report.backend !== 'kernel-aio' || report.submitted > 0);
   console.log(JSON.stringify({ ok, ...report }));
   process.exitCode = ok ? 0 : 1;
 } finally {

@@ -59,7 +59,8 @@ let sides: Promise<{ fs: SideRun; aiofs: SideRun; fsAgain: SideRun; fsCallbacks:
 
 beforeAll(async () => {
   entry = await buildChildProgram(path.join(disk.dir, 'child'));
-  const run = (impl: string, dir: string, indices = everyIndex) => runSide({ impl, entry, root, dir: path.join(disk.dir, dir), indices });
+  const run = (impl: string, dir: string, indices = everyIndex) =>
+    runSide({ impl, entry, root, dir: path.join(disk.dir, dir), indices });
   sides = Promise.all([
     run('node', 'fs'),
     run('aiofs', 'aiofs'),
@@ -102,7 +103,9 @@ describe('every argument variant, against node:fs on this Node', () => {
     async () => {
       const { fs: expected, fsAgain } = await sides;
       const c = compareSides(variants, everyIndex, expected, fsAgain, true);
-      console.log(`self-check: ${c.compared} variants in ${expected.seconds.toFixed(1)} s and ${fsAgain.seconds.toFixed(1)} s; node aborted the process on ${nodeAborts(expected)} of them`);
+      console.log(
+        `self-check: ${c.compared} variants in ${expected.seconds.toFixed(1)} s and ${fsAgain.seconds.toFixed(1)} s; node aborted the process on ${nodeAborts(expected)} of them`,
+      );
       expect(expected.outcomes.size).toBe(variants.length);
       expect(c.differences.length, failureMessage(c, 'node:fs', 'node:fs again')).toBe(0);
     },
@@ -110,7 +113,7 @@ describe('every argument variant, against node:fs on this Node', () => {
   );
 
   it(
-    'aiofs gives node:fs\'s outcome for every variant',
+    "aiofs gives node:fs's outcome for every variant",
     async () => {
       const { fs: expected, aiofs } = await sides;
       const c = compareSides(variants, everyIndex, expected, aiofs);
@@ -131,7 +134,9 @@ describe('every argument variant, against node:fs on this Node', () => {
     async () => {
       const { fsCallbacks: expected, register } = await sides;
       const c = compareSides(variants, callbackIndices, expected, register);
-      console.log(`aiofs through aiofs/register: ${c.compared} callback variants in ${register.seconds.toFixed(1)} s, ${c.differences.length} difference(s)`);
+      console.log(
+        `aiofs through aiofs/register: ${c.compared} callback variants in ${register.seconds.toFixed(1)} s, ${c.differences.length} difference(s)`,
+      );
       if (c.differences.length > 0) console.log(`differences by target:\n${summarizeDifferences(c.differences)}`);
       writeReport('arguments-register', c, 'aiofs/register');
       expect(register.outcomes.size).toBe(callbackIndices.length);
@@ -153,7 +158,9 @@ describe('every argument variant, against node:fs on this Node', () => {
       expect(indices).not.toContain(-1);
       const broken = await runSide({ impl: 'node-broken-read', entry, root, dir: path.join(disk.dir, 'broken'), indices });
       const c = compareSides(variants, indices, expected, broken);
-      console.log(`has teeth: the broken stand-in differs on ${c.differences.length} of ${indices.length} read variants:\n${summarizeDifferences(c.differences)}`);
+      console.log(
+        `has teeth: the broken stand-in differs on ${c.differences.length} of ${indices.length} read variants:\n${summarizeDifferences(c.differences)}`,
+      );
       expect(c.differences.map((d) => d.label).sort()).toEqual([...explicit].sort());
     },
     SUITE_TIMEOUT_MS,
@@ -165,17 +172,39 @@ describe('every argument variant, against node:fs on this Node', () => {
       const { fs: expected } = await sides;
       // The stand-in's readFile(path, options, callback) calls back at once, its writeFile twice;
       // its readFile(path, callback) and its appendFile are node's own.
-      const early = ["fs.readFile(path, options, callback): options = 'utf8'", 'fs.readFile(path, options, callback): options = null'];
-      const twice = ["fs.writeFile(path, data, options, callback): options = 'utf8'", 'fs.writeFile(path, data, options, callback): writeFile(path, data, callback)'];
-      const right = ['fs.readFile(path, options, callback): readFile(path, callback)', "fs.appendFile(path, data, options, callback): options = 'utf8'"];
+      const early = [
+        "fs.readFile(path, options, callback): options = 'utf8'",
+        'fs.readFile(path, options, callback): options = null',
+      ];
+      const twice = [
+        "fs.writeFile(path, data, options, callback): options = 'utf8'",
+        'fs.writeFile(path, data, options, callback): writeFile(path, data, callback)',
+      ];
+      const right = [
+        'fs.readFile(path, options, callback): readFile(path, callback)',
+        "fs.appendFile(path, data, options, callback): options = 'utf8'",
+      ];
       const pick = (labels: string[]) => labels.map((label) => variants.findIndex((v) => v.label === label));
       const indices = [...pick(early), ...pick(twice), ...pick(right)];
       expect(indices).not.toContain(-1);
-      const broken = await runSide({ impl: 'node-broken-callbacks', entry, root, dir: path.join(disk.dir, 'broken-callbacks'), indices });
+      const broken = await runSide({
+        impl: 'node-broken-callbacks',
+        entry,
+        root,
+        dir: path.join(disk.dir, 'broken-callbacks'),
+        indices,
+      });
       const c = compareSides(variants, indices, expected, broken);
-      console.log(`has teeth: the broken stand-in differs on ${c.differences.length} of ${indices.length} callback variants:\n${summarizeDifferences(c.differences)}`);
+      console.log(
+        `has teeth: the broken stand-in differs on ${c.differences.length} of ${indices.length} callback variants:\n${summarizeDifferences(c.differences)}`,
+      );
       expect(c.differences.map((d) => d.label).sort()).toEqual([...early, ...twice].sort());
-      for (const d of c.differences) expect(d.where).toMatch(early.includes(d.label) ? /^the outcomes first differ at \$\.callbacks\[0\]\.sync: false vs true$/ : /^the outcomes first differ at \$\.callbacks\[1\]: undefined vs /);
+      for (const d of c.differences)
+        expect(d.where).toMatch(
+          early.includes(d.label)
+            ? /^the outcomes first differ at \$\.callbacks\[0\]\.sync: false vs true$/
+            : /^the outcomes first differ at \$\.callbacks\[1\]: undefined vs /,
+        );
     },
     SUITE_TIMEOUT_MS,
   );
@@ -183,7 +212,13 @@ describe('every argument variant, against node:fs on this Node', () => {
 
 describe("a write stream opened 'r+' at start 2**53 - 1 (createWriteStream(path, { flags: 'r+', start: 2**53 - 1 })): an EFBIG error event, not a crash", () => {
   /** Writes a chunk through `module`'s stream in a fresh Node (in the repository, where 'aiofs' is this package); returns the events it saw and how it exited. */
-  function crashCase(module: string): { status: number | null; signal: string | null; stderr: string; events: unknown[]; file: string } {
+  function crashCase(module: string): {
+    status: number | null;
+    signal: string | null;
+    stderr: string;
+    events: unknown[];
+    file: string;
+  } {
     const file = path.join(disk.dir, 'crash-case');
     fs.writeFileSync(file, 'sixteen bytes...');
     const script = `

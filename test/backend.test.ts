@@ -20,15 +20,20 @@ describe('backend', () => {
     expect(run.report).toMatchObject({ roundTrip: true, readOk: true });
   });
 
-  it.skipIf(backend.name !== 'kernel-aio')("says whether it set glibc's malloc thresholds, and leaves them alone when told", () => {
-    const tuned = runFixture('backend-report.mjs');
-    expect(tuned.status, tuned.stderr).toBe(0);
-    expect(tuned.report.reason).toMatch(/glibc malloc keeps large buffers in its heap \(M_MMAP_THRESHOLD 32 MiB, M_TRIM_THRESHOLD 64 MiB/);
-    const untouched = runFixture('backend-report.mjs', [], { env: { AIOFS_MALLOC_TUNING: '0' } });
-    expect(untouched.status, untouched.stderr).toBe(0);
-    expect(untouched.report).toMatchObject({ name: 'kernel-aio', roundTrip: true, readOk: true });
-    expect(untouched.report.reason).toMatch(/glibc malloc left as it is \(AIOFS_MALLOC_TUNING=0\)$/);
-  });
+  it.skipIf(backend.name !== 'kernel-aio')(
+    "says whether it set glibc's malloc thresholds, and leaves them alone when told",
+    () => {
+      const tuned = runFixture('backend-report.mjs');
+      expect(tuned.status, tuned.stderr).toBe(0);
+      expect(tuned.report.reason).toMatch(
+        /glibc malloc keeps large buffers in its heap \(M_MMAP_THRESHOLD 32 MiB, M_TRIM_THRESHOLD 64 MiB/,
+      );
+      const untouched = runFixture('backend-report.mjs', [], { env: { AIOFS_MALLOC_TUNING: '0' } });
+      expect(untouched.status, untouched.stderr).toBe(0);
+      expect(untouched.report).toMatchObject({ name: 'kernel-aio', roundTrip: true, readOk: true });
+      expect(untouched.report.reason).toMatch(/glibc malloc left as it is \(AIOFS_MALLOC_TUNING=0\)$/);
+    },
+  );
 
   it('falls back to node:fs when AIOFS_BACKEND=node-fs, and says so', () => {
     const run = runFixture('backend-report.mjs', [], { env: { AIOFS_BACKEND: 'node-fs' } });

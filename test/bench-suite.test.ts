@@ -14,12 +14,38 @@ import { SCENARIOS } from '../bench/suite/main.mjs';
 // @ts-expect-error: plain ES modules of the benchmark, no type declarations
 import { BEGIN, END, renderMarkdown, renderSvg } from '../bench/suite/report.mjs';
 
-interface Summary { value: number; runs: number; loopP99Ms: number | null; cpuSecPerGiB: number | null; peakRssMiB: number | null; ioUring: boolean }
-interface Case { id: string; label: string; skipped?: string; unit?: string; size?: number; results: Record<string, Summary> }
-interface Scenario { id: string; title: string; unit: string; reference: string | null; skipped?: string; error?: string; cases: Case[] }
+interface Summary {
+  value: number;
+  runs: number;
+  loopP99Ms: number | null;
+  cpuSecPerGiB: number | null;
+  peakRssMiB: number | null;
+  ioUring: boolean;
+}
+interface Case {
+  id: string;
+  label: string;
+  skipped?: string;
+  unit?: string;
+  size?: number;
+  results: Record<string, Summary>;
+}
+interface Scenario {
+  id: string;
+  title: string;
+  unit: string;
+  reference: string | null;
+  skipped?: string;
+  error?: string;
+  cases: Case[];
+}
 interface Results {
-  suite: string; quick: boolean; seconds: number; env: { fio: string | null };
-  ioUring: { distinctContender: boolean }; scenarios: Scenario[];
+  suite: string;
+  quick: boolean;
+  seconds: number;
+  env: { fio: string | null };
+  ioUring: { distinctContender: boolean };
+  scenarios: Scenario[];
   cache: string;
 }
 
@@ -34,7 +60,9 @@ let results: Results;
 beforeAll(() => {
   // 8 MiB base size: every scenario, at sizes that keep the suite at about two minutes
   run = spawnSync(process.execPath, [MAIN, '--quick', '--size', '8M', '--dir', work, '--json', jsonPath], {
-    encoding: 'utf8', timeout: 300_000, maxBuffer: 64 << 20,
+    encoding: 'utf8',
+    timeout: 300_000,
+    maxBuffer: 64 << 20,
   });
   results = JSON.parse(readFileSync(jsonPath, 'utf8')) as Results;
 }, 310_000);

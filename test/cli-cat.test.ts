@@ -56,7 +56,9 @@ describe('aiofs cat', () => {
   it('stops quietly with status 0 when the reader goes away (| head -c 10)', () => {
     // The large file five times over: far more than the pipe holds, so cat must meet EPIPE.
     const args = ['cat', ...Array<string>(5).fill(large.path)];
-    const shell = spawnSync('bash', ['-c', `${cliCommand(args)} | head -c 10; echo "cat exited \${PIPESTATUS[0]}" >&2`], { timeout: 60_000 });
+    const shell = spawnSync('bash', ['-c', `${cliCommand(args)} | head -c 10; echo "cat exited \${PIPESTATUS[0]}" >&2`], {
+      timeout: 60_000,
+    });
     expect(shell.status).toBe(0);
     expect(shell.stdout.equals(large.bytes.subarray(0, 10))).toBe(true);
     expect(shell.stderr.toString()).toBe('cat exited 0\n');

@@ -28,7 +28,8 @@ function source(size: number, name = `src-${size}.bin`): string {
 }
 
 /** `'SRC' -> 'DST': N bytes (...) in S s, R MB/s; read: ..., write: ...`, as printed off a terminal. */
-const SUMMARY = /^'(.+)' -> '(.+)': (\d+) bytes \([^)]+\) in \d+\.\d{3} s, \d+\.\d MB\/s(, flushed)?; read: (kernel-aio|node-fs \(.+\)), write: (kernel-aio|node-fs \(.+\))\n$/;
+const SUMMARY =
+  /^'(.+)' -> '(.+)': (\d+) bytes \([^)]+\) in \d+\.\d{3} s, \d+\.\d MB\/s(, flushed)?; read: (kernel-aio|node-fs \(.+\)), write: (kernel-aio|node-fs \(.+\))\n$/;
 
 beforeAll(() => {
   for (const size of SIZES) source(size);
@@ -115,7 +116,11 @@ describe('aiofs cp options and cp(1) rules', () => {
     const link = path.join(work, 'link.bin');
     fs.linkSync(file, link);
     const before = sha256(file);
-    for (const [dst, named] of [[file, file], [link, link], [work, path.join(work, 'data.bin')]]) {
+    for (const [dst, named] of [
+      [file, file],
+      [link, link],
+      [work, path.join(work, 'data.bin')],
+    ]) {
       const run = runCli(['cp', file, dst!]);
       expect(run.status).toBe(1);
       expect(run.stderr).toBe(`aiofs cp: '${file}' and '${named}' are the same file\n`);
@@ -152,32 +157,35 @@ describe('aiofs cp options and cp(1) rules', () => {
 });
 
 describe.each([fullTmpfs, fullExt4])('aiofs cp onto a full $description', (full) => {
-  it.skipIf(full.skipReason !== undefined)('exits 1 with one ENOSPC line and leaves no partial file; --keep-partial keeps a true prefix', () => {
-    const src = source(24 * MiB, 'too-big.bin');
-    const dst = path.join(full.dir, 'too-big.bin');
-    const run = runCli(['cp', src, dst]);
-    expect(run.status).toBe(1);
-    expect(run.stderr).toBe(`aiofs cp: error writing '${dst}': ENOSPC: no space left on device (removed the partial copy)\n`);
-    expect(fs.readdirSync(full.dir).filter((name) => name !== 'lost+found')).toEqual([]);
+  it.skipIf(full.skipReason !== undefined)(
+    'exits 1 with one ENOSPC line and leaves no partial file; --keep-partial keeps a true prefix',
+    () => {
+      const src = source(24 * MiB, 'too-big.bin');
+      const dst = path.join(full.dir, 'too-big.bin');
+      const run = runCli(['cp', src, dst]);
+      expect(run.status).toBe(1);
+      expect(run.stderr).toBe(`aiofs cp: error writing '${dst}': ENOSPC: no space left on device (removed the partial copy)\n`);
+      expect(fs.readdirSync(full.dir).filter((name) => name !== 'lost+found')).toEqual([]);
 
-    // An existing DST was truncated before the failure: what is left is no copy either, so it goes too.
-    fs.writeFileSync(dst, 'old contents');
-    const over = runCli(['cp', src, dst]);
-    expect(over.status).toBe(1);
-    expect(over.stderr).toMatch(/ENOSPC: no space left on device \(removed the partial copy\)\n$/);
-    expect(fs.existsSync(dst)).toBe(false);
+      // An existing DST was truncated before the failure: what is left is no copy either, so it goes too.
+      fs.writeFileSync(dst, 'old contents');
+      const over = runCli(['cp', src, dst]);
+      expect(over.status).toBe(1);
+      expect(over.stderr).toMatch(/ENOSPC: no space left on device \(removed the partial copy\)\n$/);
+      expect(fs.existsSync(dst)).toBe(false);
 
-    const kept = runCli(['cp', '--keep-partial', src, dst]);
-    expect(kept.status).toBe(1);
-    const bytes = Number(/\(kept the partial copy: (\d+) bytes\)\n$/.exec(kept.stderr)?.[1]);
-    expect(kept.stderr).toMatch(new RegExp(`^aiofs cp: error writing '${dst}': ENOSPC: no space left on device`));
-    expect(bytes).toBeGreaterThan(0);
-    expect(bytes).toBeLessThan(24 * MiB);
-    const partial = fs.readFileSync(dst);
-    expect(partial.length).toBe(bytes);
-    expect(partial.equals(fs.readFileSync(src).subarray(0, bytes))).toBe(true);
-    fs.rmSync(dst);
-  });
+      const kept = runCli(['cp', '--keep-partial', src, dst]);
+      expect(kept.status).toBe(1);
+      const bytes = Number(/\(kept the partial copy: (\d+) bytes\)\n$/.exec(kept.stderr)?.[1]);
+      expect(kept.stderr).toMatch(new RegExp(`^aiofs cp: error writing '${dst}': ENOSPC: no space left on device`));
+      expect(bytes).toBeGreaterThan(0);
+      expect(bytes).toBeLessThan(24 * MiB);
+      const partial = fs.readFileSync(dst);
+      expect(partial.length).toBe(bytes);
+      expect(partial.equals(fs.readFileSync(src).subarray(0, bytes))).toBe(true);
+      fs.rmSync(dst);
+    },
+  );
 });
 
 describe('aiofs cp stopped by a signal', () => {

@@ -12,7 +12,11 @@ import { describeFilesystems, useFilesystems } from './support/filesystems.js';
 
 const filesystems = await useFilesystems('cli-info');
 console.log(`aiofs info tests on:\n${describeFilesystems(filesystems)}`);
-const [disk, tmpfs, ext4] = filesystems as [(typeof filesystems)[number], (typeof filesystems)[number], (typeof filesystems)[number]];
+const [disk, tmpfs, ext4] = filesystems as [
+  (typeof filesystems)[number],
+  (typeof filesystems)[number],
+  (typeof filesystems)[number],
+];
 
 interface PathReport {
   path: string;
@@ -36,7 +40,9 @@ function infoJson(args: string[], env?: NodeJS.ProcessEnv) {
 
 /** What util-linux says the mount holding `dir` is. */
 function findmnt(dir: string): { type: string; source: string } {
-  const [type, source] = spawnSync('findmnt', ['-n', '-o', 'FSTYPE,SOURCE', '-T', dir], { encoding: 'utf8' }).stdout.trim().split(/\s+/);
+  const [type, source] = spawnSync('findmnt', ['-n', '-o', 'FSTYPE,SOURCE', '-T', dir], { encoding: 'utf8' })
+    .stdout.trim()
+    .split(/\s+/);
   return { type: type!, source: source! };
 }
 
@@ -52,7 +58,11 @@ describe('aiofs info', () => {
 
     const text = runCli(['info']);
     expect(text.status, text.stderr).toBe(0);
-    expect(text.stdout.toString()).toMatch(new RegExp(`^backend: +${report.backend.name}: .+\\nkernel: +Linux ${os.release().replace(/[.+]/g, '\\$&')}\\nAIO events: +\\d+ of ${report.aioEvents.max} in use`));
+    expect(text.stdout.toString()).toMatch(
+      new RegExp(
+        `^backend: +${report.backend.name}: .+\\nkernel: +Linux ${os.release().replace(/[.+]/g, '\\$&')}\\nAIO events: +\\d+ of ${report.aioEvents.max} in use`,
+      ),
+    );
   });
 
   it.skipIf(tmpfs.skipReason !== undefined)('on tmpfs: no direct I/O, so node:fs, not asynchronous kernel AIO', () => {

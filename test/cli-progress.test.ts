@@ -41,7 +41,11 @@ describe('aiofs cp progress', () => {
     expect(draws[0]![3]).toBe('0');
     expect(draws.at(-1)![2]).toMatch(/^#+$/);
     expect(draws.at(-1)!.slice(3, 5)).toEqual(['100', '64.0 MiB']);
-    expect(run.stdout).toMatch(new RegExp(`\\r\\x1b\\[K'${src}' -> '${dst}': ${SIZE} bytes \\(64\\.0 MiB\\) in [\\d.]+ s, [\\d.]+ MB/s; read: kernel-aio, write: kernel-aio\\r?\\n$`));
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `\\r\\x1b\\[K'${src}' -> '${dst}': ${SIZE} bytes \\(64\\.0 MiB\\) in [\\d.]+ s, [\\d.]+ MB/s; read: kernel-aio, write: kernel-aio\\r?\\n$`,
+      ),
+    );
   });
 
   it('off a terminal, prints only the summary line', () => {

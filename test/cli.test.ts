@@ -7,7 +7,10 @@ import { describe, expect, it } from 'vitest';
 
 import { CLI, REPO, runCli } from './support/cli.js';
 
-const manifest = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string> };
+const manifest = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as {
+  version: string;
+  bin: Record<string, string>;
+};
 
 describe('the aiofs command', () => {
   it('is the package bin, starts with a node shebang, and runs through npx', () => {
@@ -18,12 +21,16 @@ describe('the aiofs command', () => {
     expect(npx.status).toBe(0);
   });
 
-  it('--help lists every command on stdout; a command\'s --help shows its options', () => {
+  it("--help lists every command on stdout; a command's --help shows its options", () => {
     const help = runCli(['--help']);
     expect(help.status).toBe(0);
     const text = help.stdout.toString();
     for (const command of ['cp', 'cat', 'info', 'bench']) expect(text).toMatch(new RegExp(`\\n  ${command} +\\S`));
-    for (const [command, option] of [['cp', '--keep-partial'], ['cat', '--help'], ['info', '--json']] as const) {
+    for (const [command, option] of [
+      ['cp', '--keep-partial'],
+      ['cat', '--help'],
+      ['info', '--json'],
+    ] as const) {
       const own = runCli([command, '--help']);
       expect(own.status).toBe(0);
       expect(own.stderr).toBe('');

@@ -90,7 +90,8 @@ function descriptorsUnder(dir: string): string[] {
 }
 /** Writes back and drops the files' pages from the page cache (node:fs has no fadvise; python3's os has). */
 function evictFromPageCache(files: string[]): void {
-  const program = 'import os, sys\nfor f in sys.argv[1:]:\n  fd = os.open(f, os.O_RDONLY); os.fdatasync(fd); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED); os.close(fd)';
+  const program =
+    'import os, sys\nfor f in sys.argv[1:]:\n  fd = os.open(f, os.O_RDONLY); os.fdatasync(fd); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED); os.close(fd)';
   const run = spawnSync('python3', ['-c', program, ...files], { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`evicting from the page cache failed: ${run.stderr}`);
 }
@@ -130,7 +131,8 @@ describe('ownership: closing a handle a stream reads through', () => {
       if (closed) chunksAfterClose++;
       if (chunk.includes(0x42)) bytesOfB += chunk.filter((byte) => byte === 0x42).length;
     });
-    for (const name of ['end', 'close', 'error']) stream.on(name, (error?: NodeJS.ErrnoException) => events.push(error?.code ? `${name}:${error.code}` : name));
+    for (const name of ['end', 'close', 'error'])
+      stream.on(name, (error?: NodeJS.ErrnoException) => events.push(error?.code ? `${name}:${error.code}` : name));
     const streamClosed = new Promise<void>((resolve) => stream.once('close', resolve));
     if (when === 'next turn') await tick();
     if (when === 'first chunk') await new Promise((resolve) => stream.once('data', resolve).once('error', resolve));
@@ -169,7 +171,10 @@ describe('ownership: closing a handle a stream reads through', () => {
         summaries[label] = counts;
         reused[label] = reusedNumbers;
       }
-      console.log(`ownership, ${maker}: descriptor number reused in ${JSON.stringify(reused)} of 132 trials each`, JSON.stringify(summaries, null, 1));
+      console.log(
+        `ownership, ${maker}: descriptor number reused in ${JSON.stringify(reused)} of 132 trials each`,
+        JSON.stringify(summaries, null, 1),
+      );
       expect(reused.aiofs, 'trials where the next file took the closed number').toBeGreaterThan(120);
       expect(summaries.aiofs).toEqual(summaries.node);
       for (const key of Object.keys(summaries.aiofs)) expect(key).toContain('"bytesOfB":0');
@@ -180,11 +185,14 @@ describe('ownership: closing a handle a stream reads through', () => {
   it('a stream over a descriptor number, destroyed mid-read: the next file on that number is neither read nor moved', async () => {
     // B's 4 KiB blocks are numbered, so a read at a wrong file position shows.
     const numbered = Buffer.alloc(1 << 20);
-    for (let i = 0; i < numbered.length; i += 4096) numbered.fill((i >> 12) % 200 + 50, i, i + 4096);
+    for (let i = 0; i < numbered.length; i += 4096) numbered.fill(((i >> 12) % 200) + 50, i, i + 4096);
     const next = fileWith(numbered, 'own-numbered');
     const summaries: Record<string, Record<string, number>> = {};
     const reusedCount: Record<string, number> = {};
-    for (const [label, m] of [['node', fs], ['aiofs', aiofs]] as const) {
+    for (const [label, m] of [
+      ['node', fs],
+      ['aiofs', aiofs],
+    ] as const) {
       const cold = Array.from({ length: 10 }, () => fileWith(Buffer.alloc(4 << 20, 0x41), 'own-fd'));
       evictFromPageCache(cold);
       const counts: Record<string, number> = {};
@@ -217,7 +225,10 @@ describe('ownership: closing a handle a stream reads through', () => {
       }
       summaries[label] = counts;
     }
-    console.log(`ownership, descriptor numbers: reused in ${JSON.stringify(reusedCount)} of 20 trials each`, JSON.stringify(summaries, null, 1));
+    console.log(
+      `ownership, descriptor numbers: reused in ${JSON.stringify(reusedCount)} of 20 trials each`,
+      JSON.stringify(summaries, null, 1),
+    );
     expect(summaries.aiofs).toEqual(summaries.node);
     expect(reusedCount.aiofs, 'trials where the next file took the closed number').toBeGreaterThan(17);
     for (const key of Object.keys(summaries.aiofs)) expect(key).toMatch(/"foreign":0,"chunksAfterClose":0,"misplaced":0/);
@@ -255,8 +266,12 @@ describe('ownership: closing a handle a stream reads through', () => {
           (error) => (order.push(label), errorShape(error, file)),
         );
       for (let i = 0; i < 32; i++) {
-        operations.push(settle(`read ${i}`, fh.read(Buffer.alloc(4096), 0, 4096, i * 8192), (r) => sha(r.buffer.subarray(0, r.bytesRead))));
-        operations.push(settle(`write ${i}`, fh.write(Buffer.alloc(4096, i + 1), 0, 4096, i * 8192 + 4096), (r) => r.bytesWritten));
+        operations.push(
+          settle(`read ${i}`, fh.read(Buffer.alloc(4096), 0, 4096, i * 8192), (r) => sha(r.buffer.subarray(0, r.bytesRead))),
+        );
+        operations.push(
+          settle(`write ${i}`, fh.write(Buffer.alloc(4096, i + 1), 0, 4096, i * 8192 + 4096), (r) => r.bytesWritten),
+        );
       }
       operations.push(settle('read at position', fh.read(Buffer.alloc(10), 0, 10, null), (r) => r.bytesRead));
       operations.push(settle('writev at position', fh.writev([Buffer.alloc(10, 9)], null), (r) => r.bytesWritten));
@@ -274,7 +289,13 @@ describe('ownership: closing a handle a stream reads through', () => {
       // The descriptor number is free now: whatever opens next must not receive a late request.
       const next = await open(fileWith('next'), 'r');
       await next.close();
-      results.push({ settled, late, closeLast: order[order.length - 1] === 'close', fd: fh.fd, file: sha(fs.readFileSync(file)) });
+      results.push({
+        settled,
+        late,
+        closeLast: order[order.length - 1] === 'close',
+        fd: fh.fd,
+        file: sha(fs.readFileSync(file)),
+      });
     }
     expect(results[1]).toEqual(results[0]);
     expect((results[1] as { closeLast: boolean }).closeLast).toBe(true);
@@ -308,7 +329,15 @@ describe('every FileHandle method', () => {
   const isRoot = process.getuid?.() === 0;
 
   /** The deterministic part of a Stats object. */
-  const statShape = (s: fs.Stats) => ({ size: s.size, mode: s.mode, uid: s.uid, gid: s.gid, nlink: s.nlink, isFile: s.isFile(), blocksKnown: typeof s.blocks === 'number' });
+  const statShape = (s: fs.Stats) => ({
+    size: s.size,
+    mode: s.mode,
+    uid: s.uid,
+    gid: s.gid,
+    nlink: s.nlink,
+    isFile: s.isFile(),
+    blocksKnown: typeof s.blocks === 'number',
+  });
   const contents = (file: string) => fs.readFileSync(file, 'latin1');
 
   async function drain(stream: NodeJS.ReadableStream | ReadableStream): Promise<Buffer> {
@@ -392,7 +421,7 @@ describe('every FileHandle method', () => {
    */
   const NOT_CALLED = /^(constructor|Symbol\((k[A-Z]\w*|messaging_.*)\))$/;
 
-  it('covers every method of node\'s FileHandle, with the same results and effects', async () => {
+  it("covers every method of node's FileHandle, with the same results and effects", async () => {
     const nodeHandle = await fsp.open(fileWith('x'), 'r');
     const prototype = Object.getPrototypeOf(nodeHandle);
     const members = [
@@ -415,14 +444,15 @@ describe('every FileHandle method', () => {
         if (fh.fd !== -1) await fh.close();
       }
       results[member] = seen[0];
-      if (JSON.stringify(seen[0]) !== JSON.stringify(seen[1])) differences.push(`${member}: node ${JSON.stringify(seen[0])}, aiofs ${JSON.stringify(seen[1])}`);
+      if (JSON.stringify(seen[0]) !== JSON.stringify(seen[1]))
+        differences.push(`${member}: node ${JSON.stringify(seen[0])}, aiofs ${JSON.stringify(seen[1])}`);
     }
-    if (!isRoot) console.log('chown: skipped (not root: changing a file\'s owner needs CAP_CHOWN)');
+    if (!isRoot) console.log("chown: skipped (not root: changing a file's owner needs CAP_CHOWN)");
     console.log('FileHandle methods compared:', members.join(', '));
     expect(differences).toEqual([]);
   });
 
-  it('own properties and prototype chain: node\'s, and node recognises the handle as its own', async () => {
+  it("own properties and prototype chain: node's, and node recognises the handle as its own", async () => {
     const shapes = [];
     for (const [, open] of IMPLS) {
       const fh = await open(fileWith('x'), 'r');
@@ -430,7 +460,9 @@ describe('every FileHandle method', () => {
       shapes.push({
         constructorName: fh.constructor.name,
         instanceOfNodeClass: fh instanceof nodeClass.constructor,
-        ownFunctions: Object.getOwnPropertyNames(fh).filter((name) => typeof (fh as any)[name] === 'function').sort(),
+        ownFunctions: Object.getOwnPropertyNames(fh)
+          .filter((name) => typeof (fh as any)[name] === 'function')
+          .sort(),
         ownSymbols: Object.getOwnPropertySymbols(fh).map(String).sort(),
         eventEmitter: typeof (fh as any).on === 'function',
         asyncIdIsNumber: Number.isInteger((fh as any).getAsyncId()),
@@ -458,15 +490,19 @@ describe('every FileHandle method', () => {
       return;
     }
     expect(runs[0].stderr).toBe('');
-    expect({ status: runs[1].status, stdout: runs[1].stdout, stderr: runs[1].stderr }).toEqual({ status: runs[0].status, stdout: runs[0].stdout, stderr: runs[0].stderr });
+    expect({ status: runs[1].status, stdout: runs[1].stdout, stderr: runs[1].stderr }).toEqual({
+      status: runs[0].status,
+      stdout: runs[0].stdout,
+      stderr: runs[0].stderr,
+    });
   });
 });
 
-describe('node APIs that take a FileHandle accept aiofs\'s', () => {
+describe("node APIs that take a FileHandle accept aiofs's", () => {
   const PAYLOAD = randomBytes(3 << 20);
   const FILE = fileWith(PAYLOAD, 'payload');
 
-  it('fs.createReadStream(path, { fd: aiofsHandle }) reads the same bytes, events and properties as with node\'s handle', async () => {
+  it("fs.createReadStream(path, { fd: aiofsHandle }) reads the same bytes, events and properties as with node's handle", async () => {
     const seen = [];
     for (const [, open] of IMPLS) {
       const fh = await open(FILE, 'r');
@@ -478,13 +514,20 @@ describe('node APIs that take a FileHandle accept aiofs\'s', () => {
       // No encoding is set, so every chunk is a Buffer (fs.ReadStream's type allows a string too).
       stream.on('data', (chunk: Buffer | string) => chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
       await new Promise<void>((resolve) => stream.once('close', resolve));
-      seen.push({ sha: sha(Buffer.concat(chunks)), events, bytesRead: stream.bytesRead, pos: (stream as any).pos, fdAfter: fh.fd, throughAio: aioActivity(aiofs.contextStats()) > before });
+      seen.push({
+        sha: sha(Buffer.concat(chunks)),
+        events,
+        bytesRead: stream.bytesRead,
+        pos: (stream as any).pos,
+        fdAfter: fh.fd,
+        throughAio: aioActivity(aiofs.contextStats()) > before,
+      });
     }
     expect({ ...seen[1], throughAio: undefined }).toEqual({ ...seen[0], throughAio: undefined });
     expect(seen[0].sha).toBe(sha(PAYLOAD.subarray(100, 2_000_001)));
   });
 
-  it('http2 respondWithFD(aiofsHandle) serves the file\'s bytes', async () => {
+  it("http2 respondWithFD(aiofsHandle) serves the file's bytes", async () => {
     const served: string[] = [];
     for (const [, open] of IMPLS) {
       const server = http2.createServer();
@@ -519,7 +562,7 @@ describe('node APIs that take a FileHandle accept aiofs\'s', () => {
       } catch (error) { parentPort.postMessage({ error: error.code + ' ' + error.message }); }
     });`;
 
-  it('worker postMessage(fh, [fh]): the sender\'s handle is spent, the worker reads the file, nothing stays open', async () => {
+  it("worker postMessage(fh, [fh]): the sender's handle is spent, the worker reads the file, nothing stays open", async () => {
     const file = fileWith('hello worker ' + 'w'.repeat(100_000));
     const seen = [];
     for (const [, open] of IMPLS) {
@@ -539,7 +582,7 @@ describe('node APIs that take a FileHandle accept aiofs\'s', () => {
     expect(seen[1].leftOpen).toEqual([]);
   });
 
-  it('a handle with an operation in progress refuses transfer, as node\'s does, and stays usable', async () => {
+  it("a handle with an operation in progress refuses transfer, as node's does, and stays usable", async () => {
     const file = fileWith('busy '.repeat(1000));
     const seen = [];
     for (const [, open] of IMPLS) {
@@ -551,14 +594,20 @@ describe('node APIs that take a FileHandle accept aiofs\'s', () => {
       const readAgain = await fh.read(Buffer.alloc(4), 0, 4, 1);
       await worker.terminate();
       await fh.close();
-      seen.push({ transfer, read: read.buffer.toString(), readAgain: readAgain.buffer.toString(), fd: fh.fd, leftOpen: descriptorsUnder(file) });
+      seen.push({
+        transfer,
+        read: read.buffer.toString(),
+        readAgain: readAgain.buffer.toString(),
+        fd: fh.fd,
+        leftOpen: descriptorsUnder(file),
+      });
     }
     expect(seen[1]).toEqual(seen[0]);
   });
 });
 
 describe('open(): failures and odd flags', () => {
-  it('a directory opened with \'r\' works on the node-fs backend (with a reason) and closes', async () => {
+  it("a directory opened with 'r' works on the node-fs backend (with a reason) and closes", async () => {
     const dir = fs.mkdtempSync(path.join(root, 'dir-'));
     const seen = [];
     for (const [label, open] of IMPLS) {
@@ -578,7 +627,7 @@ describe('open(): failures and odd flags', () => {
     expect(seen[1]).toEqual(seen[0]);
   });
 
-  it('flags that fail, or that open a descriptor aiofs cannot read through, fail as node\'s and leave nothing open', async () => {
+  it("flags that fail, or that open a descriptor aiofs cannot read through, fail as node's and leave nothing open", async () => {
     const dir = fs.mkdtempSync(path.join(root, 'flags-'));
     const existing = fileWith('exists');
     const O_PATH = 0o10000000;
@@ -592,7 +641,14 @@ describe('open(): failures and odd flags', () => {
       ['O_PATH on a regular file', () => [existing, fs.constants.O_RDONLY | O_PATH]],
       ['write-only file', () => [existing, 'a']],
     ];
-    if (fs.existsSync('/dev/shm')) cases.push(['O_DIRECT on tmpfs', () => [fs.mkdtempSync('/dev/shm/aiofs-dropin-') + '/f', fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_DIRECT]]);
+    if (fs.existsSync('/dev/shm'))
+      cases.push([
+        'O_DIRECT on tmpfs',
+        () => [
+          fs.mkdtempSync('/dev/shm/aiofs-dropin-') + '/f',
+          fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_DIRECT,
+        ],
+      ]);
     const differences: string[] = [];
     for (const [name, make] of cases) {
       const seen = [];
@@ -611,7 +667,8 @@ describe('open(): failures and odd flags', () => {
         if (file.startsWith('/dev/shm/')) fs.rmSync(path.dirname(file), { recursive: true, force: true });
         seen.push({ opened: fh === null ? opened : 'a handle', uses, descriptorsLeft: descriptorCount() - before });
       }
-      if (JSON.stringify(seen[0]) !== JSON.stringify(seen[1])) differences.push(`${name}:\n  node  ${JSON.stringify(seen[0])}\n  aiofs ${JSON.stringify(seen[1])}`);
+      if (JSON.stringify(seen[0]) !== JSON.stringify(seen[1]))
+        differences.push(`${name}:\n  node  ${JSON.stringify(seen[0])}\n  aiofs ${JSON.stringify(seen[1])}`);
     }
     if (differences.length > 0) console.log(differences.join('\n'));
     expect(differences).toEqual([]);
@@ -620,7 +677,10 @@ describe('open(): failures and odd flags', () => {
   it('contextStats() answers before any I/O in a fresh process', () => {
     const child = spawnSync(
       process.execPath,
-      ['-e', "const a = require('aiofs'); const s = a.contextStats(); console.log(JSON.stringify({ s, backend: a.backend.name }))"],
+      [
+        '-e',
+        "const a = require('aiofs'); const s = a.contextStats(); console.log(JSON.stringify({ s, backend: a.backend.name }))",
+      ],
       { cwd: repo, encoding: 'utf8' },
     );
     expect(child.stderr).toBe('');

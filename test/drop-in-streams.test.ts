@@ -51,7 +51,11 @@ function runDir(): string {
 
 /** Replaces `dir` in every string of `value` (JSON round trip: the compared records are plain data). */
 function withoutDir<T>(value: T, dir: string): T {
-  return JSON.parse(JSON.stringify(value ?? null).split(dir).join('<dir>')) as T;
+  return JSON.parse(
+    JSON.stringify(value ?? null)
+      .split(dir)
+      .join('<dir>'),
+  ) as T;
 }
 
 const errorText = (error: NodeJS.ErrnoException): string => `${error.name}:${error.code}:${error.syscall ?? ''}:${error.message}`;
@@ -59,7 +63,22 @@ const errorText = (error: NodeJS.ErrnoException): string => `${error.name}:${err
 /** The properties a program reads off a file stream. */
 function streamProperties(stream: any): Record<string, unknown> {
   const shown: Record<string, unknown> = {};
-  for (const key of ['pending', 'fd', 'path', 'flags', 'mode', 'start', 'end', 'pos', 'bytesRead', 'bytesWritten', 'autoClose', 'flush', 'destroyed', 'closed']) {
+  for (const key of [
+    'pending',
+    'fd',
+    'path',
+    'flags',
+    'mode',
+    'start',
+    'end',
+    'pos',
+    'bytesRead',
+    'bytesWritten',
+    'autoClose',
+    'flush',
+    'destroyed',
+    'closed',
+  ]) {
     const value = stream[key];
     shown[key] = typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
   }
@@ -87,7 +106,13 @@ function recordRead(stream: any, until: 'close' | 'end' = 'close'): Promise<Reco
   });
   return new Promise((resolve) =>
     stream.once(until, () =>
-      resolve({ constructed, events, sha: sha(Buffer.concat(chunks)), length: Buffer.concat(chunks).length, closed: streamProperties(stream) }),
+      resolve({
+        constructed,
+        events,
+        sha: sha(Buffer.concat(chunks)),
+        length: Buffer.concat(chunks).length,
+        closed: streamProperties(stream),
+      }),
     ),
   );
 }
@@ -96,7 +121,12 @@ function recordRead(stream: any, until: 'close' | 'end' = 'close'): Promise<Reco
  * Writes `chunks` (waiting for 'drain' when write() says so), ends, records everything until 'close'
  * ('finish' for a stream that does not close itself).
  */
-async function recordWrite(stream: any, chunks: (Buffer | string)[], file: string | null, until: 'close' | 'finish' = 'close'): Promise<Record<string, unknown>> {
+async function recordWrite(
+  stream: any,
+  chunks: (Buffer | string)[],
+  file: string | null,
+  until: 'close' | 'finish' = 'close',
+): Promise<Record<string, unknown>> {
   const events: string[] = [];
   const constructed = streamProperties(stream);
   const note = (name: string) => (arg?: any) => {
@@ -107,7 +137,9 @@ async function recordWrite(stream: any, chunks: (Buffer | string)[], file: strin
   const closed = new Promise((resolve) => stream.once(until, resolve));
   for (const [i, chunk] of chunks.entries()) {
     if (stream.destroyed) break;
-    const more = stream.write(chunk, (error?: Error | null) => events.push(`callback ${i}${error ? ` ${errorText(error)}` : ''}`));
+    const more = stream.write(chunk, (error?: Error | null) =>
+      events.push(`callback ${i}${error ? ` ${errorText(error)}` : ''}`),
+    );
     if (!more) {
       events.push(`write ${i} returned false`);
       await new Promise((resolve) => {
@@ -119,17 +151,30 @@ async function recordWrite(stream: any, chunks: (Buffer | string)[], file: strin
   if (!stream.destroyed) stream.end(() => events.push('end callback'));
   await closed;
   const contents = file !== null && fs.existsSync(file) ? fs.readFileSync(file) : null;
-  return { constructed, events, file: contents === null ? null : sha(contents), fileLength: contents?.length ?? null, closed: streamProperties(stream) };
+  return {
+    constructed,
+    events,
+    file: contents === null ? null : sha(contents),
+    fileLength: contents?.length ?? null,
+    closed: streamProperties(stream),
+  };
 }
 
-const WRITES = [Buffer.alloc(1, 1), Buffer.alloc(70_000, 2), 'a string chunk', Buffer.alloc(4096, 3), Buffer.alloc(200_000, 4), Buffer.alloc(511, 5)];
+const WRITES = [
+  Buffer.alloc(1, 1),
+  Buffer.alloc(70_000, 2),
+  'a string chunk',
+  Buffer.alloc(4096, 3),
+  Buffer.alloc(200_000, 4),
+  Buffer.alloc(511, 5),
+];
 
 /** graceful-fs's ReadStream, as its legacy-streams/graceful-fs.js writes it, over `fsModule`. */
 function gracefulReadStream(fsModule: any, chain: 'util.inherits' | 'Object.create'): any {
   const fs$ReadStream = fsModule.ReadStream;
   function ReadStream(this: any, _path: unknown, _options: unknown): any {
     // eslint-disable-next-line prefer-rest-params
-    if (this instanceof ReadStream) return fs$ReadStream.apply(this, arguments), this;
+    if (this instanceof ReadStream) return (fs$ReadStream.apply(this, arguments), this);
     // eslint-disable-next-line prefer-rest-params
     else return (ReadStream as any).apply(Object.create(ReadStream.prototype), arguments);
   }
@@ -157,7 +202,7 @@ function gracefulWriteStream(fsModule: any, chain: 'util.inherits' | 'Object.cre
   const fs$WriteStream = fsModule.WriteStream;
   function WriteStream(this: any, _path: unknown, _options: unknown): any {
     // eslint-disable-next-line prefer-rest-params
-    if (this instanceof WriteStream) return fs$WriteStream.apply(this, arguments), this;
+    if (this instanceof WriteStream) return (fs$WriteStream.apply(this, arguments), this);
     // eslint-disable-next-line prefer-rest-params
     else return (WriteStream as any).apply(Object.create(WriteStream.prototype), arguments);
   }
@@ -213,7 +258,7 @@ const CONSTRUCTIONS: Record<string, { read: Construct; write: Construct }> = {
   },
 };
 
-describe('streams as node\'s constructors', () => {
+describe("streams as node's constructors", () => {
   const READ_OPTIONS: [string, object][] = [
     ['defaults', {}],
     ['start, end, highWaterMark', { start: 5, end: 2_500_000, highWaterMark: 65536 }],
@@ -273,7 +318,7 @@ describe('streams as node\'s constructors', () => {
     });
   }
 
-  it('constructor errors are node\'s, for every way of constructing', async () => {
+  it("constructor errors are node's, for every way of constructing", async () => {
     const dir = runDir();
     const file = path.join(dir, 'f');
     fs.writeFileSync(file, 'x');
@@ -287,8 +332,8 @@ describe('streams as node\'s constructors', () => {
       ['signal not a signal', file, { signal: 'x' }],
       ['path a number', 42, {}],
       ['fd a string', null, { fd: '3' }],
-      ['node\'s FileHandle with fs', null, { fd: nodeHandle, fs: {} }],
-      ['aiofs\'s FileHandle with fs', null, { fd: aiofsHandle, fs: {} }],
+      ["node's FileHandle with fs", null, { fd: nodeHandle, fs: {} }],
+      ["aiofs's FileHandle with fs", null, { fd: aiofsHandle, fs: {} }],
       ['options a number', file, 7],
       ['encoding unknown', file, { encoding: 'no-such-encoding' }],
     ];
@@ -312,7 +357,9 @@ describe('streams as node\'s constructors', () => {
     }
     await nodeHandle.close();
     await aiofsHandle.close();
-    const differences = Object.entries(errors).filter(([, [a, b]]) => a !== b).map(([name, [a, b]]) => `${name}: node ${a}, aiofs ${b}`);
+    const differences = Object.entries(errors)
+      .filter(([, [a, b]]) => a !== b)
+      .map(([name, [a, b]]) => `${name}: node ${a}, aiofs ${b}`);
     expect(differences).toEqual([]);
   });
 
@@ -352,14 +399,22 @@ describe('streams as node\'s constructors', () => {
       writer.destroy(new Error('stop'));
       // How much was read before destroy() depends on chunk boundaries, which may differ (README): not compared.
       const { bytesRead, pos, ...closed } = readRecord.closed as Record<string, unknown>;
-      records.push(withoutDir({ read: { events: readRecord.events, closed, someRead: (bytesRead as number) > 0, pos: typeof pos }, written: await written }, dir));
+      records.push(
+        withoutDir(
+          {
+            read: { events: readRecord.events, closed, someRead: (bytesRead as number) > 0, pos: typeof pos },
+            written: await written,
+          },
+          dir,
+        ),
+      );
     }
     expect(records[1]).toEqual(records[0]);
   });
 });
 
 describe('descriptors given as numbers, and signals', () => {
-  it('a stream over an fd number without start follows and advances the descriptor\'s position, as node\'s does', async () => {
+  it("a stream over an fd number without start follows and advances the descriptor's position, as node's does", async () => {
     const records = [];
     for (const [, m] of MODULES) {
       const dir = runDir();
@@ -385,7 +440,7 @@ describe('descriptors given as numbers, and signals', () => {
     expect(records[1]).toEqual(records[0]);
   });
 
-  it('a small file grown or cut short between a path stream\'s open and its first read is read as it is then, as node\'s does', async () => {
+  it("a small file grown or cut short between a path stream's open and its first read is read as it is then, as node's does", async () => {
     // aiofs opens such a path from the dentry cache and learns the file's size there (read-stream.ts,
     // cachedOpenOperations); the reads must still find the file as it is when they run.
     const records = [];
@@ -426,7 +481,9 @@ describe('descriptors given as numbers, and signals', () => {
       writer.once('ready', () => writeAbort.abort());
       const written = await recordWrite(writer, WRITES, null);
       const { bytesRead, pos, ...closed } = read.closed as Record<string, unknown>;
-      records.push(withoutDir({ read: { events: read.events, closed, someRead: (bytesRead as number) > 0, pos: typeof pos }, written }, dir));
+      records.push(
+        withoutDir({ read: { events: read.events, closed, someRead: (bytesRead as number) > 0, pos: typeof pos }, written }, dir),
+      );
     }
     expect(records[1]).toEqual(records[0]);
   });
@@ -445,7 +502,10 @@ describe('the `fs` option', () => {
   }
 
   /** Operations wrapping node:fs's that log every call and every callback; `overrides` replace some. */
-  function loggedOperations(log: Log, overrides: Partial<Record<(typeof CALLS)[number], Override>> = {}): Record<string, unknown> {
+  function loggedOperations(
+    log: Log,
+    overrides: Partial<Record<(typeof CALLS)[number], Override>> = {},
+  ): Record<string, unknown> {
     const operations: Record<string, unknown> = {};
     for (const name of CALLS) {
       operations[name] = (...args: unknown[]) => {
@@ -454,7 +514,11 @@ describe('the `fs` option', () => {
         log.push([name, ...args.map((arg, i) => (i === 0 && name !== 'open' ? 'fd' : shown(arg)))]);
         const done = (...results: unknown[]) => {
           const [error, ...rest] = results as [NodeJS.ErrnoException | null, ...unknown[]];
-          log.push([`${name} callback`, error ? error.code : null, ...rest.map((value) => (typeof value === 'number' && name === 'open' ? 'fd' : shown(value)))]);
+          log.push([
+            `${name} callback`,
+            error ? error.code : null,
+            ...rest.map((value) => (typeof value === 'number' && name === 'open' ? 'fd' : shown(value))),
+          ]);
           callback(...results);
         };
         const real = (...realArgs: unknown[]) => (fs as any)[name](...realArgs);
@@ -466,11 +530,13 @@ describe('the `fs` option', () => {
     return operations;
   }
 
-  const failing = (code: string): Override => (_args, callback) => {
-    const error: NodeJS.ErrnoException = new Error(`${code}: injected`);
-    error.code = code;
-    setImmediate(callback, error);
-  };
+  const failing =
+    (code: string): Override =>
+    (_args, callback) => {
+      const error: NodeJS.ErrnoException = new Error(`${code}: injected`);
+      error.code = code;
+      setImmediate(callback, error);
+    };
 
   /** EAGAIN (node's write/writev retry on it) on every call but each `period`-th; `period` 0: always. */
   function eagain(period: number): Partial<Record<'write' | 'writev', Override>> {
@@ -497,7 +563,7 @@ describe('the `fs` option', () => {
   };
 
   const READ_CASES: [string, Partial<Record<(typeof CALLS)[number], Override>>][] = [
-    ['node\'s operations, logged', {}],
+    ["node's operations, logged", {}],
     ['read fails with EIO', { read: failing('EIO') }],
     ['open fails with EACCES', { open: failing('EACCES') }],
     ['close fails with EIO', { close: failing('EIO') }],
@@ -510,7 +576,9 @@ describe('the `fs` option', () => {
         const file = path.join(dir, 'f');
         fs.writeFileSync(file, CONTENT.subarray(0, 300_000));
         const log: Log = [];
-        const record = await recordRead(m.createReadStream(file, { fs: loggedOperations(log, overrides), highWaterMark: 65536, start: 10, end: 250_000 }));
+        const record = await recordRead(
+          m.createReadStream(file, { fs: loggedOperations(log, overrides), highWaterMark: 65536, start: 10, end: 250_000 }),
+        );
         records.push(withoutDir({ record, log }, dir));
       }
       expect(records[1]).toEqual(records[0]);
@@ -518,7 +586,7 @@ describe('the `fs` option', () => {
   }
 
   const WRITE_CASES: [string, Partial<Record<(typeof CALLS)[number], Override>>, object][] = [
-    ['node\'s operations, logged, flush', {}, { flush: true }],
+    ["node's operations, logged, flush", {}, { flush: true }],
     ['write and writev fail with EIO', { write: failing('EIO'), writev: failing('EIO') }, {}],
     ['fsync fails with EIO (flush)', { fsync: failing('EIO') }, { flush: true }],
     ['EAGAIN twice in three calls, retried', eagain(3), {}],
@@ -532,7 +600,11 @@ describe('the `fs` option', () => {
         const dir = runDir();
         const file = path.join(dir, 'out');
         const log: Log = [];
-        const record = await recordWrite(m.createWriteStream(file, { ...options, fs: loggedOperations(log, overrides) }), WRITES, file);
+        const record = await recordWrite(
+          m.createWriteStream(file, { ...options, fs: loggedOperations(log, overrides) }),
+          WRITES,
+          file,
+        );
         records.push(withoutDir({ record, log }, dir));
       }
       expect(records[1]).toEqual(records[0]);
@@ -566,18 +638,18 @@ describe('FileHandles as `fd`', () => {
 
   const OPTIONS = { start: 100, end: 2_000_000 };
 
-  it('node\'s fs.createReadStream over an aiofs handle reads as over node\'s handle (and through aiofs)', async () => {
+  it("node's fs.createReadStream over an aiofs handle reads as over node's handle (and through aiofs)", async () => {
     const dir = runDir();
     const file = path.join(dir, 'f');
     fs.writeFileSync(file, CONTENT);
     const control = await readThrough(openNode, (fh) => fs.createReadStream(null as any, { ...OPTIONS, fd: fh }), file);
     const tried = await readThrough(openAiofs, (fh) => fs.createReadStream(null as any, { ...OPTIONS, fd: fh }), file);
     expect({ ...tried, throughAio: undefined }).toEqual({ ...control, throughAio: undefined });
-    expect(tried.throughAio, 'node\'s stream read through the aiofs handle\'s methods').toBe(true);
+    expect(tried.throughAio, "node's stream read through the aiofs handle's methods").toBe(true);
     expect(control.record.sha).toBe(sha(CONTENT.subarray(100, 2_000_001)));
   });
 
-  it('aiofs\'s createReadStream over node\'s handle and over aiofs\'s handle reads as node\'s does', async () => {
+  it("aiofs's createReadStream over node's handle and over aiofs's handle reads as node's does", async () => {
     const dir = runDir();
     const file = path.join(dir, 'f');
     fs.writeFileSync(file, CONTENT);
@@ -591,7 +663,7 @@ describe('FileHandles as `fd`', () => {
     expect(overAiofsHandle.throughAio).toBe(true);
   });
 
-  it('fh.createReadStream() on an aiofs handle is an aiofs stream that behaves as node\'s', async () => {
+  it("fh.createReadStream() on an aiofs handle is an aiofs stream that behaves as node's", async () => {
     const dir = runDir();
     const file = path.join(dir, 'f');
     fs.writeFileSync(file, CONTENT);
@@ -601,13 +673,22 @@ describe('FileHandles as `fd`', () => {
       expect(tried.aiofsStream, 'Object.getPrototypeOf(stream) === aiofs.ReadStream.prototype').toBe(true);
       expect(tried.instanceOfAiofs).toBe(true);
       expect(tried.throughAio).toBe(true);
-      const comparable = (run: typeof control) => ({ record: run.record, handleEvents: run.handleEvents, handleFd: run.handleFd, instanceOfNode: run.instanceOfNode });
+      const comparable = (run: typeof control) => ({
+        record: run.record,
+        handleEvents: run.handleEvents,
+        handleFd: run.handleFd,
+        instanceOfNode: run.instanceOfNode,
+      });
       expect(comparable(tried), JSON.stringify(options)).toEqual(comparable(control));
     }
   });
 
-  it('fh.createWriteStream() on an aiofs handle is an aiofs stream that behaves as node\'s', async () => {
-    for (const [flags, options] of [['w', undefined], ['r+', { start: 10 }], ['r+', { flush: true }]] as const) {
+  it("fh.createWriteStream() on an aiofs handle is an aiofs stream that behaves as node's", async () => {
+    for (const [flags, options] of [
+      ['w', undefined],
+      ['r+', { start: 10 }],
+      ['r+', { flush: true }],
+    ] as const) {
       const records = [];
       for (const open of [openNode, openAiofs]) {
         const dir = runDir();
@@ -637,9 +718,14 @@ describe('FileHandles as `fd`', () => {
     }
   });
 
-  it('aiofs\'s createWriteStream over node\'s and aiofs\'s handles writes as node\'s does', async () => {
+  it("aiofs's createWriteStream over node's and aiofs's handles writes as node's does", async () => {
     const records = [];
-    for (const [open, module] of [[openNode, fs], [openNode, aiofs], [openAiofs, aiofs], [openAiofs, fs]] as const) {
+    for (const [open, module] of [
+      [openNode, fs],
+      [openNode, aiofs],
+      [openAiofs, aiofs],
+      [openAiofs, fs],
+    ] as const) {
       const dir = runDir();
       const file = path.join(dir, 'out');
       const fh = await open(file, 'w');

@@ -37,7 +37,8 @@ const aiofs = require('../dist/index.js') as any;
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'aiofs-dropin-visibility-'));
 
 /** Byte `i` of every file written here: never 0, so a hole or zero padding cannot pass for data. */
-const PATTERN_SOURCE = 'const pattern = (n) => { const b = Buffer.allocUnsafe(n); for (let i = 0; i < n; i++) b[i] = (Math.imul(i, 2654435761) >>> 24) % 255 + 1; return b; };';
+const PATTERN_SOURCE =
+  'const pattern = (n) => { const b = Buffer.allocUnsafe(n); for (let i = 0; i < n; i++) b[i] = (Math.imul(i, 2654435761) >>> 24) % 255 + 1; return b; };';
 const pattern = new Function(`${PATTERN_SOURCE} return pattern;`)() as (n: number) => Buffer;
 
 /**
@@ -222,7 +223,11 @@ async function streamScenario(makeStream: (file: string) => Promise<fs.WriteStre
 }
 
 /** The handle calls, each awaited and then checked: the size must be exactly what was written. */
-async function handleScenario(open: (file: string, flags: string) => Promise<fsp.FileHandle>, module: any, file: string): Promise<PollReport> {
+async function handleScenario(
+  open: (file: string, flags: string) => Promise<fsp.FileHandle>,
+  module: any,
+  file: string,
+): Promise<PollReport> {
   const sizes = [1, 511, 4097, 1024 * 1024 + 3, 1, 511, 4097, 3, 8191, 1024 * 1024 + 3];
   const sum = sizes.reduce((a, b) => a + b, 0);
   const total = 4 * sum + 3 * 4097;
@@ -278,11 +283,13 @@ describe('the poller', () => {
     fs.closeSync(fd);
     const report = await poller.finish();
     const atChecks = report.violations.filter((line) => !line.startsWith('between'));
-    expect(atChecks).toEqual([
-      'grown ahead (acknowledged 4096): size 65536 > 4096, the last byte handed to the writer',
-      'grown ahead (acknowledged 4096): byte 4096 is 0, written 33 (size 65536, read 65536)',
-      'shrunk (acknowledged 4096): size 100 < 4096 acknowledged',
-    ].map((line) => line.replace('written 33', `written ${data[4096]}`)));
+    expect(atChecks).toEqual(
+      [
+        'grown ahead (acknowledged 4096): size 65536 > 4096, the last byte handed to the writer',
+        'grown ahead (acknowledged 4096): byte 4096 is 0, written 33 (size 65536, read 65536)',
+        'shrunk (acknowledged 4096): size 100 < 4096 acknowledged',
+      ].map((line) => line.replace('written 33', `written ${data[4096]}`)),
+    );
   });
 });
 
@@ -315,22 +322,33 @@ describe('what a reader in another process sees is what was acknowledged', () =>
 
   it('a stream writing 24 MiB in 64 KiB chunks with a 1 MiB highWaterMark (writes coalesced, several in flight)', () =>
     run('stream, 64 KiB writes, highWaterMark 1 MiB', (label, module) =>
-      streamScenario(async (file) => module.createWriteStream(file, { highWaterMark: 1024 * 1024 }), path.join(root, `${label}-stream-1m`)),
+      streamScenario(
+        async (file) => module.createWriteStream(file, { highWaterMark: 1024 * 1024 }),
+        path.join(root, `${label}-stream-1m`),
+      ),
     ));
 
   it('a stream with flush: true (1 MiB highWaterMark)', () =>
     run('stream, flush, highWaterMark 1 MiB', (label, module) =>
-      streamScenario(async (file) => module.createWriteStream(file, { highWaterMark: 1024 * 1024, flush: true }), path.join(root, `${label}-stream-flush`)),
+      streamScenario(
+        async (file) => module.createWriteStream(file, { highWaterMark: 1024 * 1024, flush: true }),
+        path.join(root, `${label}-stream-flush`),
+      ),
     ));
 
   it('a stream made by fh.createWriteStream() (1 MiB highWaterMark)', () =>
     run('fh.createWriteStream, highWaterMark 1 MiB', (label, module) =>
-      streamScenario(async (file) => {
-        const fh = await module.promises.open(file, 'w');
-        return fh.createWriteStream({ highWaterMark: 1024 * 1024 });
-      }, path.join(root, `${label}-handle-stream`)),
+      streamScenario(
+        async (file) => {
+          const fh = await module.promises.open(file, 'w');
+          return fh.createWriteStream({ highWaterMark: 1024 * 1024 });
+        },
+        path.join(root, `${label}-handle-stream`),
+      ),
     ));
 
   it('handle writes of odd sizes (1, 511, 4097, 1 MiB + 3 bytes...): write, writeFile(fh), positioned write, writev, appendFile (promise, callback, handle)', () =>
-    run('handle writes', (label, module) => handleScenario((file, flags) => module.promises.open(file, flags), module, path.join(root, `${label}-handle`))));
+    run('handle writes', (label, module) =>
+      handleScenario((file, flags) => module.promises.open(file, flags), module, path.join(root, `${label}-handle`)),
+    ));
 });

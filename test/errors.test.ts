@@ -147,11 +147,7 @@ describe('ERR_* errors match Node errors raised through public APIs', () => {
       () => fs.readFile(file, { signal: 5 as never }),
       () => new ERR_INVALID_ARG_TYPE('options.signal', 'AbortSignal', 5),
     ],
-    [
-      'ERR_INVALID_ARG_VALUE flags',
-      () => fs.open(file, 'bogus'),
-      () => new ERR_INVALID_ARG_VALUE('flags', 'bogus'),
-    ],
+    ['ERR_INVALID_ARG_VALUE flags', () => fs.open(file, 'bogus'), () => new ERR_INVALID_ARG_VALUE('flags', 'bogus')],
     [
       'ERR_INVALID_ARG_VALUE path with reason',
       () => fs.open('/a\u0000b'),
@@ -162,11 +158,7 @@ describe('ERR_* errors match Node errors raised through public APIs', () => {
       () => fs.open(file, 2 ** 40),
       () => new ERR_OUT_OF_RANGE('flags', '>= -2147483648 && <= 2147483647', 2 ** 40),
     ],
-    [
-      'ERR_OUT_OF_RANGE fraction',
-      () => fs.open(file, 'r', 1.5),
-      () => new ERR_OUT_OF_RANGE('mode', 'an integer', 1.5),
-    ],
+    ['ERR_OUT_OF_RANGE fraction', () => fs.open(file, 'r', 1.5), () => new ERR_OUT_OF_RANGE('mode', 'an integer', 1.5)],
   ];
 
   it.each(cases)('%s', async (_label, real, ours) => {
@@ -196,14 +188,63 @@ describe('ERR_* errors match Node errors raised through public APIs', () => {
  * so that a `node --expose-internals` child can build the same values.
  */
 const valueExpressions = [
-  'undefined', 'null', 'true', 'false', '0', '-0', '1', '-1', '1.5', 'NaN', 'Infinity', '-Infinity',
-  '2 ** 32', '2 ** 32 + 1', '-(2 ** 32 + 1)', '2 ** 53', '-(2 ** 53)', '123456789012', '1e21', '1.5e20',
-  '0n', '5n', '-5n', '2n ** 32n', '2n ** 32n + 1n', '-(2n ** 32n + 1n)', '2n ** 64n', '-(2n ** 63n)',
-  "''", "'abc'", "'it\\'s'", "'a'.repeat(28)", "'a'.repeat(29)", "'quote\\'' + 'b'.repeat(40)", "'\\u0000'",
-  "'line\\nbreak'", "Symbol('s')", 'Symbol()', 'Symbol.iterator', 'function named() {}', '() => 1',
-  'class Foo {}', '({})', '[]', '[1, 2, 3]', 'Object.create(null)', 'new Map([[1, 2]])', 'Buffer.from("ab")',
-  'new Uint8Array(300)', 'new (class Bar {})()', '({ constructor: { name: "Fake" } })',
-  '({ constructor: 0 })', 'new Date(0)', '/re/g', "'x'.repeat(126)", "'x'.repeat(127)", "'x'.repeat(200)",
+  'undefined',
+  'null',
+  'true',
+  'false',
+  '0',
+  '-0',
+  '1',
+  '-1',
+  '1.5',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '2 ** 32',
+  '2 ** 32 + 1',
+  '-(2 ** 32 + 1)',
+  '2 ** 53',
+  '-(2 ** 53)',
+  '123456789012',
+  '1e21',
+  '1.5e20',
+  '0n',
+  '5n',
+  '-5n',
+  '2n ** 32n',
+  '2n ** 32n + 1n',
+  '-(2n ** 32n + 1n)',
+  '2n ** 64n',
+  '-(2n ** 63n)',
+  "''",
+  "'abc'",
+  "'it\\'s'",
+  "'a'.repeat(28)",
+  "'a'.repeat(29)",
+  "'quote\\'' + 'b'.repeat(40)",
+  "'\\u0000'",
+  "'line\\nbreak'",
+  "Symbol('s')",
+  'Symbol()',
+  'Symbol.iterator',
+  'function named() {}',
+  '() => 1',
+  'class Foo {}',
+  '({})',
+  '[]',
+  '[1, 2, 3]',
+  'Object.create(null)',
+  'new Map([[1, 2]])',
+  'Buffer.from("ab")',
+  'new Uint8Array(300)',
+  'new (class Bar {})()',
+  '({ constructor: { name: "Fake" } })',
+  '({ constructor: 0 })',
+  'new Date(0)',
+  '/re/g',
+  "'x'.repeat(126)",
+  "'x'.repeat(127)",
+  "'x'.repeat(200)",
   '({ a: { b: { c: { d: 1 } } } })',
 ];
 
@@ -224,7 +265,8 @@ const errorCalls = [
 ];
 
 describe('ERR_* messages match Node internals for a table of values', () => {
-  type Described = { ok: { constructor: string; name: string; code: string; message: string; keys: string[] } } | { threw: string };
+  type Described =
+    { ok: { constructor: string; name: string; code: string; message: string; keys: string[] } } | { threw: string };
   let expected: Described[][] = [];
 
   beforeAll(() => {
@@ -245,7 +287,12 @@ describe('ERR_* messages match Node internals for a table of values', () => {
     `;
     const child = spawnSync(
       process.execPath,
-      ['--expose-internals', '-e', `globalThis.codes = require('internal/errors').codes; ${script}`, JSON.stringify({ values: valueExpressions, calls: errorCalls })],
+      [
+        '--expose-internals',
+        '-e',
+        `globalThis.codes = require('internal/errors').codes; ${script}`,
+        JSON.stringify({ values: valueExpressions, calls: errorCalls }),
+      ],
       { encoding: 'utf8' },
     );
     expect(child.stderr).toBe('');
@@ -257,10 +304,20 @@ describe('ERR_* messages match Node internals for a table of values', () => {
     try {
       const e = make();
       if (!(e instanceof Error)) {
-        return { ok: { constructor: 'Object', name: 'x', code: 'x', message: e.message, keys: ['constructor', 'name', 'code', 'message'] } };
+        return {
+          ok: {
+            constructor: 'Object',
+            name: 'x',
+            code: 'x',
+            message: e.message,
+            keys: ['constructor', 'name', 'code', 'message'],
+          },
+        };
       }
       const { code } = e as NodeJS.ErrnoException;
-      return { ok: { constructor: e.constructor.name, name: e.name, code: String(code), message: e.message, keys: Object.keys(e) } };
+      return {
+        ok: { constructor: e.constructor.name, name: e.name, code: String(code), message: e.message, keys: Object.keys(e) },
+      };
     } catch (err) {
       return { threw: String(err) };
     }
@@ -270,9 +327,7 @@ describe('ERR_* messages match Node internals for a table of values', () => {
     const value: unknown = new Function('Buffer', `return (${source});`)(Buffer);
     const ours: Described[] = [
       run(() => ({ message: describeReceived(value) })),
-      ...errorCalls.map((call) =>
-        run(() => new Function('codes', '__V__', `return ${call};`)(codes, value) as Error),
-      ),
+      ...errorCalls.map((call) => run(() => new Function('codes', '__V__', `return ${call};`)(codes, value) as Error)),
     ];
     const theirs = expected[index];
     expect(theirs).toBeDefined();

@@ -223,7 +223,12 @@ describe.skipIf(!kernel)('native engine', () => {
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     // The control proves the pool was blocked: node:fs's read waited until it was freed.
-    expect(run.report).toMatchObject({ backend: 'kernel-aio', controlResult: 'timeout', controlAfter: 'completed', aiofsResult: 'completed' });
+    expect(run.report).toMatchObject({
+      backend: 'kernel-aio',
+      controlResult: 'timeout',
+      controlAfter: 'completed',
+      aiofsResult: 'completed',
+    });
     // A write that grows the file is a blocking job on aiofs's own threads, not libuv's.
     expect(run.report).toMatchObject({ growWhileBlocked: 'completed', growAfter: 'completed' });
     expect(run.report.completedByAiofs).toBeGreaterThanOrEqual(5);
@@ -296,7 +301,10 @@ describe.skipIf(!kernel)('native engine', () => {
         await fh.close();
       }
     }
-    const error = await readsAWriteOnlyFile().then(() => null, (e: unknown) => e as NodeJS.ErrnoException);
+    const error = await readsAWriteOnlyFile().then(
+      () => null,
+      (e: unknown) => e as NodeJS.ErrnoException,
+    );
     expect(error).toMatchObject({ code: 'EBADF', errno: -9, syscall: 'read', message: 'EBADF: bad file descriptor, read' });
     expect(error?.stack).toMatch(/readsAWriteOnlyFile/);
     expect(error?.stack).not.toMatch(/at systemError/);

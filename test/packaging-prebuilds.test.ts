@@ -14,13 +14,18 @@ const REBUILD = 'sources or binaries differ from prebuilds/SHA256SUMS: run `npm 
 /** path -> sha256, from `sha256sum` output. */
 function recorded(): Map<string, string> {
   const lines = readFileSync(join(root, 'prebuilds/SHA256SUMS'), 'utf8').trim().split('\n');
-  return new Map(lines.map((line) => {
-    const [hash, path] = line.split(/\s+\*?/);
-    return [path!, hash!];
-  }));
+  return new Map(
+    lines.map((line) => {
+      const [hash, path] = line.split(/\s+\*?/);
+      return [path!, hash!];
+    }),
+  );
 }
 
-const hashOf = (path: string): string => createHash('sha256').update(readFileSync(join(root, path))).digest('hex');
+const hashOf = (path: string): string =>
+  createHash('sha256')
+    .update(readFileSync(join(root, path)))
+    .digest('hex');
 
 const objdumpMissing = spawnSync('objdump', ['--version']).status !== 0 ? 'objdump (binutils) is not installed' : false;
 if (objdumpMissing) console.log(`skipping the symbol-version check: ${objdumpMissing}`);
@@ -43,8 +48,8 @@ describe('prebuilds/', () => {
 
   it.skipIf(objdumpMissing)('linux-x64 needs glibc 2.17 and libstdc++ GLIBCXX_3.4.29 at most (README: platforms)', () => {
     const symbols = spawnSync('objdump', ['-T', join(root, 'prebuilds/linux-x64/aiofs.node')], { encoding: 'utf8' }).stdout;
-    const versions = (prefix: string): number[][] => [...symbols.matchAll(new RegExp(`\\(${prefix}_([0-9.]+)\\)`, 'g'))]
-      .map((match) => match[1]!.split('.').map(Number));
+    const versions = (prefix: string): number[][] =>
+      [...symbols.matchAll(new RegExp(`\\(${prefix}_([0-9.]+)\\)`, 'g'))].map((match) => match[1]!.split('.').map(Number));
     const newest = (list: number[][]): string => list.reduce((a, b) => (compare(a, b) >= 0 ? a : b)).join('.');
     expect(newest(versions('GLIBC'))).toBe('2.17');
     expect(newest(versions('GLIBCXX'))).toBe('3.4.29');

@@ -31,7 +31,12 @@ function packAndInstall(mode?: '--without-prebuilds' | '--ignore-scripts'): Inst
 
 /** Runs node in the consumer folder with the same bare PATH the install had. */
 function nodeIn(installed: Installed, args: string[]): { status: number | null; out: string; report: Record<string, unknown> } {
-  const run = spawnSync(process.execPath, args, { cwd: installed.consumer, encoding: 'utf8', env: { PATH: join(installed.dir, 'bin') }, timeout: 120_000 });
+  const run = spawnSync(process.execPath, args, {
+    cwd: installed.consumer,
+    encoding: 'utf8',
+    env: { PATH: join(installed.dir, 'bin') },
+    timeout: 120_000,
+  });
   return { status: run.status, out: run.stdout + run.stderr, report: lastLineReport(run.stdout) };
 }
 
@@ -44,7 +49,8 @@ describe('npm pack, then install with no compiler on PATH', () => {
 
   it('the install PATH really has no compiler, make or python', () => {
     const found = spawnSync('sh', ['-c', 'command -v cc c++ gcc g++ make python3 python node-gyp'], {
-      encoding: 'utf8', env: { PATH: join(installed.dir, 'bin') },
+      encoding: 'utf8',
+      env: { PATH: join(installed.dir, 'bin') },
     });
     expect(found.stdout).toBe('');
   });
@@ -52,9 +58,21 @@ describe('npm pack, then install with no compiler on PATH', () => {
   it('the tarball ships the prebuilds, the checksums, both entry points, the CLI and its benchmark suite', () => {
     const tarball = readdirSync(installed.dir).find((name) => name.endsWith('.tgz'));
     const listing = spawnSync('tar', ['-tzf', join(installed.dir, tarball!)], { encoding: 'utf8' }).stdout.split('\n');
-    for (const file of ['prebuilds/linux-x64/aiofs.node', 'prebuilds/linux-arm64/aiofs.node', 'prebuilds/SHA256SUMS',
-      'dist/index.js', 'dist/index.mjs', 'dist/index.d.ts', 'dist/promises.mjs', 'dist/register.js', 'dist/register.mjs',
-      'dist/cli/main.js', 'bench/suite/main.mjs', 'bench/trials/sequential-read-trial.mjs', 'bench/lib/child.mjs']) {
+    for (const file of [
+      'prebuilds/linux-x64/aiofs.node',
+      'prebuilds/linux-arm64/aiofs.node',
+      'prebuilds/SHA256SUMS',
+      'dist/index.js',
+      'dist/index.mjs',
+      'dist/index.d.ts',
+      'dist/promises.mjs',
+      'dist/register.js',
+      'dist/register.mjs',
+      'dist/cli/main.js',
+      'bench/suite/main.mjs',
+      'bench/trials/sequential-read-trial.mjs',
+      'bench/lib/child.mjs',
+    ]) {
       expect(listing, file).toContain(`package/${file}`);
     }
     // `aiofs bench` runs on the user's disk from the package; its results and data stay in the repository.
@@ -70,9 +88,16 @@ describe('npm pack, then install with no compiler on PATH', () => {
   it("require('aiofs') and import 'aiofs' load, on kernel AIO, and round trips give the bytes back", () => {
     const smoke = nodeIn(installed, ['smoke.mjs', '--expect', 'kernel-aio']);
     expect(smoke.report, smoke.out).toMatchObject({
-      ok: true, backend: 'kernel-aio', sameInstance: true, promisesRoundTrip: true, streamRoundTrip: true,
+      ok: true,
+      backend: 'kernel-aio',
+      sameInstance: true,
+      promisesRoundTrip: true,
+      streamRoundTrip: true,
     });
-    const cjs = nodeIn(installed, ['-e', "const a = require('aiofs'); console.log(JSON.stringify({ name: a.backend.name, open: typeof require('aiofs/promises').open }))"]);
+    const cjs = nodeIn(installed, [
+      '-e',
+      "const a = require('aiofs'); console.log(JSON.stringify({ name: a.backend.name, open: typeof require('aiofs/promises').open }))",
+    ]);
     expect(cjs.report, cjs.out).toEqual({ name: 'kernel-aio', open: 'function' });
   });
 });
@@ -91,7 +116,12 @@ describe('no prebuild for the platform and no compiler', () => {
 
   it('aiofs runs on the node-fs backend, with the reason, and round trips still work', () => {
     const smoke = nodeIn(installed, ['smoke.mjs', '--expect', 'node-fs']);
-    expect(smoke.report, smoke.out).toMatchObject({ ok: true, backend: 'node-fs', promisesRoundTrip: true, streamRoundTrip: true });
+    expect(smoke.report, smoke.out).toMatchObject({
+      ok: true,
+      backend: 'node-fs',
+      promisesRoundTrip: true,
+      streamRoundTrip: true,
+    });
     expect(smoke.report.reason).toMatch(/^the native addon did not load: No native build was found for platform=linux arch=x64/);
   });
 });

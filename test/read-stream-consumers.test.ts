@@ -118,7 +118,11 @@ interface Observed {
 }
 
 /** Consumes a stream in flowing mode; records events (consecutive 'data' collapsed) and content. */
-function observe(stream: Readable, onData?: (chunk: Buffer | string, total: number) => void, paths: string[] = []): Promise<Observed> {
+function observe(
+  stream: Readable,
+  onData?: (chunk: Buffer | string, total: number) => void,
+  paths: string[] = [],
+): Promise<Observed> {
   return new Promise((resolve) => {
     const events: string[] = [];
     const chunks: (Buffer | string)[] = [];
@@ -143,7 +147,8 @@ function observe(stream: Readable, onData?: (chunk: Buffer | string, total: numb
       onData?.(chunk, total);
     });
     const finish = () => {
-      const content = chunks.length > 0 && typeof chunks[0] === 'string' ? (chunks as string[]).join('') : Buffer.concat(chunks as Buffer[]);
+      const content =
+        chunks.length > 0 && typeof chunks[0] === 'string' ? (chunks as string[]).join('') : Buffer.concat(chunks as Buffer[]);
       resolve({ events, fd: openFd, error, content, bytesRead: (stream as Readable & { bytesRead?: unknown }).bytesRead });
     };
     stream.on('close', () => {
@@ -193,7 +198,8 @@ const RANGES: readonly { start?: number; end?: number }[] = [
   { end: MiB - 1 },
 ];
 
-const slice = (content: Buffer, r: { start?: number; end?: number }) => content.subarray(r.start ?? 0, r.end === undefined ? undefined : r.end + 1);
+const slice = (content: Buffer, r: { start?: number; end?: number }) =>
+  content.subarray(r.start ?? 0, r.end === undefined ? undefined : r.end + 1);
 
 if (noImpl) {
   it(`aiofs createReadStream is available [FAILS: ${noImpl}]`, () => {
@@ -208,10 +214,17 @@ if (noImpl) {
 describe.skipIf(noImpl !== undefined)('consumers on a 12 MiB file of random bytes (disk)', () => {
   it('pipeline() into a sha256 hash: whole file and ranges', async () => {
     for (const range of RANGES) {
-      for (const options of [{}, { highWaterMark: 4097 }, { readAhead: 8, cache: 'bypass' as const }, { cache: 'auto' as const, readAhead: 1 }]) {
+      for (const options of [
+        {},
+        { highWaterMark: 4097 },
+        { readAhead: 8, cache: 'bypass' as const },
+        { cache: 'auto' as const, readAhead: 1 },
+      ]) {
         const sink = hashSink();
         await pipeline(aiofs.createReadStream(bigFile, { ...range, ...options }), sink);
-        expect(sink.digest(), `range ${JSON.stringify(range)} options ${JSON.stringify(options)}`).toBe(sha256(slice(bigContent, range)));
+        expect(sink.digest(), `range ${JSON.stringify(range)} options ${JSON.stringify(options)}`).toBe(
+          sha256(slice(bigContent, range)),
+        );
       }
     }
   });
@@ -234,10 +247,14 @@ describe.skipIf(noImpl !== undefined)('consumers on a 12 MiB file of random byte
     const fd = fs.openSync(file, 'r');
     try {
       const cachedMiB = () =>
-        Array.from({ length: BIG_SIZE / MiB }, (_, i) => loaded.binding?.cacheState(fd, i * MiB, MiB) ?? -1).filter((r) => r >= 0 && (r & 1) === 1).length;
+        Array.from({ length: BIG_SIZE / MiB }, (_, i) => loaded.binding?.cacheState(fd, i * MiB, MiB) ?? -1).filter(
+          (r) => r >= 0 && (r & 1) === 1,
+        ).length;
       const probe = loaded.binding?.cacheState(fd, 0, MiB) ?? -1;
       if (aiofs.standIn || probe < 0 || index.backend.name !== 'kernel-aio') {
-        console.log(`[read-stream consumers] page-cache check skipped: ${aiofs.standIn ? 'node:fs stand-in' : probe < 0 ? `cachestat(2) unavailable (${probe})` : index.backend.reason}`);
+        console.log(
+          `[read-stream consumers] page-cache check skipped: ${aiofs.standIn ? 'node:fs stand-in' : probe < 0 ? `cachestat(2) unavailable (${probe})` : index.backend.reason}`,
+        );
         expect(sha256(fs.readFileSync(file))).toBe(sha256(bigContent));
         return;
       }
@@ -320,7 +337,10 @@ describe.skipIf(noImpl !== undefined)('an HTTP server streaming the file (127.0.
       const got = await httpGet(query('aiofs', range));
       const reference = await httpGet(query('fs', range));
       expect(got.status).toBe(200);
-      expect({ bytes: got.bytes, sha: got.sha }, JSON.stringify(range)).toEqual({ bytes: expected.length, sha: sha256(expected) });
+      expect({ bytes: got.bytes, sha: got.sha }, JSON.stringify(range)).toEqual({
+        bytes: expected.length,
+        sha: sha256(expected),
+      });
       expect(reference.sha).toBe(got.sha);
     }
     expect(serverErrors).toEqual([]);
@@ -332,7 +352,10 @@ describe.skipIf(noImpl !== undefined)('an HTTP server streaming the file (127.0.
       const res = await fetch(query('aiofs', range));
       expect(res.status).toBe(200);
       const body = Buffer.from(await res.arrayBuffer());
-      expect({ bytes: body.length, sha: sha256(body) }, JSON.stringify(range)).toEqual({ bytes: expected.length, sha: sha256(expected) });
+      expect({ bytes: body.length, sha: sha256(body) }, JSON.stringify(range)).toEqual({
+        bytes: expected.length,
+        sha: sha256(expected),
+      });
     }
     expect(serverErrors).toEqual([]);
   });
@@ -369,14 +392,22 @@ describe.skipIf(noImpl !== undefined)('cutting a stream short', () => {
       const fsOutcome = outcomes[nodeStreams.label] as { error: { name: string; code: string } };
       expect(fsOutcome.error).toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
       expect(outcomes[aiofs.label], `aiofs options ${JSON.stringify(options)}`).toEqual(outcomes[nodeStreams.label]);
-      expect(outcomes[aiofs.label]).toMatchObject({ events: ['open', 'ready', 'data', 'error', 'close'], fdClosed: true, fdsBackToBaseline: true, abortedMidStream: true });
+      expect(outcomes[aiofs.label]).toMatchObject({
+        events: ['open', 'ready', 'data', 'error', 'close'],
+        fdClosed: true,
+        fdsBackToBaseline: true,
+        abortedMidStream: true,
+      });
     }
   });
 
   it('destroy() mid-read (after data, right after open, before open): close fires, no error, descriptor closed', async () => {
     const when = ['after 5 chunks', "in 'open'", 'right after construction'] as const;
     for (const moment of when) {
-      const variants: { readAhead?: number; cache?: 'bypass'; highWaterMark?: number }[] = [{}, { readAhead: 16, cache: 'bypass', highWaterMark: 1 * MiB }];
+      const variants: { readAhead?: number; cache?: 'bypass'; highWaterMark?: number }[] = [
+        {},
+        { readAhead: 16, cache: 'bypass', highWaterMark: 1 * MiB },
+      ];
       for (const options of variants) {
         const outcomes: Record<string, unknown> = {};
         for (const impl of impls) {
@@ -389,7 +420,12 @@ describe.skipIf(noImpl !== undefined)('cutting a stream short', () => {
           });
           if (moment === 'right after construction') stream.destroy();
           const result = await seen;
-          outcomes[impl.label] = { events: result.events, error: result.error, fdClosed: !stillOpenOn(result.fd, bigFile), fdsBackToBaseline: await fdsBackTo(baseline) };
+          outcomes[impl.label] = {
+            events: result.events,
+            error: result.error,
+            fdClosed: !stillOpenOn(result.fd, bigFile),
+            fdsBackToBaseline: await fdsBackTo(baseline),
+          };
         }
         expect(outcomes[aiofs.label], `${moment}, aiofs options ${JSON.stringify(options)}`).toEqual(outcomes[nodeStreams.label]);
         expect(outcomes[aiofs.label]).toMatchObject({ error: undefined, fdClosed: true, fdsBackToBaseline: true });
@@ -403,7 +439,11 @@ describe.skipIf(noImpl !== undefined)('cutting a stream short', () => {
       for (const how of ['destroy() mid-read', 'read to the end'] as const) {
         const outcomes: Record<string, unknown> = {};
         for (const impl of impls) {
-          const stream = impl.createReadStream(bigFile, { autoClose: false, highWaterMark: 65536, ...(impl === aiofs ? options : {}) }) as Readable & { fd: unknown };
+          const stream = impl.createReadStream(bigFile, {
+            autoClose: false,
+            highWaterMark: 65536,
+            ...(impl === aiofs ? options : {}),
+          }) as Readable & { fd: unknown };
           let bytes = 0;
           const result = observe(stream, (chunk) => {
             bytes += chunk.length;
@@ -421,11 +461,21 @@ describe.skipIf(noImpl !== undefined)('cutting a stream short', () => {
             usable = fs.readSync(fd as number, probe, 0, 16, 100) === 16 && probe.equals(bigContent.subarray(100, 116));
             fs.closeSync(fd as number);
           }
-          outcomes[impl.label] = { events: seen?.events ?? 'no close', error: seen?.error, fdStillOpen: open, fdUsable: usable, fdProperty: typeof stream.fd };
+          outcomes[impl.label] = {
+            events: seen?.events ?? 'no close',
+            error: seen?.error,
+            fdStillOpen: open,
+            fdUsable: usable,
+            fdProperty: typeof stream.fd,
+          };
         }
         const label = `${how}, aiofs options ${JSON.stringify(options)}`;
         expect(outcomes[aiofs.label], label).toEqual(outcomes[nodeStreams.label]);
-        expect(outcomes[aiofs.label], label).toMatchObject(how === 'read to the end' ? { fdStillOpen: true, fdUsable: true, fdProperty: 'number' } : { error: undefined, fdStillOpen: false });
+        expect(outcomes[aiofs.label], label).toMatchObject(
+          how === 'read to the end'
+            ? { fdStillOpen: true, fdUsable: true, fdProperty: 'number' }
+            : { error: undefined, fdStillOpen: false },
+        );
       }
     }
   });
@@ -513,7 +563,10 @@ describe.skipIf(noImpl !== undefined)('a slow consumer', () => {
       }),
     );
     const expected = createHash('sha256');
-    await pipeline(fs.createReadStream(hugeFile, { start: 4097 }), new PassThrough().on('data', (c: Buffer) => expected.update(c)));
+    await pipeline(
+      fs.createReadStream(hugeFile, { start: 4097 }),
+      new PassThrough().on('data', (c: Buffer) => expected.update(c)),
+    );
     expect(bytes).toBe(HUGE_SIZE - 4097);
     expect(hash.digest('hex')).toBe(expected.digest('hex'));
   });
@@ -583,55 +636,86 @@ describe.skipIf(noImpl !== undefined)('special files, each compared with fs.crea
   for (const f of filesystems) {
     const skip = f.skipReason;
     if (skip) console.warn(`[read-stream consumers] SKIPPING ranges on ${f.name}: ${skip}`);
-    it.skipIf(skip !== undefined)(`${f.name} (${f.description}): whole file and odd ranges equal fs's and the file${skip ? ` [SKIPPED: ${skip}]` : ''}`, async () => {
-      const size = 5 * MiB + 4097 + 3;
-      const content = randomBytes(0x7e57 + f.name.length, size);
-      const file = path.join(f.dir, 'ranges.bin');
-      await fs.promises.writeFile(file, content);
-      try {
-        const ranges = [{}, { start: 1, end: 4094 }, { start: 4095, end: 4097 }, { start: 511, end: 2 * MiB + 3 }, { start: size - 5, end: size + 100 }, { start: 0, end: 0 }, { start: 3 * MiB + 4095 }];
-        for (const range of ranges) {
-          for (const options of [{}, { cache: 'bypass' as const, readAhead: 3 }, { highWaterMark: 12_345, encoding: 'latin1' as const }]) {
-            const got: Record<string, unknown> = {};
-            for (const impl of impls) {
-              const seen = await observe(impl.createReadStream(file, { ...range, ...options }), undefined, [file]);
-              const bytes = typeof seen.content === 'string' ? Buffer.from(seen.content, 'latin1') : seen.content;
-              got[impl.label] = { events: seen.events, error: seen.error, bytesRead: seen.bytesRead, sha: sha256(bytes), length: bytes.length };
+    it.skipIf(skip !== undefined)(
+      `${f.name} (${f.description}): whole file and odd ranges equal fs's and the file${skip ? ` [SKIPPED: ${skip}]` : ''}`,
+      async () => {
+        const size = 5 * MiB + 4097 + 3;
+        const content = randomBytes(0x7e57 + f.name.length, size);
+        const file = path.join(f.dir, 'ranges.bin');
+        await fs.promises.writeFile(file, content);
+        try {
+          const ranges = [
+            {},
+            { start: 1, end: 4094 },
+            { start: 4095, end: 4097 },
+            { start: 511, end: 2 * MiB + 3 },
+            { start: size - 5, end: size + 100 },
+            { start: 0, end: 0 },
+            { start: 3 * MiB + 4095 },
+          ];
+          for (const range of ranges) {
+            for (const options of [
+              {},
+              { cache: 'bypass' as const, readAhead: 3 },
+              { highWaterMark: 12_345, encoding: 'latin1' as const },
+            ]) {
+              const got: Record<string, unknown> = {};
+              for (const impl of impls) {
+                const seen = await observe(impl.createReadStream(file, { ...range, ...options }), undefined, [file]);
+                const bytes = typeof seen.content === 'string' ? Buffer.from(seen.content, 'latin1') : seen.content;
+                got[impl.label] = {
+                  events: seen.events,
+                  error: seen.error,
+                  bytesRead: seen.bytesRead,
+                  sha: sha256(bytes),
+                  length: bytes.length,
+                };
+              }
+              const expected = slice(content, range);
+              const label = `${f.name} ${JSON.stringify(range)} ${JSON.stringify(options)}`;
+              expect(got[nodeStreams.label], label).toMatchObject({ sha: sha256(expected), length: expected.length });
+              expect(got[aiofs.label], label).toEqual(got[nodeStreams.label]);
             }
-            const expected = slice(content, range);
-            const label = `${f.name} ${JSON.stringify(range)} ${JSON.stringify(options)}`;
-            expect(got[nodeStreams.label], label).toMatchObject({ sha: sha256(expected), length: expected.length });
-            expect(got[aiofs.label], label).toEqual(got[nodeStreams.label]);
           }
+        } finally {
+          await fs.promises.rm(file, { force: true });
         }
-      } finally {
-        await fs.promises.rm(file, { force: true });
-      }
-    });
+      },
+    );
 
-    it.skipIf(skip !== undefined)(`${f.name}: a short chunk does not pin a large buffer${skip ? ` [SKIPPED: ${skip}]` : ''}`, async () => {
-      const small = path.join(f.dir, 'ten-bytes.bin');
-      const tail = path.join(f.dir, 'one-mib-and-ten.bin');
-      await fs.promises.writeFile(small, 'ten bytes!');
-      await fs.promises.writeFile(tail, randomBytes(5, MiB + 10));
-      try {
-        const chunks: Buffer[] = [];
-        await pipeline(aiofs.createReadStream(small), new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(c), cb()) }));
-        expect(chunks.length).toBe(1);
-        expect(chunks[0]!.toString()).toBe('ten bytes!');
-        console.log(`[read-stream consumers] ${f.name}: 10-byte file -> 10-byte chunk in a ${chunks[0]!.buffer.byteLength}-byte ArrayBuffer`);
-        expect(chunks[0]!.buffer.byteLength).toBeLessThan(64 * KiB);
+    it.skipIf(skip !== undefined)(
+      `${f.name}: a short chunk does not pin a large buffer${skip ? ` [SKIPPED: ${skip}]` : ''}`,
+      async () => {
+        const small = path.join(f.dir, 'ten-bytes.bin');
+        const tail = path.join(f.dir, 'one-mib-and-ten.bin');
+        await fs.promises.writeFile(small, 'ten bytes!');
+        await fs.promises.writeFile(tail, randomBytes(5, MiB + 10));
+        try {
+          const chunks: Buffer[] = [];
+          await pipeline(aiofs.createReadStream(small), new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(c), cb()) }));
+          expect(chunks.length).toBe(1);
+          expect(chunks[0]!.toString()).toBe('ten bytes!');
+          console.log(
+            `[read-stream consumers] ${f.name}: 10-byte file -> 10-byte chunk in a ${chunks[0]!.buffer.byteLength}-byte ArrayBuffer`,
+          );
+          expect(chunks[0]!.buffer.byteLength).toBeLessThan(64 * KiB);
 
-        const last: Buffer[] = [];
-        await pipeline(aiofs.createReadStream(tail, { readAhead: 2 }), new Writable({ write: (c: Buffer, _e, cb) => (last.splice(0, 1, c), cb()) }));
-        const lastChunk = last[0]!;
-        console.log(`[read-stream consumers] ${f.name}: last chunk of a 1 MiB + 10 file: ${lastChunk.length} bytes in a ${lastChunk.buffer.byteLength}-byte ArrayBuffer`);
-        if (lastChunk.length < 8 * KiB) expect(lastChunk.buffer.byteLength).toBeLessThan(64 * KiB);
-      } finally {
-        await fs.promises.rm(small, { force: true });
-        await fs.promises.rm(tail, { force: true });
-      }
-    });
+          const last: Buffer[] = [];
+          await pipeline(
+            aiofs.createReadStream(tail, { readAhead: 2 }),
+            new Writable({ write: (c: Buffer, _e, cb) => (last.splice(0, 1, c), cb()) }),
+          );
+          const lastChunk = last[0]!;
+          console.log(
+            `[read-stream consumers] ${f.name}: last chunk of a 1 MiB + 10 file: ${lastChunk.length} bytes in a ${lastChunk.buffer.byteLength}-byte ArrayBuffer`,
+          );
+          if (lastChunk.length < 8 * KiB) expect(lastChunk.buffer.byteLength).toBeLessThan(64 * KiB);
+        } finally {
+          await fs.promises.rm(small, { force: true });
+          await fs.promises.rm(tail, { force: true });
+        }
+      },
+    );
   }
 });
 
@@ -648,10 +732,21 @@ describe.skipIf(noImpl !== undefined)('memory', () => {
   ] as const) {
     const standIn = impl === 'aiofs' && aiofs.standIn;
     it(`${impl === 'fs' || standIn ? 'node:fs (reference)' : 'aiofs'}: a 1 GiB sparse file into a slow consumer (2 ms per ${pace === 'chunk' ? 'chunk' : '64 KiB'}) for 3 s grows RSS by < ${RSS_LIMIT_MIB} MiB`, () => {
-      const run = runFixture('read-stream-rss.mjs', [disk.dir, standIn ? 'fs' : impl, '3', '1024', pace], { nodeFlags: ['--expose-gc'] });
-      console.log(`[read-stream consumers] RSS ${impl}/${pace}: ${JSON.stringify(run.report)}${run.stderr ? `\n  stderr: ${run.stderr.trim()}` : ''}`);
+      const run = runFixture('read-stream-rss.mjs', [disk.dir, standIn ? 'fs' : impl, '3', '1024', pace], {
+        nodeFlags: ['--expose-gc'],
+      });
+      console.log(
+        `[read-stream consumers] RSS ${impl}/${pace}: ${JSON.stringify(run.report)}${run.stderr ? `\n  stderr: ${run.stderr.trim()}` : ''}`,
+      );
       expect(run.status).toBe(0);
-      const report = run.report as { growthMiB?: number; peakMiB?: number; badChunks?: number; bytes?: number; closeOutcome?: string; error?: string | null };
+      const report = run.report as {
+        growthMiB?: number;
+        peakMiB?: number;
+        badChunks?: number;
+        bytes?: number;
+        closeOutcome?: string;
+        error?: string | null;
+      };
       expect(report.error ?? null).toBeNull();
       expect(report.badChunks).toBe(0);
       expect(report.bytes).toBeGreaterThan(16 * MiB);

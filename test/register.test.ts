@@ -35,7 +35,9 @@ describe('aiofs/register swaps node:fs streams', () => {
   });
 
   it('--require aiofs/register in a CommonJS app', () => {
-    expect(runFixture('register-required.cjs', [], { nodeFlags: ['--require', 'aiofs/register'] }).report).toEqual({ required: true });
+    expect(runFixture('register-required.cjs', [], { nodeFlags: ['--require', 'aiofs/register'] }).report).toEqual({
+      required: true,
+    });
   });
 });
 
@@ -75,7 +77,10 @@ describe('aiofs/register swaps fs/promises', () => {
   });
 
   /** Runs register-promises.mjs (or a fixture importing it) in a fresh directory on the disk. */
-  function surfaces(fixture: string, nodeFlags: string[] = []): { aiofsLoaded: unknown; surfaces: Record<string, SurfaceReport> } {
+  function surfaces(
+    fixture: string,
+    nodeFlags: string[] = [],
+  ): { aiofsLoaded: unknown; surfaces: Record<string, SurfaceReport> } {
     const dir = join(disk.dir, `run-${runs++}`);
     mkdirSync(dir);
     const run = runFixture(fixture, [dir], { nodeFlags });
@@ -89,7 +94,7 @@ describe('aiofs/register swaps fs/promises', () => {
   // signal) both give the right bytes: a patched function reaching itself again would overflow the stack.
   const works = { roundTrip: true, handedToNode: true, handleReadFile: true, readFile: true };
 
-  it('without it, fs/promises keeps node\'s own (the control)', () => {
+  it("without it, fs/promises keeps node's own (the control)", () => {
     const report = surfaces('register-promises.mjs');
     expect(report.aiofsLoaded).toBe(false);
     for (const name of SURFACES) {
@@ -101,14 +106,22 @@ describe('aiofs/register swaps fs/promises', () => {
     ['--require aiofs/register', 'register-promises.mjs', ['--require', 'aiofs/register']],
     ['--import aiofs/register', 'register-promises.mjs', ['--import', 'aiofs/register']],
     ["import 'aiofs/register' as an app's first line", 'register-promises-first-import.mjs', []],
-  ])('%s: open/readFile/writeFile/appendFile are aiofs\'s by every way, work, and never call themselves', (_name, fixture, nodeFlags) => {
-    const report = surfaces(fixture, nodeFlags);
-    expect(report.aiofsLoaded).toBe(true);
-    for (const name of SURFACES) {
-      const found = report.surfaces[name];
-      expect({ ...found, readFileIo: found.readFileIo > 0 }, name).toEqual({ ...works, aiofs: FUNCTIONS, handle: 'AioFileHandle', readFileIo: true });
-    }
-  });
+  ])(
+    "%s: open/readFile/writeFile/appendFile are aiofs's by every way, work, and never call themselves",
+    (_name, fixture, nodeFlags) => {
+      const report = surfaces(fixture, nodeFlags);
+      expect(report.aiofsLoaded).toBe(true);
+      for (const name of SURFACES) {
+        const found = report.surfaces[name];
+        expect({ ...found, readFileIo: found.readFileIo > 0 }, name).toEqual({
+          ...works,
+          aiofs: FUNCTIONS,
+          handle: 'AioFileHandle',
+          readFileIo: true,
+        });
+      }
+    },
+  );
 });
 
 interface ServerStats {

@@ -41,7 +41,9 @@ console.log(`[stream scale] disk: ${disk.description} at ${disk.dir}`);
 /** Runs a fixture, prints its report, and checks that it ran to its end. */
 function run(label: string, name: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): FixtureRun {
   const result = runFixture(name, args, { env: { AIOFS_MEMORY_BUDGET: undefined, ...env }, timeoutMs });
-  console.log(`[stream scale] ${label}: ${JSON.stringify(result.report)}${result.stderr ? `\n  stderr: ${result.stderr.trim()}` : ''}`);
+  console.log(
+    `[stream scale] ${label}: ${JSON.stringify(result.report)}${result.stderr ? `\n  stderr: ${result.stderr.trim()}` : ''}`,
+  );
   expect(result.stderr).toBe('');
   expect(result.signal).toBeNull();
   expect(result.status).toBe(0);
@@ -113,24 +115,43 @@ describe.skipIf(!kernel)('streams at server scale', () => {
       { budget: '8M', options: {} },
       { budget: 'default', options: { chunkSize: MIN_REQUEST } },
     ];
-    it.each(cases)('budget $budget, options $options: all complete, sha256 match, peak inside the budget', ({ budget, options }) => {
-      const env = budget === 'default' ? {} : { AIOFS_MEMORY_BUDGET: budget };
-      const { report } = run(`1,000 streams, budget ${budget}, ${JSON.stringify(options)}`, 'stream-scale-many.mjs', [file, '1000', '4', JSON.stringify(options)], env);
-      const limit = budget === 'default' ? DEFAULT_BUDGET : 8 * MiB;
-      const decisions = report.budget as { ruleViolations: number; largestOverLimit: number };
-      const peak = report.peakBufferedBytes as number;
-      const mostOpen = report.mostOpen as number;
-      const largestRequest = Math.min(options.chunkSize ?? DEFAULT_CHUNK_SIZE, MiB);
-      expect(report).toMatchObject({ streams: 1000, completed: 1000, mismatched: [], errors: [], memoryBudget: limit, bufferedBytesAtEnd: 0 });
-      expect(decisions.ruleViolations).toBe(0);
-      expect(decisions.largestOverLimit).toBeLessThanOrEqual(largestRequest);
-      expect(peak).toBeLessThanOrEqual(limit + mostOpen * largestRequest);
-      console.log(
-        `[stream scale]   peak ${(peak / MiB).toFixed(1)} MiB; budget ${limit / MiB} MiB + ${mostOpen} streams x 64 KiB = ${((limit + mostOpen * MIN_REQUEST) / MiB).toFixed(1)} MiB; ` +
-          `largest request past the limit ${decisions.largestOverLimit / KiB} KiB`,
-      );
-      expect(peak, `peakBufferedBytes ${peak} > budget ${limit} + ${mostOpen} streams x one 64 KiB request`).toBeLessThanOrEqual(limit + mostOpen * MIN_REQUEST);
-    }, 60_000);
+    it.each(cases)(
+      'budget $budget, options $options: all complete, sha256 match, peak inside the budget',
+      ({ budget, options }) => {
+        const env = budget === 'default' ? {} : { AIOFS_MEMORY_BUDGET: budget };
+        const { report } = run(
+          `1,000 streams, budget ${budget}, ${JSON.stringify(options)}`,
+          'stream-scale-many.mjs',
+          [file, '1000', '4', JSON.stringify(options)],
+          env,
+        );
+        const limit = budget === 'default' ? DEFAULT_BUDGET : 8 * MiB;
+        const decisions = report.budget as { ruleViolations: number; largestOverLimit: number };
+        const peak = report.peakBufferedBytes as number;
+        const mostOpen = report.mostOpen as number;
+        const largestRequest = Math.min(options.chunkSize ?? DEFAULT_CHUNK_SIZE, MiB);
+        expect(report).toMatchObject({
+          streams: 1000,
+          completed: 1000,
+          mismatched: [],
+          errors: [],
+          memoryBudget: limit,
+          bufferedBytesAtEnd: 0,
+        });
+        expect(decisions.ruleViolations).toBe(0);
+        expect(decisions.largestOverLimit).toBeLessThanOrEqual(largestRequest);
+        expect(peak).toBeLessThanOrEqual(limit + mostOpen * largestRequest);
+        console.log(
+          `[stream scale]   peak ${(peak / MiB).toFixed(1)} MiB; budget ${limit / MiB} MiB + ${mostOpen} streams x 64 KiB = ${((limit + mostOpen * MIN_REQUEST) / MiB).toFixed(1)} MiB; ` +
+            `largest request past the limit ${decisions.largestOverLimit / KiB} KiB`,
+        );
+        expect(
+          peak,
+          `peakBufferedBytes ${peak} > budget ${limit} + ${mostOpen} streams x one 64 KiB request`,
+        ).toBeLessThanOrEqual(limit + mostOpen * MIN_REQUEST);
+      },
+      60_000,
+    );
   });
 
   it('fairness: 16 streams over 16 files of 64 MiB from the device, each within 0.8-1.25x of the median bandwidth, throughout', () => {
@@ -148,7 +169,9 @@ describe.skipIf(!kernel)('streams at server scale', () => {
     const figures =
       `own MB/s ${JSON.stringify(report.ownMBps)} (median ${report.ownMedianMBps}); ` +
       `window slope MB/s ${JSON.stringify(report.slopeMBps)} (median ${report.slopeMedianMBps}, ${report.windowMs} ms)`;
-    console.log(`[stream scale]   ratios to the median: own ${JSON.stringify(report.ownRatios)}; window slope ${JSON.stringify(report.slopeRatios)}`);
+    console.log(
+      `[stream scale]   ratios to the median: own ${JSON.stringify(report.ownRatios)}; window slope ${JSON.stringify(report.slopeRatios)}`,
+    );
     for (const ratio of [...(report.ownRatios as number[]), ...(report.slopeRatios as number[])]) {
       expect(ratio, figures).toBeGreaterThanOrEqual(0.8);
       expect(ratio, figures).toBeLessThanOrEqual(1.25);
@@ -158,7 +181,16 @@ describe.skipIf(!kernel)('streams at server scale', () => {
   it('a budget of one 64 KiB request: 50 read and 50 write streams at once all finish, bytes right, no deadlock', () => {
     // Done in 1-3 s here; the fixture's watchdog gives up after 10 s and reports what had not finished.
     const { report } = run('tiny budget', 'stream-scale-tiny-budget.mjs', [disk.dir, '50', '50', '10000']);
-    expect(report).toMatchObject({ memoryBudget: 64 * KiB, timedOut: false, streams: 100, completed: 100, unfinished: [], wrong: [], errors: [], bufferedBytesAtEnd: 0 });
+    expect(report).toMatchObject({
+      memoryBudget: 64 * KiB,
+      timedOut: false,
+      streams: 100,
+      completed: 100,
+      unfinished: [],
+      wrong: [],
+      errors: [],
+      bufferedBytesAtEnd: 0,
+    });
     // Each stream's share of so small a budget is one 64 KiB request (lib/memory-budget.ts), so a stream
     // asks again only once it holds nothing; every refusal there was became a turn waited. (The turns
     // themselves are exercised by the case below and by the 1,000-stream cases.)

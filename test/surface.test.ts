@@ -65,7 +65,7 @@ describe('CommonJS (require)', () => {
     expect(missing).toEqual([]);
   });
 
-  it('require(\'aiofs\').promises === require(\'aiofs/promises\'), and node\'s aliases stay aliases', () => {
+  it("require('aiofs').promises === require('aiofs/promises'), and node's aliases stay aliases", () => {
     expect(aiofs.promises).toBe(aiofsPromises);
     expect(aiofs).toBe(require('../dist/index.js'));
     expect(aiofs.FileReadStream === aiofs.ReadStream).toBe(nodeFs.FileReadStream === nodeFs.ReadStream);
@@ -74,7 +74,7 @@ describe('CommonJS (require)', () => {
     expect(aiofsPromises.constants).toBe(nodeFsp.constants);
   });
 
-  it('every function export has node\'s .length', () => {
+  it("every function export has node's .length", () => {
     const differences = [
       ...lengthDifferences(nodeFs, aiofs, 'aiofs'),
       ...lengthDifferences(nodeFsp, aiofsPromises, 'aiofs/promises'),
@@ -83,9 +83,12 @@ describe('CommonJS (require)', () => {
     expect(differences).toEqual([]);
   });
 
-  it('functions and classes aiofs puts in node\'s place carry node\'s names (util.inspect and constructor.name show them)', () => {
+  it("functions and classes aiofs puts in node's place carry node's names (util.inspect and constructor.name show them)", () => {
     const differences: string[] = [];
-    for (const [reference, candidate, prefix] of [[nodeFs, aiofs, 'aiofs'], [nodeFsp, aiofsPromises, 'aiofs/promises']] as const) {
+    for (const [reference, candidate, prefix] of [
+      [nodeFs, aiofs, 'aiofs'],
+      [nodeFsp, aiofsPromises, 'aiofs/promises'],
+    ] as const) {
       for (const name of Object.keys(reference)) {
         const theirs = reference[name];
         const ours = candidate[name];
@@ -100,7 +103,7 @@ describe('CommonJS (require)', () => {
 });
 
 describe('FileHandle', () => {
-  it('an aiofs handle has every member of node\'s, with the same .length', async () => {
+  it("an aiofs handle has every member of node's, with the same .length", async () => {
     const file = path.join(root, 'handle');
     fs.writeFileSync(file, 'x');
     const theirs = await fsp.open(file, 'r');
@@ -177,7 +180,7 @@ describe('ES modules (in a child process)', () => {
     return JSON.parse(child.stdout.trim().split('\n').pop()!) as Record<string, any>;
   }
 
-  it('namespace, default and named imports of aiofs and aiofs/promises have all of node\'s names, as the same values as require gives', () => {
+  it("namespace, default and named imports of aiofs and aiofs/promises have all of node's names, as the same values as require gives", () => {
     const found = esmReport();
     report('missing through import', found.missing);
     report('import and require disagree', found.notSameAsRequire);

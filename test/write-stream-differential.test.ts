@@ -42,36 +42,43 @@ for (const target of filesystems) {
   const skip = target.skipReason;
   describe(`${target.name}${skip ? ` [SKIPPED: ${skip}]` : ` (${target.description})`}`, () => {
     const count = caseCount(CASES[target.name] ?? 100);
-    it.skipIf(skip !== undefined)(`${count} random write plans give the same events, bytesWritten and file as fs.createWriteStream`, async () => {
-      const seed = testSeed();
-      const failures: string[] = [];
-      let compared = 0;
-      const submittedBefore = aiofsRequests();
-      for (const i of caseIndexes(count)) {
-        const spec = generateWriteCase(seed, i);
-        const fsSide = await runWriteSide(spec, nodeApi, 'fs', target.dir);
-        const aiofsSide = await runWriteSide(spec, aiofsApi, 'aiofs', target.dir);
-        const difference = compareWriteSides(fsSide, aiofsSide);
-        if (difference !== null) {
-          failures.push(`${describeWriteCase(spec)}\n    ${difference}`);
-          console.log(`[write-stream differential] ${target.name}: ${failures.at(-1)}`);
+    it.skipIf(skip !== undefined)(
+      `${count} random write plans give the same events, bytesWritten and file as fs.createWriteStream`,
+      async () => {
+        const seed = testSeed();
+        const failures: string[] = [];
+        let compared = 0;
+        const submittedBefore = aiofsRequests();
+        for (const i of caseIndexes(count)) {
+          const spec = generateWriteCase(seed, i);
+          const fsSide = await runWriteSide(spec, nodeApi, 'fs', target.dir);
+          const aiofsSide = await runWriteSide(spec, aiofsApi, 'aiofs', target.dir);
+          const difference = compareWriteSides(fsSide, aiofsSide);
+          if (difference !== null) {
+            failures.push(`${describeWriteCase(spec)}\n    ${difference}`);
+            console.log(`[write-stream differential] ${target.name}: ${failures.at(-1)}`);
+          }
+          compared++;
+          for (const side of ['fs', 'aiofs']) fs.rmSync(`${target.dir}/${side}-${i}.bin`, { force: true });
+          if (failures.length >= 5) break;
         }
-        compared++;
-        for (const side of ['fs', 'aiofs']) fs.rmSync(`${target.dir}/${side}-${i}.bin`, { force: true });
-        if (failures.length >= 5) break;
-      }
-      if (failures.length > 0) console.log(`[write-stream differential] ${target.name}, seed ${seed}:\n  ${failures.join('\n  ')}`);
-      expect(failures).toEqual([]);
-      expect(compared).toBe(caseIndexes(count).length);
-      // The aiofs side really wrote through aiofs (its own threads' blocking jobs, AIO fsyncs) where the
-      // filesystem has direct I/O (tmpfs has none; btrfs's runs synchronously inside io_submit, so
-      // node:fs writes there).
-      const submitted = aiofsRequests() - submittedBefore;
-      console.log(`[write-stream differential] ${target.name}: ${compared} cases, ${submitted} aiofs requests (kernel AIO and jobs)`);
-      if (index.backend.name === 'kernel-aio' && caseIndexes(count).length >= 50) {
-        if (target.name === 'tmpfs' || target.name === 'btrfs') expect(submitted).toBe(0);
-        else expect(submitted).toBeGreaterThan(caseIndexes(count).length);
-      }
-    }, 900_000);
+        if (failures.length > 0)
+          console.log(`[write-stream differential] ${target.name}, seed ${seed}:\n  ${failures.join('\n  ')}`);
+        expect(failures).toEqual([]);
+        expect(compared).toBe(caseIndexes(count).length);
+        // The aiofs side really wrote through aiofs (its own threads' blocking jobs, AIO fsyncs) where the
+        // filesystem has direct I/O (tmpfs has none; btrfs's runs synchronously inside io_submit, so
+        // node:fs writes there).
+        const submitted = aiofsRequests() - submittedBefore;
+        console.log(
+          `[write-stream differential] ${target.name}: ${compared} cases, ${submitted} aiofs requests (kernel AIO and jobs)`,
+        );
+        if (index.backend.name === 'kernel-aio' && caseIndexes(count).length >= 50) {
+          if (target.name === 'tmpfs' || target.name === 'btrfs') expect(submitted).toBe(0);
+          else expect(submitted).toBeGreaterThan(caseIndexes(count).length);
+        }
+      },
+      900_000,
+    );
   });
 }

@@ -61,27 +61,30 @@ const fdCount = () => fs.readdirSync('/proc/self/fd').length;
 describe('ENOSPC', () => {
   for (const target of [smallTmpfs, smallExt4]) {
     const skip = target.skipReason;
-    it.skipIf(skip !== undefined)(`${target.description}${skip ? ` [SKIPPED: ${skip}]` : ''}: error ENOSPC, the file holds exactly the first bytesWritten bytes`, async () => {
-      const file = path.join(target.dir, 'full.bin');
-      const data = dataOf(11, 40 * MiB);
-      const before = fdCount();
-      const stream = createWriteStream(file);
-      const failure = (await produce(stream, data, 65536 + 17)) as NodeJS.ErrnoException | null;
-      expect(failure?.code).toBe('ENOSPC');
-      expect(failure?.syscall).toBe('write');
-      expect(stream.bytesWritten).toBeGreaterThan(0);
-      expect(stream.bytesWritten).toBeLessThan(data.length);
-      const onDisk = fs.readFileSync(file);
-      expect(onDisk.length).toBe(stream.bytesWritten);
-      expect(onDisk.equals(data.subarray(0, stream.bytesWritten))).toBe(true);
-      expect(fdCount()).toBe(before);
-      expect(contextStats()?.inFlight ?? 0).toBe(0);
-      // The process goes on: the space comes back and a new stream works.
-      fs.rmSync(file);
-      const again = createWriteStream(file);
-      expect(await produce(again, data.subarray(0, MiB), 4096)).toBeNull();
-      expect(fs.readFileSync(file).equals(data.subarray(0, MiB))).toBe(true);
-    });
+    it.skipIf(skip !== undefined)(
+      `${target.description}${skip ? ` [SKIPPED: ${skip}]` : ''}: error ENOSPC, the file holds exactly the first bytesWritten bytes`,
+      async () => {
+        const file = path.join(target.dir, 'full.bin');
+        const data = dataOf(11, 40 * MiB);
+        const before = fdCount();
+        const stream = createWriteStream(file);
+        const failure = (await produce(stream, data, 65536 + 17)) as NodeJS.ErrnoException | null;
+        expect(failure?.code).toBe('ENOSPC');
+        expect(failure?.syscall).toBe('write');
+        expect(stream.bytesWritten).toBeGreaterThan(0);
+        expect(stream.bytesWritten).toBeLessThan(data.length);
+        const onDisk = fs.readFileSync(file);
+        expect(onDisk.length).toBe(stream.bytesWritten);
+        expect(onDisk.equals(data.subarray(0, stream.bytesWritten))).toBe(true);
+        expect(fdCount()).toBe(before);
+        expect(contextStats()?.inFlight ?? 0).toBe(0);
+        // The process goes on: the space comes back and a new stream works.
+        fs.rmSync(file);
+        const again = createWriteStream(file);
+        expect(await produce(again, data.subarray(0, MiB), 4096)).toBeNull();
+        expect(fs.readFileSync(file).equals(data.subarray(0, MiB))).toBe(true);
+      },
+    );
   }
 });
 
@@ -122,7 +125,9 @@ describe.skipIf(!kernel)('SIGKILL mid-stream', () => {
     const rounds: string[] = [];
     for (let round = 0; round < 6; round++) {
       const file = path.join(disk.dir, `killed-${round}.bin`);
-      const child = spawn(process.execPath, [fixture, file, String(65536 + round * 4099), String((2 + round) << 20)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [fixture, file, String(65536 + round * 4099), String((2 + round) << 20)], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let synced = 0;
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
@@ -193,7 +198,8 @@ describe('cut short', () => {
     stream.on('error', (error) => events.push(`error ${error.name}`));
     const closed = new Promise<void>((resolve) => stream.once('close', () => resolve(void events.push('close'))));
     for (let offset = 0; offset < 5 * MiB; offset += 65536) {
-      if (!stream.write(data.subarray(offset, offset + 65536))) await new Promise<void>((resolve) => stream.once('drain', resolve));
+      if (!stream.write(data.subarray(offset, offset + 65536)))
+        await new Promise<void>((resolve) => stream.once('drain', resolve));
     }
     controller.abort();
     await closed;
@@ -208,13 +214,16 @@ describe('cut short', () => {
 
 describe('btrfs', () => {
   const skip = btrfs!.skipReason;
-  it.skipIf(skip !== undefined || !kernel)(`is written through node:fs, so the event loop is never held by a synchronous direct write${skip ? ` [SKIPPED: ${skip}]` : ''}`, async () => {
-    const file = path.join(btrfs!.dir, 'btrfs.bin');
-    const data = dataOf(3, 8 * MiB + 5);
-    const before = contextStats()?.submitted ?? 0;
-    const stream = createWriteStream(file);
-    expect(await produce(stream, data, 1 << 20)).toBeNull();
-    expect(fs.readFileSync(file).equals(data)).toBe(true);
-    expect((contextStats()?.submitted ?? 0) - before).toBe(0);
-  });
+  it.skipIf(skip !== undefined || !kernel)(
+    `is written through node:fs, so the event loop is never held by a synchronous direct write${skip ? ` [SKIPPED: ${skip}]` : ''}`,
+    async () => {
+      const file = path.join(btrfs!.dir, 'btrfs.bin');
+      const data = dataOf(3, 8 * MiB + 5);
+      const before = contextStats()?.submitted ?? 0;
+      const stream = createWriteStream(file);
+      expect(await produce(stream, data, 1 << 20)).toBeNull();
+      expect(fs.readFileSync(file).equals(data)).toBe(true);
+      expect((contextStats()?.submitted ?? 0) - before).toBe(0);
+    },
+  );
 });

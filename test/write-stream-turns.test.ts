@@ -16,7 +16,11 @@ const disk = await mountDisk('ws-turns');
 console.log(`[write-stream turns] backend ${backend.name}, ${disk.description}`);
 
 /** Bytes acknowledged between two turns of the loop (seen by a self-renewing setImmediate), at most. */
-async function mostAcknowledgedInOneTurn(file: string, chunkBytes: number, total: number): Promise<{ most: number; turns: number }> {
+async function mostAcknowledgedInOneTurn(
+  file: string,
+  chunkBytes: number,
+  total: number,
+): Promise<{ most: number; turns: number }> {
   const data = Buffer.alloc(total);
   for (let i = 0; i < total; i++) data[i] = (i * 7 + (i >> 12)) & 255;
   const stream = createWriteStream(file);
@@ -55,10 +59,12 @@ async function mostAcknowledgedInOneTurn(file: string, chunkBytes: number, total
 describe('write stream and the event loop', () => {
   it('acknowledges at most 512 KiB of 64 KiB writes per turn of the loop (256 KiB per phase), with the bytes intact', async () => {
     const { most, turns } = await mostAcknowledgedInOneTurn(path.join(disk.dir, 'turns-64k.bin'), 64 * KiB, 16 * 1024 * KiB);
-    console.log(`[write-stream turns] 16 MiB in 64 KiB writes: at most ${most / KiB} KiB acknowledged between two turns, ${turns} turns`);
+    console.log(
+      `[write-stream turns] 16 MiB in 64 KiB writes: at most ${most / KiB} KiB acknowledged between two turns, ${turns} turns`,
+    );
     // Synchronous acknowledgements stop at 256 KiB in each of the two phases a turn runs them in (a
     // completion in the poll phase, then the deferred acknowledgement in the check phase).
     expect(most).toBeLessThanOrEqual(512 * KiB);
-    expect(turns).toBeGreaterThanOrEqual(16 * 1024 / 512);
+    expect(turns).toBeGreaterThanOrEqual((16 * 1024) / 512);
   });
 });

@@ -45,6 +45,8 @@ export function warmFile(path) {
   const fd = openSync(path, 'r');
   try {
     for (let off = 0, n; (n = readSync(fd, buf, 0, buf.length, off)) > 0;) off += n;
-  } finally { closeSync(fd); }
+  } finally {
+    closeSync(fd);
+  }
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }

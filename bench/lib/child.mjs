@@ -20,7 +20,8 @@ export function runNodeTrial(script, args, env = process.env, { launcher = [], n
     maxBuffer: 64 << 20,
   });
   if (r.error) throw r.error;
-  if (r.status !== 0) throw new Error(`trial ${script} ${args.join(' ')} failed (exit ${r.status ?? r.signal}); see its stderr above`);
+  if (r.status !== 0)
+    throw new Error(`trial ${script} ${args.join(' ')} failed (exit ${r.status ?? r.signal}); see its stderr above`);
   const last = r.stdout.trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(last);

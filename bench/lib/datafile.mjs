@@ -38,7 +38,11 @@ export function formatSize(bytes) {
 // over the whole file (first, last, and evenly spaced ones).
 function looksValid(path, size) {
   let st;
-  try { st = statSync(path); } catch { return 'missing'; }
+  try {
+    st = statSync(path);
+  } catch {
+    return 'missing';
+  }
   if (st.size !== size) return `size ${st.size} != ${size}`;
   const nBlocks = size / BLOCK;
   const buf = Buffer.alloc(8);
@@ -48,7 +52,9 @@ function looksValid(path, size) {
       const blk = Math.min(nBlocks - 1, Math.floor((i * nBlocks) / 16));
       if (readSync(fd, buf, 0, 8, blk * BLOCK) !== 8 || !checkBlock(buf, blk)) return `block ${blk} has no valid header`;
     }
-  } finally { closeSync(fd); }
+  } finally {
+    closeSync(fd);
+  }
   return null;
 }
 
@@ -76,7 +82,9 @@ export function ensureDataFile(dir, size, log = console.log) {
       for (let done = 0; done < len;) done += writeSync(fd, chunk, done, len - done, off + done);
     }
     fsyncSync(fd); // data on disk before we time anything
-  } finally { closeSync(fd); }
+  } finally {
+    closeSync(fd);
+  }
   renameSync(tmp, path);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   log(`  done in ${seconds.toFixed(1)} s (${(size / 2 ** 20 / seconds).toFixed(0)} MiB/s)`);

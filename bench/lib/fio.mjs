@@ -8,7 +8,10 @@ import { join, resolve } from 'node:path';
 // the benchmark is meaningless.
 export function fioVersion() {
   const r = spawnSync('fio', ['--version'], { encoding: 'utf8' });
-  if (r.error) throw new Error(`fio not found (${/** @type {NodeJS.ErrnoException} */ (r.error).code}); install it, e.g. apt-get install fio`);
+  if (r.error)
+    throw new Error(
+      `fio not found (${/** @type {NodeJS.ErrnoException} */ (r.error).code}); install it, e.g. apt-get install fio`,
+    );
   return r.stdout.trim();
 }
 

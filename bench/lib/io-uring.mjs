@@ -38,7 +38,9 @@ export function ioUringRings() {
     try {
       if (readlinkSync(`/proc/self/fd/${fd}`) !== 'anon_inode:[io_uring]') continue;
       if (!/^SqThread:\s*-1$/m.test(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))) rings++;
-    } catch { /* the directory's own descriptor is gone by now */ }
+    } catch {
+      /* the directory's own descriptor is gone by now */
+    }
   }
   return rings;
 }
@@ -46,7 +48,8 @@ export function ioUringRings() {
 /** Builds the loop addon for the Node binary `node` (against its own headers) into `dir`: { ok, path } or { ok: false, reason }. */
 function buildLoopAddon(node, dir) {
   const include = resolve(dirname(realpathSync(node)), '..', 'include', 'node');
-  if (!existsSync(join(include, 'node_api.h')) || !existsSync(join(include, 'uv.h'))) return { ok: false, reason: `no Node headers in ${include}` };
+  if (!existsSync(join(include, 'node_api.h')) || !existsSync(join(include, 'uv.h')))
+    return { ok: false, reason: `no Node headers in ${include}` };
   return compileC(ADDON_SOURCE, join(dir, 'io-uring-loop.node'), ['-shared', '-fPIC', `-I${include}`]);
 }
 
@@ -67,7 +70,9 @@ export function probeIoUring(node = process.execPath, dir) {
     return r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop() ?? '') : { rings: NaN };
   };
   const byDefault = ask(DEFAULT_FS_ENV);
-  let withEnv = ask(ioUringEnv(null)), addon = null, addonNote = null;
+  let withEnv = ask(ioUringEnv(null)),
+    addon = null,
+    addonNote = null;
   if (!(withEnv.rings > 0) && dir) {
     const built = buildLoopAddon(node, dir);
     const withAddon = built.ok ? ask(ioUringEnv(built.path)) : { rings: NaN };
@@ -79,7 +84,9 @@ export function probeIoUring(node = process.execPath, dir) {
     }
   }
   const used = withEnv.rings > 0 && !(byDefault.rings > 0);
-  const how = addon ? `UV_USE_IO_URING=1 and the loop configured for it (libuv ${byDefault.libuv}: bench/lib/io-uring-loop.c, loaded with --require)` : 'UV_USE_IO_URING=1';
+  const how = addon
+    ? `UV_USE_IO_URING=1 and the loop configured for it (libuv ${byDefault.libuv}: bench/lib/io-uring-loop.c, loaded with --require)`
+    : 'UV_USE_IO_URING=1';
   return {
     node: byDefault.node,
     libuv: byDefault.libuv,
@@ -88,8 +95,11 @@ export function probeIoUring(node = process.execPath, dir) {
     addon,
     // a separate contender only when the variable changes what fs does
     distinctContender: used,
-    summary: withEnv.rings > 0
-      ? (byDefault.rings > 0 ? 'node:fs uses io_uring already by default' : `node:fs uses io_uring only with ${how}: ${withEnv.rings} file ring${withEnv.rings === 1 ? '' : 's'}`)
-      : `node:fs does not use io_uring here, even with UV_USE_IO_URING=1${addonNote ? ` (loop addon: ${addonNote})` : ''}: no node:fs io_uring column`,
+    summary:
+      withEnv.rings > 0
+        ? byDefault.rings > 0
+          ? 'node:fs uses io_uring already by default'
+          : `node:fs uses io_uring only with ${how}: ${withEnv.rings} file ring${withEnv.rings === 1 ? '' : 's'}`
+        : `node:fs does not use io_uring here, even with UV_USE_IO_URING=1${addonNote ? ` (loop addon: ${addonNote})` : ''}: no node:fs io_uring column`,
   };
 }

@@ -4,7 +4,10 @@
 
 // sfc32: tiny, fast, good-quality 32-bit PRNG; Math.random() cannot be seeded.
 export function sfc32(seed) {
-  let a = 0x9e3779b9, b = 0x243f6a88, c = 0xb7e15162, d = seed >>> 0;
+  let a = 0x9e3779b9,
+    b = 0x243f6a88,
+    c = 0xb7e15162,
+    d = seed >>> 0;
   const next = () => {
     const t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;

@@ -48,9 +48,15 @@ export function aiofsOptionSets(opt, check = () => null) {
  */
 export function aiofsProblem(distFile, indexFile, exportName) {
   if (!existsSync(distFile)) return `${distFile} not found (${exportName} not built yet: \`npm run build\`)`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e',
-    `const m = await import(${JSON.stringify(indexFile)}); process.exit(typeof m.${exportName} === 'function' ? 0 : 3);`],
-  { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const m = await import(${JSON.stringify(indexFile)}); process.exit(typeof m.${exportName} === 'function' ? 0 : 3);`,
+    ],
+    { encoding: 'utf8' },
+  );
   if (r.status === 3) return `dist/index.mjs does not export ${exportName} yet`;
   if (r.status !== 0) return `importing dist/index.mjs failed: ${(r.stderr || '').trim().split('\n').slice(-3).join(' / ')}`;
   return null;

@@ -32,7 +32,9 @@ export function referenceDigest(path, blocks, every) {
       if (readSync(fd, buf, 0, BLOCK, blocks[i] * BLOCK) !== BLOCK) throw new Error(`short reference read at block ${blocks[i]}`);
       sampler.take(i, buf);
     }
-  } finally { closeSync(fd); }
+  } finally {
+    closeSync(fd);
+  }
   return sampler.digest();
 }
 
@@ -78,8 +80,10 @@ export class StreamVerifier {
 
   #block(buf, at, blk) {
     if (!checkBlock(buf, blk, at)) {
-      this.#fail(`wrong data at offset ${blk * BLOCK}: header ${buf.readUInt32LE(at)}/${buf.readUInt32LE(at + 4).toString(16)}, ` +
-        `expected block ${blk}`);
+      this.#fail(
+        `wrong data at offset ${blk * BLOCK}: header ${buf.readUInt32LE(at)}/${buf.readUInt32LE(at + 4).toString(16)}, ` +
+          `expected block ${blk}`,
+      );
     }
     this.hash = Math.imul(this.hash ^ buf.readUInt32LE(at + 8), 16777619) >>> 0;
     this.blocks++;
@@ -154,7 +158,9 @@ export function streamReference(path, size) {
       v.update(buf.subarray(0, n));
       off += n;
     }
-  } finally { closeSync(fd); }
+  } finally {
+    closeSync(fd);
+  }
   const r = v.result();
   if (r.error) throw new Error(`${path}: ${r.error} (data file corrupt? delete it to have it rewritten)`);
   return { bytes: r.bytes, blocks: r.blocks, blockHash: r.blockHash, headSha256: r.headSha256, tailSha256: r.tailSha256 };

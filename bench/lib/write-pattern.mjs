@@ -69,7 +69,8 @@ export function describeMismatch(actual, expected, offset) {
     const blk = Math.floor(pos / BLOCK);
     let what;
     if (pos % BLOCK === 0 && a.length >= HEADER) {
-      const index = a.readUInt32LE(0), magic = a.readUInt32LE(4);
+      const index = a.readUInt32LE(0),
+        magic = a.readUInt32LE(4);
       if (a.every((b) => b === 0)) what = 'all zeros';
       else if (magic !== MAGIC) what = `no valid header (${index}/${magic.toString(16)})`;
       else if (index !== blk) what = `the header of block ${index} (offset ${index * BLOCK}): a misplaced block`;

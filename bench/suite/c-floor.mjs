@@ -20,10 +20,17 @@ export function cFloor(ctx, sizes, maxBytes) {
   if (!built.ok) return built;
   const dir = join(ctx.dir, 'c-floor');
   mkdirSync(dir, { recursive: true });
-  const r = spawnSync(built.path, [dir, ...sizes.map(String)], { encoding: 'utf8', env: { ...process.env, SMALL_FILE_MAX_BYTES: String(maxBytes) } });
-  if (r.status !== 0) return { ok: false, reason: `probes/small-file.c failed (exit ${r.status ?? r.signal}): ${(r.stderr || r.stdout).trim()}` };
+  const r = spawnSync(built.path, [dir, ...sizes.map(String)], {
+    encoding: 'utf8',
+    env: { ...process.env, SMALL_FILE_MAX_BYTES: String(maxBytes) },
+  });
+  if (r.status !== 0)
+    return { ok: false, reason: `probes/small-file.c failed (exit ${r.status ?? r.signal}): ${(r.stderr || r.stdout).trim()}` };
   const bySize = {};
-  for (const m of r.stdout.split('\n').map((line) => LINE.exec(line)).filter((match) => match !== null)) {
+  for (const m of r.stdout
+    .split('\n')
+    .map((line) => LINE.exec(line))
+    .filter((match) => match !== null)) {
     bySize[m[1]] = { readOpsPerSec: perSec(Number(m[2])), rewriteOpsPerSec: perSec(Number(m[3])) };
   }
   return { ok: true, bySize, output: r.stdout.trim() };

@@ -9,8 +9,11 @@ import { join } from 'node:path';
 function memoryRoot() {
   const v2 = '/sys/fs/cgroup';
   try {
-    if (readFileSync(join(v2, 'cgroup.subtree_control'), 'utf8').split(/\s+/).includes('memory')) return { dir: v2, limitFile: 'memory.max' };
-  } catch { /* not a cgroup v2 root */ }
+    if (readFileSync(join(v2, 'cgroup.subtree_control'), 'utf8').split(/\s+/).includes('memory'))
+      return { dir: v2, limitFile: 'memory.max' };
+  } catch {
+    /* not a cgroup v2 root */
+  }
   const v1 = '/sys/fs/cgroup/memory';
   if (existsSync(join(v1, 'memory.limit_in_bytes'))) return { dir: v1, limitFile: 'memory.limit_in_bytes' };
   return null;

@@ -14,13 +14,17 @@ export const trialEnv = (ctx, base = DEFAULT_FS_ENV) => ({ ...base, [AIOFS_BUILD
 export function nodeContenders(ctx) {
   return [
     { id: 'fs', label: LABELS.fs, impl: 'fs', env: trialEnv(ctx) },
-    ...(ctx.ioUring.distinctContender ? [{ id: 'fs-uring', label: LABELS['fs-uring'], impl: 'fs', env: trialEnv(ctx, ioUringEnv(ctx.ioUring.addon)) }] : []),
+    ...(ctx.ioUring.distinctContender
+      ? [{ id: 'fs-uring', label: LABELS['fs-uring'], impl: 'fs', env: trialEnv(ctx, ioUringEnv(ctx.ioUring.addon)) }]
+      : []),
     { id: 'aiofs', label: LABELS.aiofs, impl: 'aiofs', env: trialEnv(ctx) },
   ];
 }
 
 /** The environment of a standalone benchmark command: its fs-uring contender loads the loop addon too. */
-export const commandEnv = (ctx) => trialEnv(ctx, ctx.ioUring.addon ? { ...DEFAULT_FS_ENV, [ADDON_VAR]: ctx.ioUring.addon } : DEFAULT_FS_ENV);
+export const commandEnv = (ctx) =>
+  trialEnv(ctx, ctx.ioUring.addon ? { ...DEFAULT_FS_ENV, [ADDON_VAR]: ctx.ioUring.addon } : DEFAULT_FS_ENV);
 
 /** The standalone commands' --only list for the same contenders (they call fs's io_uring variant fs-uring too). */
-export const onlyList = (ioUring, withFio) => [...(withFio ? ['fio'] : []), 'fs', ...(ioUring.distinctContender ? ['fs-uring'] : []), 'aiofs'].join(',');
+export const onlyList = (ioUring, withFio) =>
+  [...(withFio ? ['fio'] : []), 'fs', ...(ioUring.distinctContender ? ['fs-uring'] : []), 'aiofs'].join(',');

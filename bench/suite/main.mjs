@@ -107,10 +107,17 @@ export async function main(argv) {
     console.error(`aiofs bench: ${/** @type {Error} */ (err).message}`);
     return 2;
   }
-  const only = opt.only ? opt.only.split(',').map((s) => s.trim()).filter(Boolean) : SCENARIOS.map((s) => s.id);
+  const only = opt.only
+    ? opt.only
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : SCENARIOS.map((s) => s.id);
   const unknown = only.filter((id) => !SCENARIOS.some((s) => s.id === id));
   if (unknown.length > 0) {
-    console.error(`aiofs bench: --only: unknown scenario ${unknown.join(', ')} (known: ${SCENARIOS.map((s) => s.id).join(', ')})`);
+    console.error(
+      `aiofs bench: --only: unknown scenario ${unknown.join(', ')} (known: ${SCENARIOS.map((s) => s.id).join(', ')})`,
+    );
     return 2;
   }
   opt.node = resolve(opt.node);
@@ -126,7 +133,10 @@ export async function main(argv) {
 
   const dir = mkdtempSync(join(resolve(opt.dir ?? '.'), '.aiofs-bench-'));
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
-  const onSignal = (signal) => { cleanup(); process.kill(process.pid, signal); };
+  const onSignal = (signal) => {
+    cleanup();
+    process.kill(process.pid, signal);
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
@@ -144,13 +154,30 @@ async function runSuite(plan, only, dir, opt) {
   const cold = dropCaches();
   const ioUring = probeIoUring(opt.node, dir);
   let fio = null;
-  try { fio = fioVersion(); } catch (err) { say(`note: ${/** @type {Error} */ (err).message}: no device-limit column`); }
+  try {
+    fio = fioVersion();
+  } catch (err) {
+    say(`note: ${/** @type {Error} */ (err).message}: no device-limit column`);
+  }
   const env = { ...describeEnv(dir), node: ioUring.node, nodePath: opt.node };
   const aiofs = describeBuild(opt.aiofs);
-  const ctx = { plan, dir, cold, ioUring, fio, node: opt.node, aiofs, verbose: opt.verbose, log: say, detail: opt.verbose ? say : () => {} };
+  const ctx = {
+    plan,
+    dir,
+    cold,
+    ioUring,
+    fio,
+    node: opt.node,
+    aiofs,
+    verbose: opt.verbose,
+    log: say,
+    detail: opt.verbose ? say : () => {},
+  };
 
-  say(`aiofs benchmark suite${plan.quick ? ' (--quick)' : ''}: base size ${formatSize(plan.size)}, ${plan.runs} run(s) per contender, ` +
-    'each trial in a fresh process');
+  say(
+    `aiofs benchmark suite${plan.quick ? ' (--quick)' : ''}: base size ${formatSize(plan.size)}, ${plan.runs} run(s) per contender, ` +
+      'each trial in a fresh process',
+  );
   say(`  env     node ${env.node}, ${env.kernel}, ${env.cpu}, ${env.memoryGiB} GiB RAM, ${env.filesystem}`);
   say(`  node    ${opt.node}`);
   say(`  aiofs   ${aiofs.dir}${aiofs.commit ? ` (${aiofs.commit})` : ''}`);
@@ -198,13 +225,17 @@ async function runSuite(plan, only, dir, opt) {
   const withTargets = scenarios.filter((s) => s.targets?.length);
   if (withTargets.length > 0) say('\nTargets:');
   for (const s of withTargets) {
-    for (const { verdict, missed } of (s.targets ?? []).map(formatTarget)) say([`  ${s.title}: ${verdict}`, ...missed.map((m) => `      ${m}`)].join('\n'));
+    for (const { verdict, missed } of (s.targets ?? []).map(formatTarget))
+      say([`  ${s.title}: ${verdict}`, ...missed.map((m) => `      ${m}`)].join('\n'));
   }
   say(`\nSuite took ${out.seconds.toFixed(0)} s.`);
 
   // Only a full run (every scenario, full sizes) has a default file: bench:report takes the newest.
-  const jsonPath = opt.json ? resolve(opt.json)
-    : plan.quick || opt.only ? null : join(RESULTS_DIR, `${out.date.slice(0, 10)}-${out.machine.replace(/[^\w.-]+/g, '_')}.json`);
+  const jsonPath = opt.json
+    ? resolve(opt.json)
+    : plan.quick || opt.only
+      ? null
+      : join(RESULTS_DIR, `${out.date.slice(0, 10)}-${out.machine.replace(/[^\w.-]+/g, '_')}.json`);
   if (jsonPath) {
     mkdirSync(dirname(jsonPath), { recursive: true });
     writeFileSync(jsonPath, `${JSON.stringify(out, null, 2)}\n`);

@@ -2,7 +2,8 @@
 // --quick 64 MiB), so a smaller --size shrinks the whole suite and every scenario still runs.
 import { parseSize } from '../lib/datafile.mjs';
 
-const KiB = 2 ** 10, MiB = 2 ** 20;
+const KiB = 2 ** 10,
+  MiB = 2 ** 20;
 const WHOLE_FILE_SIZES = [0, 4 * KiB, 64 * KiB, MiB, 16 * MiB, 256 * MiB];
 const QUICK_WHOLE_FILE_SIZES = [4 * KiB, MiB];
 const CONCURRENT_STREAMS = [1, 4, 16, 64];
@@ -26,7 +27,10 @@ export function makePlan({ quick = false, size: sizeText, runs: runsText } = {})
     sequentialWrite: { size, chunks: ['64K', '1M'], windowSeconds: quick ? 0.3 : 2 },
     // a file 4x --size (4 GiB, as `npm run bench`), so that cache hits from neighbouring reads stay
     // rare for node:fs; depth 1 does a fifth of the reads: at ~10k IOPS, 100,000 would take 10 s a trial
-    randomRead: { size: quick ? size : 4 * size, depths: RANDOM_DEPTHS.map((depth) => ({ depth, count: quick ? 2000 : depth === 1 ? 20000 : 100000 })) },
+    randomRead: {
+      size: quick ? size : 4 * size,
+      depths: RANDOM_DEPTHS.map((depth) => ({ depth, count: quick ? 2000 : depth === 1 ? 20000 : 100000 })),
+    },
     // capped at --size; 64 calls at once only where 64 files of the size fit in --size; a cold trial
     // reads each of up to 256 files (256 MiB or --size of them, but one per caller at least) once; the C
     // floor's files take up to floorBytes
@@ -40,8 +44,18 @@ export function makePlan({ quick = false, size: sizeText, runs: runsText } = {})
     fhRead: { size: Math.min(256 * MiB, size), depths: [1, 16], count: quick ? 5000 : 100000 },
     // --quick: each way of serving and each cache state once
     smallFileServer: {
-      files: quick ? 1000 : 10000, connections: 64, seconds: quick ? 1 : 5,
-      cases: quick ? [['stream', 'cold'], ['readFile', 'warm']] : ['stream', 'readFile'].flatMap((mode) => [[mode, 'warm'], [mode, 'cold']]),
+      files: quick ? 1000 : 10000,
+      connections: 64,
+      seconds: quick ? 1 : 5,
+      cases: quick
+        ? [
+            ['stream', 'cold'],
+            ['readFile', 'warm'],
+          ]
+        : ['stream', 'readFile'].flatMap((mode) => [
+            [mode, 'warm'],
+            [mode, 'cold'],
+          ]),
     },
     // the same total bytes at every stream count: N files of size/N
     concurrency: { total: size, streams: CONCURRENT_STREAMS },
@@ -56,8 +70,15 @@ export function makePlan({ quick = false, size: sizeText, runs: runsText } = {})
     fileServer: {
       fileSize: Math.min(512 * MiB, size),
       cases: quick
-        ? [{ clients: 20, rate: MiB, cache: 'cold' }, { clients: 4, rate: 0, cache: 'warm' }]
-        : [[400, MiB], [200, 2 * MiB], [50, 0]].flatMap(([clients, rate]) => ['cold', 'warm'].map((cache) => ({ clients, rate, cache }))),
+        ? [
+            { clients: 20, rate: MiB, cache: 'cold' },
+            { clients: 4, rate: 0, cache: 'warm' },
+          ]
+        : [
+            [400, MiB],
+            [200, 2 * MiB],
+            [50, 0],
+          ].flatMap(([clients, rate]) => ['cold', 'warm'].map((cache) => ({ clients, rate, cache }))),
       windowSeconds: quick ? 1 : 20,
       idleSeconds: quick ? 0.3 : 3,
       probesPerSecond: 10,

@@ -7,7 +7,8 @@ import { fmtNum, fmtRatio } from '../lib/stats.mjs';
 export const fig = (r, id, key = 'value') => r[id]?.[key] ?? NaN;
 
 /** [{ label, value }] of the measured cases that `pick` chooses, `value` being `get(results)`. */
-export const figures = (cases, pick, get) => cases.filter((c) => c.results && pick(c)).map((c) => ({ label: c.label, value: get(c.results) }));
+export const figures = (cases, pick, get) =>
+  cases.filter((c) => c.results && pick(c)).map((c) => ({ label: c.label, value: get(c.results) }));
 
 /** The faster of node:fs and node:fs with io_uring in a case's results (the higher value). */
 export const fasterFs = (r) => Math.max(...['fs', 'fs-uring'].map((id) => fig(r, id)).filter(Number.isFinite));
@@ -24,14 +25,31 @@ export function checkTarget(name, rows, { atLeast, atMost, unit = 'x', why = 'no
   if (measured.length === 0) return { name, value: null, met: null, why };
   const ok = (r) => (atLeast !== undefined ? r.value >= atLeast : r.value <= atMost);
   const worst = measured.reduce((w, r) => ((atLeast !== undefined ? r.value < w.value : r.value > w.value) ? r : w));
-  return { name, unit, value: worst.value, met: measured.every(ok), worstCase: worst.label, rows: measured, missed: measured.filter((r) => !ok(r)) };
+  return {
+    name,
+    unit,
+    value: worst.value,
+    met: measured.every(ok),
+    worstCase: worst.label,
+    rows: measured,
+    missed: measured.filter((r) => !ok(r)),
+  };
 }
 
 /** aiofs's event-loop delay p99 within 1 ms of node:fs's, in every case (issue 20). */
 export const loopTarget = (cases) =>
-  checkTarget('loop p99 within 1 ms of node:fs', figures(cases, () => true, (r) => fig(r, 'aiofs', 'loopP99Ms') - fig(r, 'fs', 'loopP99Ms')), { atMost: 1, unit: 'ms' });
+  checkTarget(
+    'loop p99 within 1 ms of node:fs',
+    figures(
+      cases,
+      () => true,
+      (r) => fig(r, 'aiofs', 'loopP99Ms') - fig(r, 'fs', 'loopP99Ms'),
+    ),
+    { atMost: 1, unit: 'ms' },
+  );
 
-const fmtFigure = (t, v) => (t.unit === 'ms' ? `${v >= 0 ? '+' : ''}${fmtNum(v)} ms` : !t.unit || t.unit === 'x' ? fmtRatio(v) : `${fmtNum(v)} ${t.unit}`);
+const fmtFigure = (t, v) =>
+  t.unit === 'ms' ? `${v >= 0 ? '+' : ''}${fmtNum(v)} ms` : !t.unit || t.unit === 'x' ? fmtRatio(v) : `${fmtNum(v)} ${t.unit}`;
 
 /** A target as text: { verdict, missed: the cases that missed it, when more than the worst one did }. */
 export function formatTarget(t) {

@@ -14,13 +14,19 @@ import { loadPromises, startTrialMeasureReady } from '../lib/trial-measure.mjs';
 import { Sampler } from '../lib/verify.mjs';
 
 const [impl, file, countArg, depthArg, seedArg = '1', everyArg = '16'] = process.argv.slice(2);
-const count = Number(countArg), depth = Number(depthArg), seed = Number(seedArg), every = Number(everyArg);
+const count = Number(countArg),
+  depth = Number(depthArg),
+  seed = Number(seedArg),
+  every = Number(everyArg);
 if (!['fs', 'aiofs'].includes(impl) || !file || !(count > 0) || !(depth > 0) || !(every > 0)) {
   console.error('usage: random-read-trial.mjs <fs|aiofs> <file> <count> <depth> [seed] [sampleEvery]');
   process.exit(2);
 }
 
-const { fsp: { open }, backend } = await loadPromises(impl);
+const {
+  fsp: { open },
+  backend,
+} = await loadPromises(impl);
 
 // Offsets and buffers are prepared before the clock starts.
 const nBlocks = Math.floor(statSync(file).size / BLOCK);
@@ -42,7 +48,9 @@ async function worker() {
     // Header check on every read: catches wrong offsets and buffers never filled
     // (a stale buffer still holds the previous block's header).
     if (!checkBlock(buf, blk)) {
-      throw new Error(`read #${i} at offset ${blk * BLOCK}: wrong data (header ${buf.readUInt32LE(0)}/${buf.readUInt32LE(4).toString(16)}, expected block ${blk})`);
+      throw new Error(
+        `read #${i} at offset ${blk * BLOCK}: wrong data (header ${buf.readUInt32LE(0)}/${buf.readUInt32LE(4).toString(16)}, expected block ${blk})`,
+      );
     }
     sampler.take(i, buf);
   }
@@ -59,18 +67,20 @@ const m = await stop.afterTurn(count * BLOCK);
 await fh.close();
 
 const lat = Array.from(latencies);
-console.log(JSON.stringify({
-  impl,
-  backend,
-  count,
-  depth,
-  seed,
-  iops: count / m.seconds,
-  latencyP50Ms: median(lat),
-  latencyP99Ms: percentile(lat, 99),
-  sampleEvery: every,
-  samples: sampler.count,
-  sampleDigest: sampler.digest(),
-  uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? null,
-  ...m, // seconds, CPU, event-loop delay, peak RSS (start-up included), ioUringRings (> 0: libuv ran fs calls through io_uring)
-}));
+console.log(
+  JSON.stringify({
+    impl,
+    backend,
+    count,
+    depth,
+    seed,
+    iops: count / m.seconds,
+    latencyP50Ms: median(lat),
+    latencyP99Ms: percentile(lat, 99),
+    sampleEvery: every,
+    samples: sampler.count,
+    sampleDigest: sampler.digest(),
+    uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? null,
+    ...m, // seconds, CPU, event-loop delay, peak RSS (start-up included), ioUringRings (> 0: libuv ran fs calls through io_uring)
+  }),
+);

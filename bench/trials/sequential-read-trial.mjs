@@ -50,7 +50,9 @@ function streamOnce() {
   stream.on('data', (chunk) => {
     firstChunkNs ??= process.hrtime.bigint();
     if (!Buffer.isBuffer(chunk)) {
-      stream.destroy(new Error(`'data' emitted a ${typeof chunk === 'string' ? 'string' : chunk?.constructor?.name}, expected a Buffer`));
+      stream.destroy(
+        new Error(`'data' emitted a ${typeof chunk === 'string' ? 'string' : chunk?.constructor?.name}, expected a Buffer`),
+      );
       return;
     }
     verifier.update(chunk);
@@ -61,10 +63,17 @@ function streamOnce() {
     stream.once('end', () => {
       ended = true;
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      resolve({ stream, verify: verifier.result(), seconds, firstChunkMs: firstChunkNs === null ? null : Number(firstChunkNs - t0) / 1e6 });
+      resolve({
+        stream,
+        verify: verifier.result(),
+        seconds,
+        firstChunkMs: firstChunkNs === null ? null : Number(firstChunkNs - t0) / 1e6,
+      });
     });
     stream.once('error', reject);
-    stream.once('close', () => { if (!ended) reject(new Error("'close' before 'end': the stream stopped early")); });
+    stream.once('close', () => {
+      if (!ended) reject(new Error("'close' before 'end': the stream stopped early"));
+    });
   });
 }
 
@@ -100,7 +109,9 @@ if (!closed) {
   let timer;
   closed = await Promise.race([
     once(last, 'close').then(() => true),
-    new Promise((res) => { timer = setTimeout(res, CLOSE_TIMEOUT_MS, false); }),
+    new Promise((res) => {
+      timer = setTimeout(res, CLOSE_TIMEOUT_MS, false);
+    }),
   ]);
   clearTimeout(timer);
 }
@@ -109,29 +120,31 @@ const closeMs = Number(process.hrtime.bigint() - tc) / 1e6;
 const ru = process.resourceUsage();
 const cpuTotal = (cpu.user + cpu.system) / 1e6;
 
-console.log(JSON.stringify({
-  impl,
-  options,
-  backend: aiofs ? { name: aiofs.backend.name, reason: aiofs.backend.reason } : null,
-  highWaterMark: stream.readableHighWaterMark,
-  size,
-  passes: passes.length,
-  seconds,
-  firstChunkMs, // open + first read, first pass
-  mbPerSec: bytes / seconds / 1e6,
-  cpu: { userSec: cpu.user / 1e6, systemSec: cpu.system / 1e6, totalSec: cpuTotal },
-  cpuSecPerGiB: cpuTotal / (bytes / 2 ** 30),
-  eventLoopDelay,
-  // Share of the trial the main thread spent running JS/callbacks rather than
-  // waiting in epoll; busy ms per GiB does not depend on the trial's length.
-  eventLoopUtilization: { utilization: elu.utilization, activeMs: elu.active, busyMsPerGiB: elu.active / (bytes / 2 ** 30) },
-  peakRssMiB: ru.maxRSS / 1024, // KiB; the whole process lifetime, start-up included
-  rssBeforeMiB: rssBefore / 2 ** 20,
-  closed,
-  closeMs,
-  verify,
-  contextStats: aiofs?.contextStats?.() ?? null,
-  uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? null,
-  ioUringRings: ioUringRings(), // > 0: libuv ran this process's fs calls through io_uring
-  node: process.version,
-}));
+console.log(
+  JSON.stringify({
+    impl,
+    options,
+    backend: aiofs ? { name: aiofs.backend.name, reason: aiofs.backend.reason } : null,
+    highWaterMark: stream.readableHighWaterMark,
+    size,
+    passes: passes.length,
+    seconds,
+    firstChunkMs, // open + first read, first pass
+    mbPerSec: bytes / seconds / 1e6,
+    cpu: { userSec: cpu.user / 1e6, systemSec: cpu.system / 1e6, totalSec: cpuTotal },
+    cpuSecPerGiB: cpuTotal / (bytes / 2 ** 30),
+    eventLoopDelay,
+    // Share of the trial the main thread spent running JS/callbacks rather than
+    // waiting in epoll; busy ms per GiB does not depend on the trial's length.
+    eventLoopUtilization: { utilization: elu.utilization, activeMs: elu.active, busyMsPerGiB: elu.active / (bytes / 2 ** 30) },
+    peakRssMiB: ru.maxRSS / 1024, // KiB; the whole process lifetime, start-up included
+    rssBeforeMiB: rssBefore / 2 ** 20,
+    closed,
+    closeMs,
+    verify,
+    contextStats: aiofs?.contextStats?.() ?? null,
+    uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? null,
+    ioUringRings: ioUringRings(), // > 0: libuv ran this process's fs calls through io_uring
+    node: process.version,
+  }),
+);

@@ -39,8 +39,13 @@ const [impl, file, sizeArg, chunkArg, optionsArg = 'null', minSecondsArg = '0'] 
 const minSeconds = Number(minSecondsArg);
 const size = Number(sizeArg);
 const chunkBytes = Number(chunkArg);
-if (!['fs', 'aiofs'].includes(impl) || !file || !(Number.isSafeInteger(size) && size > 0) ||
-    !(Number.isSafeInteger(chunkBytes) && chunkBytes > 0) || !(minSeconds >= 0)) {
+if (
+  !['fs', 'aiofs'].includes(impl) ||
+  !file ||
+  !(Number.isSafeInteger(size) && size > 0) ||
+  !(Number.isSafeInteger(chunkBytes) && chunkBytes > 0) ||
+  !(minSeconds >= 0)
+) {
   console.error('usage: sequential-write-trial.mjs <fs|aiofs> <file> <size> <chunkBytes> [optionsJSON] [minSeconds]');
   process.exit(2);
 }
@@ -57,7 +62,10 @@ function writeAll(file) {
   const free = []; // buffers whose write has called back
   let buffersMade = 0;
   let produceNs = 0n;
-  let writes = 0, waits = 0, offset = 0, finishedNs = null;
+  let writes = 0,
+    waits = 0,
+    offset = 0,
+    finishedNs = null;
   const t0 = process.hrtime.bigint();
   const stream = options === null ? createWriteStream(file) : createWriteStream(file, options);
   return new Promise((resolve, reject) => {
@@ -81,7 +89,9 @@ function writeAll(file) {
         offset += len;
         writes++;
         produceNs += process.hrtime.bigint() - p0;
-        const more = stream.write(data, (err) => { if (!err) free.push(chunk); });
+        const more = stream.write(data, (err) => {
+          if (!err) free.push(chunk);
+        });
         if (!more) {
           waits++;
           stream.once('drain', pump);
@@ -91,7 +101,9 @@ function writeAll(file) {
       stream.end();
     };
     stream.once('error', fail);
-    stream.once('finish', () => { finishedNs = process.hrtime.bigint(); });
+    stream.once('finish', () => {
+      finishedNs = process.hrtime.bigint();
+    });
     stream.once('close', () => {
       const closedNs = process.hrtime.bigint();
       if (finishedNs === null) {
@@ -129,7 +141,9 @@ try {
   do {
     const pass = await writeAll(passes.length === 0 ? file : `${file}.pass${passes.length + 1}`);
     if (pass.stream.bytesWritten !== size) {
-      console.error(`${impl}: bytesWritten is ${pass.stream.bytesWritten} after 'close' of pass ${passes.length + 1}, ${size} bytes were written`);
+      console.error(
+        `${impl}: bytesWritten is ${pass.stream.bytesWritten} after 'close' of pass ${passes.length + 1}, ${size} bytes were written`,
+      );
       process.exit(1);
     }
     passes.push(pass);
@@ -155,36 +169,40 @@ const statsAfter = aiofs?.contextStats?.() ?? null;
 const gib = bytes / 2 ** 30;
 for (let n = 2; n <= passes.length; n++) rmSync(`${file}.pass${n}`, { force: true });
 
-console.log(JSON.stringify({
-  impl,
-  options,
-  backend: aiofs ? { name: aiofs.backend.name, reason: aiofs.backend.reason } : null,
-  defaults: aiofs ? { writeBehind: aiofs.DEFAULT_WRITE_BEHIND ?? null, chunkSize: aiofs.DEFAULT_WRITE_CHUNK_SIZE ?? null } : null,
-  highWaterMark: r.stream.writableHighWaterMark,
-  size,
-  chunkBytes,
-  passes: passes.length,
-  seconds,
-  finishMs: r.finishMs, // createWriteStream() to 'finish' (every byte handed over, final writes done)
-  finishToCloseMs: r.finishToCloseMs, // 'finish' to 'close': the fsync with flush: true, and close(2)
-  produceSec: r.produceSec,
-  writes: r.writes,
-  drainWaits: r.drainWaits,
-  buffersMade: r.buffersMade,
-  bytesWritten: r.stream.bytesWritten,
-  mbPerSec: bytes / seconds / 1e6,
-  cpu: { userSec: cpu.user / 1e6, systemSec: cpu.system / 1e6, totalSec: cpuTotal },
-  cpuSecPerGiB: cpuTotal / gib,
-  eventLoopDelay,
-  // Share of the trial the main thread spent running JS/callbacks rather than
-  // waiting in epoll; busy ms per GiB does not depend on the trial's length.
-  eventLoopUtilization: { utilization: elu.utilization, activeMs: elu.active, busyMsPerGiB: elu.active / gib },
-  peakRssMiB: ru.maxRSS / 1024, // KiB; the whole process lifetime, start-up included
-  rssBeforeMiB: rssBefore / 2 ** 20,
-  // requests this trial sent to the kernel (aiofs): none means it wrote through node:fs
-  kernelRequests: statsAfter && statsBefore ? statsAfter.submitted - statsBefore.submitted : statsAfter?.submitted ?? null,
-  contextStats: statsAfter,
-  uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? null,
-  ioUringRings: ioUringRings(), // > 0: libuv ran this process's fs calls through io_uring
-  node: process.version,
-}));
+console.log(
+  JSON.stringify({
+    impl,
+    options,
+    backend: aiofs ? { name: aiofs.backend.name, reason: aiofs.backend.reason } : null,
+    defaults: aiofs
+      ? { writeBehind: aiofs.DEFAULT_WRITE_BEHIND ?? null, chunkSize: aiofs.DEFAULT_WRITE_CHUNK_SIZE ?? null }
+      : null,
+    highWaterMark: r.stream.writableHighWaterMark,
+    size,
+    chunkBytes,
+    passes: passes.length,
+    seconds,
+    finishMs: r.finishMs, // createWriteStream() to 'finish' (every byte handed over, final writes done)
+    finishToCloseMs: r.finishToCloseMs, // 'finish' to 'close': the fsync with flush: true, and close(2)
+    produceSec: r.produceSec,
+    writes: r.writes,
+    drainWaits: r.drainWaits,
+    buffersMade: r.buffersMade,
+    bytesWritten: r.stream.bytesWritten,
+    mbPerSec: bytes / seconds / 1e6,
+    cpu: { userSec: cpu.user / 1e6, systemSec: cpu.system / 1e6, totalSec: cpuTotal },
+    cpuSecPerGiB: cpuTotal / gib,
+    eventLoopDelay,
+    // Share of the trial the main thread spent running JS/callbacks rather than
+    // waiting in epoll; busy ms per GiB does not depend on the trial's length.
+    eventLoopUtilization: { utilization: elu.utilization, activeMs: elu.active, busyMsPerGiB: elu.active / gib },
+    peakRssMiB: ru.maxRSS / 1024, // KiB; the whole process lifetime, start-up included
+    rssBeforeMiB: rssBefore / 2 ** 20,
+    // requests this trial sent to the kernel (aiofs): none means it wrote through node:fs
+    kernelRequests: statsAfter && statsBefore ? statsAfter.submitted - statsBefore.submitted : (statsAfter?.submitted ?? null),
+    contextStats: statsAfter,
+    uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? null,
+    ioUringRings: ioUringRings(), // > 0: libuv ran this process's fs calls through io_uring
+    node: process.version,
+  }),
+);

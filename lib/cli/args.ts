@@ -22,7 +22,9 @@ export class UsageError extends Error {}
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 /** What parseArgs returns for `options` in strict mode with positionals. */
-type Parsed<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>>;
+type Parsed<O extends Options> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>
+>;
 
 /** parseArgs' first sentence (`Unknown option '--x'`), in the lower case of the tool's other messages. */
 function oneLine(message: string): string {

@@ -18,9 +18,9 @@ const SUITE = path.join(__dirname, '..', '..', 'bench', 'suite', 'main.mjs');
 
 export const bench: Command = {
   name: 'bench',
-  summary: 'compare aiofs with node:fs (and fio) on this machine\'s disk; see aiofs bench --help',
+  summary: "compare aiofs with node:fs (and fio) on this machine's disk; see aiofs bench --help",
   synopsis: 'aiofs bench [--dir DIR] [--size SIZE] [--quick] [--json FILE]',
-  help: 'Usage: aiofs bench [options]: run `aiofs bench --help` for the suite\'s own options.\n',
+  help: "Usage: aiofs bench [options]: run `aiofs bench --help` for the suite's own options.\n",
   async run(args) {
     if (!fs.existsSync(SUITE)) {
       process.stderr.write(`aiofs bench: the benchmark suite is not installed (${SUITE} is missing)\n`);

@@ -76,7 +76,8 @@ async function openTarget(source: string, sourceStat: fs.Stats, target: string):
   try {
     handle = await open(target, O_WRONLY | O_CREAT | O_EXCL, sourceStat.mode & PERMISSION_BITS);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new CopyError(`cannot create '${target}': ${describeError(error)}`);
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+      throw new CopyError(`cannot create '${target}': ${describeError(error)}`);
     created = false;
     try {
       handle = await open(target, O_WRONLY);
@@ -146,7 +147,9 @@ async function copyFile(source: string, target: string, options: CopyOptions): P
   writeStream.on('error', () => (failedWhile ??= 'writing'));
 
   const total = sourceStat.isFile() ? sourceStat.size : null;
-  const bar = process.stderr.isTTY ? new ProgressBar(process.stderr, path.basename(source), total, () => writeStream.bytesWritten) : null;
+  const bar = process.stderr.isTTY
+    ? new ProgressBar(process.stderr, path.basename(source), total, () => writeStream.bytesWritten)
+    : null;
   const started = performance.now();
   try {
     await pipeline(readStream, writeStream, { signal: options.signal });
@@ -222,7 +225,8 @@ error, 128+N when stopped by signal N (the partial DST removed).
     });
     if (parsed === null) return 0;
     const { values, positionals } = parsed;
-    if (values.cache !== 'auto' && values.cache !== 'bypass') throw new UsageError(`--cache must be 'auto' or 'bypass', not '${values.cache}'`);
+    if (values.cache !== 'auto' && values.cache !== 'bypass')
+      throw new UsageError(`--cache must be 'auto' or 'bypass', not '${values.cache}'`);
     if (positionals.length === 0) throw new UsageError('missing file operand');
     if (positionals.length === 1) throw new UsageError(`missing destination file operand after '${positionals[0]}'`);
     const sources = positionals.slice(0, -1);

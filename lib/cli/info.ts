@@ -69,13 +69,21 @@ function alignmentOf(fd: number): Pick<PathInfo, 'directIoAlignment' | 'alignmen
   const binding = loaded.binding;
   if (binding === null) return { directIoAlignment: null, alignmentNote: `unknown: ${loaded.reason}` };
   const result = binding.dioAlignment(fd);
-  if (typeof result === 'number') return { directIoAlignment: null, alignmentNote: `unknown: statx failed (${describeError(systemError(result, 'statx'))})` };
+  if (typeof result === 'number')
+    return { directIoAlignment: null, alignmentNote: `unknown: statx failed (${describeError(systemError(result, 'statx'))})` };
   const [memory, offset, reported] = result;
   if (reported === 0) {
-    return { directIoAlignment: null, alignmentNote: 'none reported (statx STATX_DIOALIGN: no direct I/O here, or a kernel before 6.1)' };
+    return {
+      directIoAlignment: null,
+      alignmentNote: 'none reported (statx STATX_DIOALIGN: no direct I/O here, or a kernel before 6.1)',
+    };
   }
-  if (offset === 0) return { directIoAlignment: null, alignmentNote: 'none: statx STATX_DIOALIGN says this file has no direct I/O' };
-  return { directIoAlignment: { memory, offset }, alignmentNote: `memory ${memory}, file offset ${offset} bytes (statx STATX_DIOALIGN)` };
+  if (offset === 0)
+    return { directIoAlignment: null, alignmentNote: 'none: statx STATX_DIOALIGN says this file has no direct I/O' };
+  return {
+    directIoAlignment: { memory, offset },
+    alignmentNote: `memory ${memory}, file offset ${offset} bytes (statx STATX_DIOALIGN)`,
+  };
 }
 
 /** Opens PATH (or a temporary file in it) the way aiofs opens files, and reports what aiofs decided. */
@@ -92,7 +100,8 @@ async function probe(target: string): Promise<PathInfo> {
   let handle: AioFileHandle;
   try {
     // O_NONBLOCK: opening a FIFO must not wait for a writer.
-    handle = kind === 'directory' ? await open(file, 'wx', 0o600) : await open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    handle =
+      kind === 'directory' ? await open(file, 'wx', 0o600) : await open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (error) {
     const doing = kind === 'directory' ? `create a file in '${target}' to ask` : `open '${target}'`;
     return {
@@ -134,7 +143,10 @@ function render(info: Info): string {
   const about = info.path;
   if (about !== undefined) {
     const fsText = `${about.filesystem.name}${about.filesystem.source === null ? '' : ` on ${about.filesystem.source}`} (statfs magic ${about.filesystem.magic})`;
-    const asyncText = about.asynchronous === null ? about.reason : `${about.asynchronous ? 'yes: kernel AIO' : 'no: node:fs threadpool'} (${about.reason})`;
+    const asyncText =
+      about.asynchronous === null
+        ? about.reason
+        : `${about.asynchronous ? 'yes: kernel AIO' : 'no: node:fs threadpool'} (${about.reason})`;
     lines.push(
       ['path', `${about.path} (${about.kind}${about.kind === 'directory' ? ': asked with a temporary file in it' : ''})`],
       ['filesystem', fsText],

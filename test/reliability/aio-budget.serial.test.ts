@@ -23,7 +23,12 @@ const MAX_NR = '/proc/sys/fs/aio-max-nr';
 const AIO_NR = '/proc/sys/fs/aio-nr';
 const aioNr = () => Number(readFileSync(AIO_NR, 'utf8'));
 const saved = readFileSync(MAX_NR, 'utf8').trim();
-const skip = process.getuid?.() !== 0 ? 'needs root to change fs.aio-max-nr' : backend.name !== 'kernel-aio' ? `backend is node-fs (${backend.reason})` : undefined;
+const skip =
+  process.getuid?.() !== 0
+    ? 'needs root to change fs.aio-max-nr'
+    : backend.name !== 'kernel-aio'
+      ? `backend is node-fs (${backend.reason})`
+      : undefined;
 if (skip) console.log(`[aio budget] SKIPPED: ${skip}`);
 afterAll(() => {
   if (skip === undefined) writeFileSync(MAX_NR, saved);
@@ -47,7 +52,9 @@ function workerEnvironment(): Promise<{ name: string; reason: string; roundTrip:
     })();
   `;
   const worker = new Worker(code, { eval: true });
-  return new Promise((resolve, reject) => worker.once('message', resolve).once('error', reject)).finally(() => worker.terminate()) as never;
+  return new Promise((resolve, reject) => worker.once('message', resolve).once('error', reject)).finally(() =>
+    worker.terminate(),
+  ) as never;
 }
 
 async function untilAioNrIs(value: number): Promise<number> {
@@ -62,14 +69,18 @@ describe.skipIf(skip !== undefined)('fs.aio-max-nr used up by other contexts', (
     expect(mine.backend.name).toBe('kernel-aio');
     const before = aioNr();
     writeFileSync(MAX_NR, String(before + 4096)); // room for a few contexts, which the holder takes
-    const holder = spawn(process.execPath, [fileURLToPath(new URL('../fixtures/aio-holder.mjs', import.meta.url))], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const holder = spawn(process.execPath, [fileURLToPath(new URL('../fixtures/aio-holder.mjs', import.meta.url))], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     holder.stdout.on('data', (d) => (stdout += d));
     holder.stderr.on('data', (d) => (stderr += d));
     await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
     const held = lastLineReport(stdout) as { held: number; refusal: string };
-    console.log(`[aio budget] aio-nr ${before}, aio-max-nr set to ${before + 4096}; the holder took ${held.held} contexts (aio-nr ${aioNr()}), then: ${held.refusal}`);
+    console.log(
+      `[aio budget] aio-nr ${before}, aio-max-nr set to ${before + 4096}; the holder took ${held.held} contexts (aio-nr ${aioNr()}), then: ${held.refusal}`,
+    );
     expect(held.held).toBeGreaterThan(0);
     expect(held.refusal).toMatch(/EAGAIN.*aio-max-nr/);
 
@@ -100,7 +111,9 @@ describe.skipIf(skip !== undefined)('fs.aio-max-nr used up by other contexts', (
     expect(run.report).toMatchObject({ rounds: 20, workers: 8, kernelRounds: 160 });
     const atExit = aioNr();
     const settled = await untilAioNrIs(before);
-    console.log(`[aio budget] aio-nr ${before} before 160 workers, ${atExit} as the fixture exited (contexts of exiting processes are freed asynchronously), ${settled} after`);
+    console.log(
+      `[aio budget] aio-nr ${before} before 160 workers, ${atExit} as the fixture exited (contexts of exiting processes are freed asynchronously), ${settled} after`,
+    );
     expect(settled).toBe(before);
   }, 180_000);
 });

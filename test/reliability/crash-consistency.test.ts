@@ -46,7 +46,12 @@ console.log(
 );
 
 /** Runs one writer, kills it after its `syncs`-th datasync plus `delayMs`; returns its last lines. */
-async function killedWriter(file: string, seed: number, syncs: number, delayMs: number): Promise<{ synced: number; issued: number; stderr: string }> {
+async function killedWriter(
+  file: string,
+  seed: number,
+  syncs: number,
+  delayMs: number,
+): Promise<{ synced: number; issued: number; stderr: string }> {
   const child = spawn(process.execPath, [fixture, file, String(seed)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let synced = 0;
   let issued = 0;
@@ -95,7 +100,8 @@ function firstViolation(onDisk: Buffer, seed: number, synced: number, issued: nu
   }
   if (onDisk.length < length) return `the file is ${onDisk.length} bytes, the synced data ${length}`;
   const later = Array.from({ length: issued - synced }, (_, i) => plan(seed, synced + 1 + i)).flat();
-  const allowed = (p: number) => later.some(({ position, data }) => p >= position && p < position + data.length && data[p - position] === onDisk[p]);
+  const allowed = (p: number) =>
+    later.some(({ position, data }) => p >= position && p < position + data.length && data[p - position] === onDisk[p]);
   for (let p = 0; p < onDisk.length; p++) {
     const acknowledged = p < length ? model[p] : 0;
     if (onDisk[p] !== acknowledged && !allowed(p)) {

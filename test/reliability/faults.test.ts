@@ -51,7 +51,12 @@ function drain(stream: NodeJS.ReadableStream & { on: NodeJS.ReadableStream['on']
 async function stillWorks(name: string): Promise<void> {
   const file = path.join(disk.dir, `${name}.after`);
   const bytes = data.subarray(0, 3 * MiB + 17);
-  await new Promise<void>((resolve, reject) => createWriteStream(file).on('error', reject).on('close', () => resolve()).end(bytes));
+  await new Promise<void>((resolve, reject) =>
+    createWriteStream(file)
+      .on('error', reject)
+      .on('close', () => resolve())
+      .end(bytes),
+  );
   expect((await drain(createReadStream(file))).bytes.equals(bytes)).toBe(true);
   const fh = await open(file, 'r+');
   const { bytesRead, buffer } = await fh.read(Buffer.alloc(1000), 0, 1000, 5000);
@@ -64,15 +69,26 @@ async function stillWorks(name: string): Promise<void> {
 describe('EMFILE', () => {
   it('with `ulimit -n 64`, open, streams and readFile fail as node:fs fails, and work again once descriptors are free', () => {
     const fixture = fileURLToPath(new URL('../fixtures/emfile.mjs', import.meta.url));
-    const child = spawnSync('sh', ['-c', 'ulimit -n 64 && exec "$0" "$@"', process.execPath, fixture, disk.dir], { encoding: 'utf8', timeout: 60_000 });
+    const child = spawnSync('sh', ['-c', 'ulimit -n 64 && exec "$0" "$@"', process.execPath, fixture, disk.dir], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(child.stderr).toBe('');
     expect(child.status).toBe(0);
     const { results } = lastLineReport(child.stdout) as { results: Record<'fs' | 'aiofs', Record<string, unknown>> };
-    console.log(`[reliability faults] EMFILE: fs opened ${results.fs.opened} handles, aiofs ${results.aiofs.opened} (two descriptors each: the file's and its O_DIRECT one)`);
+    console.log(
+      `[reliability faults] EMFILE: fs opened ${results.fs.opened} handles, aiofs ${results.aiofs.opened} (two descriptors each: the file's and its O_DIRECT one)`,
+    );
     expect(results.fs.openError).toMatchObject({ code: 'EMFILE', syscall: 'open' });
     const { opened: _fsOpened, backendAfter: _fsBackend, ...fsOutcome } = results.fs;
     const { opened, backendAfter, ...aiofsOutcome } = results.aiofs;
-    expect(aiofsOutcome).toEqual({ ...fsOutcome, writeStream: { ...(fsOutcome.writeStream as object), message: (fsOutcome.writeStream as { message: string }).message.replace('emfile-fs', 'emfile-aiofs') } });
+    expect(aiofsOutcome).toEqual({
+      ...fsOutcome,
+      writeStream: {
+        ...(fsOutcome.writeStream as object),
+        message: (fsOutcome.writeStream as { message: string }).message.replace('emfile-fs', 'emfile-aiofs'),
+      },
+    });
     expect(opened).toBeGreaterThan(0);
     expect(backendAfter).toBe(kernel ? 'kernel-aio' : 'node-fs');
   });
@@ -80,13 +96,15 @@ describe('EMFILE', () => {
 
 describe('EACCES', () => {
   const skip = nobodySkipReason();
-  it.skipIf(skip !== undefined)(`write streams on a chmod-000 file, as uid 65534: fs's error, then a writable file works${skip ? ` [SKIPPED: ${skip}]` : ''}`, async () => {
-    const locked = path.join(disk.dir, 'locked.bin');
-    const open777 = fs.mkdtempSync(path.join(disk.dir, 'writable-'));
-    fs.chmodSync(open777, 0o777);
-    fs.writeFileSync(locked, 'secret');
-    fs.chmodSync(locked, 0o000);
-    const script = `
+  it.skipIf(skip !== undefined)(
+    `write streams on a chmod-000 file, as uid 65534: fs's error, then a writable file works${skip ? ` [SKIPPED: ${skip}]` : ''}`,
+    async () => {
+      const locked = path.join(disk.dir, 'locked.bin');
+      const open777 = fs.mkdtempSync(path.join(disk.dir, 'writable-'));
+      fs.chmodSync(open777, 0o777);
+      fs.writeFileSync(locked, 'secret');
+      fs.chmodSync(locked, 0o000);
+      const script = `
       import * as fs from 'node:fs';
       import { pathToFileURL } from 'node:url';
       const [index, locked, writable] = process.argv.slice(-3);
@@ -106,14 +124,16 @@ describe('EACCES', () => {
       }
       console.log(JSON.stringify({ uid: process.getuid(), results }));
     `;
-    const index = fileURLToPath(new URL('../../dist/index.mjs', import.meta.url));
-    const result = await outcomesAsNobody(script, [index, locked, open777]);
-    expect(result.skipReason).toBeUndefined();
-    console.log(`[reliability faults] EACCES write streams: ${JSON.stringify(result.aiofs)}`);
-    expect((result.fs as Record<string, { code?: string }>).w.code).toBe('EACCES');
-    expect(result.aiofs).toEqual(result.fs);
-    expect((result.aiofs as Record<string, unknown>).after).toEqual({ ok: 'written' });
-  }, 60_000);
+      const index = fileURLToPath(new URL('../../dist/index.mjs', import.meta.url));
+      const result = await outcomesAsNobody(script, [index, locked, open777]);
+      expect(result.skipReason).toBeUndefined();
+      console.log(`[reliability faults] EACCES write streams: ${JSON.stringify(result.aiofs)}`);
+      expect((result.fs as Record<string, { code?: string }>).w.code).toBe('EACCES');
+      expect(result.aiofs).toEqual(result.fs);
+      expect((result.aiofs as Record<string, unknown>).after).toEqual({ ok: 'written' });
+    },
+    60_000,
+  );
 });
 
 describe('EBADF: the descriptor closed under a stream', () => {
@@ -130,7 +150,11 @@ describe('EBADF: the descriptor closed under a stream', () => {
       });
       // fs fails the next read(2) or, here, its close(2); aiofs reads through its own O_DIRECT
       // descriptor, so where the bytes come from the device (bypass) it may read on to the end first.
-      expect(error).toMatchObject({ code: 'EBADF', errno: -9, message: expect.stringMatching(/^EBADF: bad file descriptor, (read|close)$/) });
+      expect(error).toMatchObject({
+        code: 'EBADF',
+        errno: -9,
+        message: expect.stringMatching(/^EBADF: bad file descriptor, (read|close)$/),
+      });
       expect(bytes.equals(data.subarray(0, bytes.length))).toBe(true);
       expect(contextStats()?.inFlight ?? 0).toBe(0);
       await stillWorks(`ebadf-read-${cache}`);
@@ -146,11 +170,18 @@ describe('EBADF: the descriptor closed under a stream', () => {
     const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()));
     for (let i = 0; i < 8 && !stream.destroyed; i++) {
       if (i === 3) fs.closeSync(fd);
-      if (!stream.write(data.subarray(i * MiB, (i + 1) * MiB))) await new Promise<void>((resolve) => (stream.destroyed ? resolve() : stream.once('drain', resolve).once('close', resolve)));
+      if (!stream.write(data.subarray(i * MiB, (i + 1) * MiB)))
+        await new Promise<void>((resolve) =>
+          stream.destroyed ? resolve() : stream.once('drain', resolve).once('close', resolve),
+        );
     }
     stream.end();
     await closed;
-    expect(error).toMatchObject({ code: 'EBADF', errno: -9, message: expect.stringMatching(/^EBADF: bad file descriptor, (write|close)$/) });
+    expect(error).toMatchObject({
+      code: 'EBADF',
+      errno: -9,
+      message: expect.stringMatching(/^EBADF: bad file descriptor, (write|close)$/),
+    });
     const onDisk = fs.readFileSync(file);
     expect(onDisk.length).toBe(stream.bytesWritten);
     expect(onDisk.equals(data.subarray(0, onDisk.length))).toBe(true);

@@ -62,7 +62,10 @@ async function compareFiles(files: ModelFile[]): Promise<void> {
       size = fs.statSync(file.path).size;
     }
     const onDisk = fs.readFileSync(file.path);
-    check(onDisk.length === file.bytes.length, () => `${path.basename(file.path)} is ${onDisk.length} bytes on disk, the model ${file.bytes.length}`);
+    check(
+      onDisk.length === file.bytes.length,
+      () => `${path.basename(file.path)} is ${onDisk.length} bytes on disk, the model ${file.bytes.length}`,
+    );
     if (!onDisk.equals(file.bytes)) {
       let at = 0;
       while (onDisk[at] === file.bytes[at]) at++;
@@ -102,7 +105,10 @@ async function step(r: Rng, file: ModelFile, n: number): Promise<string> {
       const end = r.chance(0.5) ? undefined : start + r.int(0, 3 * MAX_IO);
       const got = await collect(createReadStream(file.path, { start, end, chunkSize: r.pick([4096, 65536, 1 << 20]) }));
       const expected = file.bytes.subarray(start, end === undefined ? undefined : end + 1);
-      check(got.equals(expected), () => `read stream ${name} [${start}, ${end}] gave ${got.length} bytes, the model ${expected.length}`);
+      check(
+        got.equals(expected),
+        () => `read stream ${name} [${start}, ${end}] gave ${got.length} bytes, the model ${expected.length}`,
+      );
       return op;
     }
     const start = r.int(0, length + 8192);
@@ -118,14 +124,28 @@ async function step(r: Rng, file: ModelFile, n: number): Promise<string> {
     file.bytes = written(file.bytes, data, start);
     return op;
   }
-  const op = r.pick(['read', 'read', 'write', 'write', 'writes at once', 'truncate', 'sync', 'datasync', 'stat', 'close'] as const);
+  const op = r.pick([
+    'read',
+    'read',
+    'write',
+    'write',
+    'writes at once',
+    'truncate',
+    'sync',
+    'datasync',
+    'stat',
+    'close',
+  ] as const);
   switch (op) {
     case 'read': {
       const position = r.int(0, length + 4096);
       const size = r.int(0, MAX_IO);
       const { bytesRead, buffer } = await fh.read(Buffer.alloc(size), 0, size, position);
       const expected = file.bytes.subarray(position, position + size);
-      check(bytesRead === expected.length && buffer.subarray(0, bytesRead).equals(expected), () => `read(${name}, ${size} at ${position}) gave ${bytesRead} bytes, the model ${expected.length}`);
+      check(
+        bytesRead === expected.length && buffer.subarray(0, bytesRead).equals(expected),
+        () => `read(${name}, ${size} at ${position}) gave ${bytesRead} bytes, the model ${expected.length}`,
+      );
       return op;
     }
     case 'write': {
@@ -159,7 +179,12 @@ async function step(r: Rng, file: ModelFile, n: number): Promise<string> {
         return { position, data };
       });
       const results = await Promise.all(writes.map(({ position, data }) => fh.write(data, 0, data.length, position)));
-      results.forEach((result, i) => check(result.bytesWritten === writes[i].data.length, () => `concurrent write ${i} on ${name} wrote ${result.bytesWritten}`));
+      results.forEach((result, i) =>
+        check(
+          result.bytesWritten === writes[i].data.length,
+          () => `concurrent write ${i} on ${name} wrote ${result.bytesWritten}`,
+        ),
+      );
       for (const { position, data } of writes) file.bytes = written(file.bytes, data, position);
       return op;
     }

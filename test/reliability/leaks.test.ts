@@ -32,7 +32,7 @@ const disk = await mountDisk('rel-leaks');
 // Under scripts/asan.sh ASan's allocator replaces glibc's and holds freed memory in quarantine.
 const asan = process.env.LD_PRELOAD?.includes('libasan') ?? false;
 const probe = kernel && !asan ? buildMallocProbe() : undefined;
-if (asan) console.log('[reliability leaks] memory not bounded under ASan (its allocator, with quarantine, replaces glibc\'s)');
+if (asan) console.log("[reliability leaks] memory not bounded under ASan (its allocator, with quarantine, replaces glibc's)");
 else if (probe?.skipReason) console.log(`[reliability leaks] memory NOT bounded: ${probe.skipReason}`);
 
 /** One checkpoint: what the process held after `done` cycles (or streams). */
@@ -47,14 +47,17 @@ const RSS_SLACK_MIB = 16;
 function trend(samples: Sample[], value: (sample: Sample) => number): number {
   const slopes: number[] = [];
   for (let i = 0; i < samples.length; i++) {
-    for (let j = i + 1; j < samples.length; j++) slopes.push((value(samples[j]!) - value(samples[i]!)) / (samples[j]!.done - samples[i]!.done));
+    for (let j = i + 1; j < samples.length; j++)
+      slopes.push((value(samples[j]!) - value(samples[i]!)) / (samples[j]!.done - samples[i]!.done));
   }
   return median(slopes);
 }
 
 function expectFlat(label: string, total: number, baseline: Sample, samples: Sample[]): void {
   const column = (key: keyof Sample) => `${key} ${samples.map((sample) => sample[key]).join(' ')}`;
-  console.log(`[reliability leaks] ${label}: baseline ${JSON.stringify(baseline)}\n  ${['rssMiB', 'mallocMiB', 'heapUsedMiB', 'arrayBuffersMiB'].map((key) => column(key as keyof Sample)).join('\n  ')}`);
+  console.log(
+    `[reliability leaks] ${label}: baseline ${JSON.stringify(baseline)}\n  ${['rssMiB', 'mallocMiB', 'heapUsedMiB', 'arrayBuffersMiB'].map((key) => column(key as keyof Sample)).join('\n  ')}`,
+  );
   expect(samples.length).toBe(20);
   for (const sample of samples) {
     expect(sample.fds, `${label}: open descriptors after ${sample.done}`).toBe(baseline.fds);
@@ -78,10 +81,16 @@ function expectFlat(label: string, total: number, baseline: Sample, samples: Sam
 
 describe.skipIf(!kernel)('leaks', () => {
   it('10,000 open/write/read/close cycles and 1,000 streams destroyed mid-flight hold no more descriptors, contexts or memory', () => {
-    const run = runFixture('leak-cycles.mjs', ['10000', '1000'], { nodeFlags: ['--expose-gc'], env: { AIOFS_TEST_DIR: disk.dir, AIOFS_MALLOC_PROBE: probe?.path ?? '' }, timeoutMs: 300_000 });
+    const run = runFixture('leak-cycles.mjs', ['10000', '1000'], {
+      nodeFlags: ['--expose-gc'],
+      env: { AIOFS_TEST_DIR: disk.dir, AIOFS_MALLOC_PROBE: probe?.path ?? '' },
+      timeoutMs: 300_000,
+    });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
-    const r = run.report as Record<string, unknown> & Record<`${'cycles' | 'streams'}Baseline`, Sample> & Record<`${'cycles' | 'streams'}Samples`, Sample[]>;
+    const r = run.report as Record<string, unknown> &
+      Record<`${'cycles' | 'streams'}Baseline`, Sample> &
+      Record<`${'cycles' | 'streams'}Samples`, Sample[]>;
     console.log(`[reliability leaks] ${r.cycles} cycles in ${r.cyclesMs} ms, ${r.streams} streams in ${r.streamsMs} ms`);
     expect(r).toMatchObject({ backend: 'kernel-aio', cycles: 10_000, wrong: 0, streams: 1000, streamProblems: [], inFlight: 0 });
     expect(r.cyclesBaseline.aioContexts).toBe(1); // this thread's one context, from the first cycle on

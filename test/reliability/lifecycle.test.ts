@@ -50,7 +50,8 @@ describe.skipIf(!kernel)('lifecycle', () => {
     }
     expect(r.end.fds - r.before.fds).toBeLessThanOrEqual((ROUNDS * WORKERS) / 50);
     // Under scripts/asan.sh ASan's allocator holds freed memory in quarantine: no bound on RSS there.
-    if (process.env.LD_PRELOAD?.includes('libasan')) console.log('[reliability lifecycle] memory not bounded under ASan (allocator quarantine)');
+    if (process.env.LD_PRELOAD?.includes('libasan'))
+      console.log('[reliability lifecycle] memory not bounded under ASan (allocator quarantine)');
     else expect(r.end.nativeMiB - r.half.nativeMiB).toBeLessThan(64);
   }, 420_000);
 });

@@ -22,7 +22,15 @@ describe.skipIf(!kernel)('load', () => {
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     console.log(`[reliability load] ${JSON.stringify(run.report)}`);
-    expect(run.report).toMatchObject({ backend: 'kernel-aio', streams: 1000, completed: 1000, wrong: 0, writtenCorrect: true, errors: [], capacity: 16 });
+    expect(run.report).toMatchObject({
+      backend: 'kernel-aio',
+      streams: 1000,
+      completed: 1000,
+      wrong: 0,
+      writtenCorrect: true,
+      errors: [],
+      capacity: 16,
+    });
     expect(run.report.maxBatch).toBeLessThanOrEqual(16);
     // Reads go through the ring (8,000 requests of 64 KiB); writes are blocking jobs on the context's
     // threads, at least one per stream (Writable joins queued chunks into one _writev).

@@ -23,27 +23,35 @@ console.log(
 describe('model-based soak', () => {
   for (const f of filesystems) {
     const skip = f.skipReason;
-    it.skipIf(skip !== undefined)(`${f.name}: every step matches the model${skip ? ` [SKIPPED: ${skip}]` : ''}`, async () => {
-      const outcomes: SoakOutcome[] = [];
-      const started = Date.now();
-      do {
-        const seed = soakSeconds > 0 ? (Math.random() * 2 ** 32) >>> 0 : fixedSeed;
-        const outcome = await soak(seed, steps, f.dir);
-        outcomes.push(outcome);
-        if (outcome.mismatch !== undefined) {
-          console.log(`[model soak] ${f.name}: MISMATCH ${outcome.mismatch}\n  replay: AIOFS_SOAK_SEED=${seed} AIOFS_SOAK_STEPS=${steps} npx vitest run test/reliability/model-soak.test.ts`);
-          break;
-        }
-      } while (soakSeconds > 0 && Date.now() - started < budgetMs);
-      const totalSteps = outcomes.reduce((sum, o) => sum + o.steps, 0);
-      const ops: Record<string, number> = {};
-      for (const o of outcomes) for (const [op, count] of Object.entries(o.ops)) ops[op] = (ops[op] ?? 0) + count;
-      console.log(
-        `[model soak] ${f.name}: ${outcomes.length} seed(s) (${outcomes.map((o) => o.seed).join(', ')}), ${totalSteps} steps in ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
-          Object.entries(ops).map(([op, count]) => `${op} ${count}`).join(', '),
-      );
-      expect(outcomes.map((o) => o.mismatch).filter(Boolean)).toEqual([]);
-      expect(totalSteps).toBeGreaterThanOrEqual(steps);
-    }, Math.max(600_000, budgetMs + 300_000));
+    it.skipIf(skip !== undefined)(
+      `${f.name}: every step matches the model${skip ? ` [SKIPPED: ${skip}]` : ''}`,
+      async () => {
+        const outcomes: SoakOutcome[] = [];
+        const started = Date.now();
+        do {
+          const seed = soakSeconds > 0 ? (Math.random() * 2 ** 32) >>> 0 : fixedSeed;
+          const outcome = await soak(seed, steps, f.dir);
+          outcomes.push(outcome);
+          if (outcome.mismatch !== undefined) {
+            console.log(
+              `[model soak] ${f.name}: MISMATCH ${outcome.mismatch}\n  replay: AIOFS_SOAK_SEED=${seed} AIOFS_SOAK_STEPS=${steps} npx vitest run test/reliability/model-soak.test.ts`,
+            );
+            break;
+          }
+        } while (soakSeconds > 0 && Date.now() - started < budgetMs);
+        const totalSteps = outcomes.reduce((sum, o) => sum + o.steps, 0);
+        const ops: Record<string, number> = {};
+        for (const o of outcomes) for (const [op, count] of Object.entries(o.ops)) ops[op] = (ops[op] ?? 0) + count;
+        console.log(
+          `[model soak] ${f.name}: ${outcomes.length} seed(s) (${outcomes.map((o) => o.seed).join(', ')}), ${totalSteps} steps in ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
+            Object.entries(ops)
+              .map(([op, count]) => `${op} ${count}`)
+              .join(', '),
+        );
+        expect(outcomes.map((o) => o.mismatch).filter(Boolean)).toEqual([]);
+        expect(totalSteps).toBeGreaterThanOrEqual(steps);
+      },
+      Math.max(600_000, budgetMs + 300_000),
+    );
   }
 });

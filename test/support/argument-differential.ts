@@ -23,7 +23,14 @@ import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { isArrayBufferView } from 'node:util/types';
 
-import { argumentVariants, CALLBACK_TARGETS, isCallbackTarget, type Target, type Variant, type VariantContext } from './argument-variants';
+import {
+  argumentVariants,
+  CALLBACK_TARGETS,
+  isCallbackTarget,
+  type Target,
+  type Variant,
+  type VariantContext,
+} from './argument-variants';
 
 // ---------------------------------------------------------------------------------------------
 // Outcomes
@@ -72,7 +79,10 @@ export interface Outcome {
 export const ABORT_STAND_IN_CODES: readonly string[] = ['ERR_OUT_OF_RANGE', 'ERR_INVALID_ARG_TYPE'];
 
 /** The variant's file: 58 ASCII bytes, then 'é', '€' and 0xff (so encodings matter). */
-const CONTENT = Buffer.concat([Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345'), Buffer.from([0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xff])]);
+const CONTENT = Buffer.concat([
+  Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345'),
+  Buffer.from([0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xff]),
+]);
 const CALL_TIMEOUT_MS = 5_000;
 /**
  * Node's own read stream stalls after 'ready' on some options (highWaterMark: 2**31): both sides time out.
@@ -116,7 +126,11 @@ interface Implementation {
 function loadImplementation(name: string, root: string): Implementation {
   const brokenRead = name.endsWith('-broken-read');
   const brokenCallbacks = name.endsWith('-broken-callbacks');
-  const base = brokenRead ? name.slice(0, -'-broken-read'.length) : brokenCallbacks ? name.slice(0, -'-broken-callbacks'.length) : name;
+  const base = brokenRead
+    ? name.slice(0, -'-broken-read'.length)
+    : brokenCallbacks
+      ? name.slice(0, -'-broken-callbacks'.length)
+      : name;
   let impl: Implementation;
   if (base === 'node') {
     impl = {
@@ -138,9 +152,18 @@ function loadImplementation(name: string, root: string): Implementation {
         if (nodeFs[name] !== index[name]) throw new Error(`aiofs/register did not put aiofs's ${name} into node:fs`);
       }
       // Read at each call: whatever node:fs holds then (node's appendFile itself calls fs.writeFile).
-      callbacks = { readFile: (...args) => nodeFs.readFile(...args), writeFile: (...args) => nodeFs.writeFile(...args), appendFile: (...args) => nodeFs.appendFile(...args) };
+      callbacks = {
+        readFile: (...args) => nodeFs.readFile(...args),
+        writeFile: (...args) => nodeFs.writeFile(...args),
+        appendFile: (...args) => nodeFs.appendFile(...args),
+      };
     }
-    impl = { streams: index, promises, callbacks, backend: `${index.backend.name} (${index.backend.reason})${base === 'aiofs-register' ? ', through aiofs/register' : ''}` };
+    impl = {
+      streams: index,
+      promises,
+      callbacks,
+      backend: `${index.backend.name} (${index.backend.reason})${base === 'aiofs-register' ? ', through aiofs/register' : ''}`,
+    };
   } else {
     throw new Error(`unknown implementation ${name}`);
   }
@@ -169,7 +192,11 @@ function withBrokenCallbacks(impl: Implementation): Implementation {
     }
     return impl.callbacks.writeFile(...args);
   };
-  return { ...impl, callbacks: { ...impl.callbacks, readFile, writeFile }, backend: `${impl.backend}, readFile calling back at once, writeFile twice` };
+  return {
+    ...impl,
+    callbacks: { ...impl.callbacks, readFile, writeFile },
+    backend: `${impl.backend}, readFile calling back at once, writeFile twice`,
+  };
 }
 
 function withBrokenRead(impl: Implementation): Implementation {
@@ -179,7 +206,8 @@ function withBrokenRead(impl: Implementation): Implementation {
       get(target, key) {
         const v = Reflect.get(target, key) as unknown;
         if (key === 'read') {
-          return (buffer: unknown, offset: unknown, length: unknown) => (target as { read: Fn }).read(buffer, offset, length, null);
+          return (buffer: unknown, offset: unknown, length: unknown) =>
+            (target as { read: Fn }).read(buffer, offset, length, null);
         }
         return typeof v === 'function' ? (v as Fn).bind(target) : v;
       },
@@ -257,7 +285,11 @@ class Resources {
 
   async close(): Promise<void> {
     for (const h of this.handles) {
-      if (typeof h.fd === 'number' && h.fd >= 0) await withTimeout(Promise.resolve().then(() => h.close()), 1_000).catch(() => undefined);
+      if (typeof h.fd === 'number' && h.fd >= 0)
+        await withTimeout(
+          Promise.resolve().then(() => h.close()),
+          1_000,
+        ).catch(() => undefined);
     }
     for (const fd of this.fds) if (this.isOurs(fd)) fs.closeSync(fd);
   }
@@ -314,23 +346,42 @@ function viewsIn(args: readonly unknown[]): [string, NodeJS.ArrayBufferView][] {
 }
 
 function isHandle(value: unknown): value is { fd: unknown; close(): Promise<unknown> } {
-  return value !== null && typeof value === 'object' && typeof (value as { close?: unknown }).close === 'function' && 'fd' in value;
+  return (
+    value !== null && typeof value === 'object' && typeof (value as { close?: unknown }).close === 'function' && 'fd' in value
+  );
 }
 
 /** A result as data: numbers exact (-0, NaN), views by bytes and by which argument they are, Stats by their stable fields. */
 function shape(value: unknown, views: readonly [string, NodeJS.ArrayBufferView][], resources: Resources, depth = 0): unknown {
   if (value === undefined) return { undefined: true };
   if (value === null || typeof value === 'boolean') return value;
-  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0) ? value : { number: Object.is(value, -0) ? '-0' : String(value) };
+  if (typeof value === 'number')
+    return Number.isFinite(value) && !Object.is(value, -0) ? value : { number: Object.is(value, -0) ? '-0' : String(value) };
   if (typeof value === 'bigint') return { bigint: String(value) };
-  if (typeof value === 'string') return value.length <= 512 ? value : { string: `${value.length} chars, sha1 ${createHash('sha1').update(value).digest('hex')}` };
+  if (typeof value === 'string')
+    return value.length <= 512
+      ? value
+      : { string: `${value.length} chars, sha1 ${createHash('sha1').update(value).digest('hex')}` };
   if (typeof value !== 'object') return { [typeof value]: String(value) };
   if (isArrayBufferView(value)) {
-    return { view: value.constructor.name, byteLength: value.byteLength, bytes: hexOrHash(viewBytes(value)), argument: views.find(([, v]) => v === value)?.[0] ?? 'new' };
+    return {
+      view: value.constructor.name,
+      byteLength: value.byteLength,
+      bytes: hexOrHash(viewBytes(value)),
+      argument: views.find(([, v]) => v === value)?.[0] ?? 'new',
+    };
   }
   if (typeof (value as { isFile?: unknown }).isFile === 'function' && 'size' in value) {
     const st = value as fs.Stats;
-    return { stats: value.constructor.name, size: String(st.size), sizeType: typeof st.size, mode: String(st.mode), nlink: String(st.nlink), isFile: st.isFile(), sameFile: String(st.ino) === String(resources.ino) };
+    return {
+      stats: value.constructor.name,
+      size: String(st.size),
+      sizeType: typeof st.size,
+      mode: String(st.mode),
+      nlink: String(st.nlink),
+      isFile: st.isFile(),
+      sameFile: String(st.ino) === String(resources.ino),
+    };
   }
   if (isHandle(value)) {
     resources.handle(value);
@@ -339,7 +390,9 @@ function shape(value: unknown, views: readonly [string, NodeJS.ArrayBufferView][
   if (depth > 3) return { deep: inspect(value, { depth: 0 }) };
   if (Array.isArray(value)) return value.map((item) => shape(item, views, resources, depth + 1));
   const prototype = Object.getPrototypeOf(value) as object | null;
-  const out: Record<string, unknown> = { '[prototype]': prototype === null ? null : prototype === Object.prototype ? 'Object' : prototype.constructor?.name };
+  const out: Record<string, unknown> = {
+    '[prototype]': prototype === null ? null : prototype === Object.prototype ? 'Object' : prototype.constructor?.name,
+  };
   for (const key of Object.keys(value)) out[key] = shape((value as Record<string, unknown>)[key], views, resources, depth + 1);
   return out;
 }
@@ -370,7 +423,10 @@ function snapshot(dir: string): unknown {
           fs.readSync(fd, b, 0, b.length, at);
           return b;
         };
-        entry.bytes = st.size <= 4096 ? hexOrHash(read(0, st.size)) : { head: read(0, 64).toString('hex'), tail: read(st.size - 64, 64).toString('hex') };
+        entry.bytes =
+          st.size <= 4096
+            ? hexOrHash(read(0, st.size))
+            : { head: read(0, 64).toString('hex'), tail: read(st.size - 64, 64).toString('hex') };
       } finally {
         fs.closeSync(fd);
       }
@@ -474,7 +530,7 @@ async function streamOutcome(stream: Stream, kind: 'read' | 'write', resources: 
   // file is described after it, not at threadpool timing.
   const aborted = events.some((e) => isRecord(e) && isRecord(e.error) && e.error.code === 'ABORT_ERR');
   const opened = (list: unknown[]) => list.some((e) => typeof e === 'string' && e.startsWith('open('));
-  for (const until = Date.now() + LATE_OPEN_MS; aborted && closed && !opened(events) && !opened(late) && Date.now() < until; ) {
+  for (const until = Date.now() + LATE_OPEN_MS; aborted && closed && !opened(events) && !opened(late) && Date.now() < until;) {
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
   await new Promise((resolve) => setImmediate(resolve));
@@ -482,8 +538,16 @@ async function streamOutcome(stream: Stream, kind: 'read' | 'write', resources: 
   const outcome: Outcome = {
     how: timedOut ? 'timeout' : 'events',
     events,
-    data: chunks.length === 0 ? null : strings ? { string: chunks.join('') } : { hex: hexOrHash(Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : (c as Buffer))))) },
-    result: { pendingAtStart, chunkTypes: [...new Set(chunks.map((c) => (typeof c === 'string' ? 'string' : (c as object).constructor.name)))] },
+    data:
+      chunks.length === 0
+        ? null
+        : strings
+          ? { string: chunks.join('') }
+          : { hex: hexOrHash(Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : (c as Buffer))))) },
+    result: {
+      pendingAtStart,
+      chunkTypes: [...new Set(chunks.map((c) => (typeof c === 'string' ? 'string' : (c as object).constructor.name)))],
+    },
     bytesRead: shape(stream.bytesRead, [], resources),
     bytesWritten: shape(stream.bytesWritten, [], resources),
   };
@@ -518,7 +582,11 @@ function callTarget(target: Target, impl: Implementation, handle: unknown, args:
 }
 
 /** Calls `run` and says whether it threw, rejected, resolved (and with what) or returned a non-promise. */
-async function settle(run: () => unknown, views: readonly [string, NodeJS.ArrayBufferView][], resources: Resources): Promise<{ outcome: Outcome; returned: unknown }> {
+async function settle(
+  run: () => unknown,
+  views: readonly [string, NodeJS.ArrayBufferView][],
+  resources: Resources,
+): Promise<{ outcome: Outcome; returned: unknown }> {
   let returned: unknown;
   try {
     returned = run();
@@ -573,7 +641,12 @@ function sleep(ms: number): Promise<void> {
  * Calls a callback function: 'threw', or (it returned) waits for the first call of a recorded
  * callback ('called back', or 'timeout' after CALL_TIMEOUT_MS), then CALLBACK_GRACE_MS for another.
  */
-async function callbackOutcome(run: () => unknown, recorder: CallbackRecorder, views: readonly [string, NodeJS.ArrayBufferView][], resources: Resources): Promise<Outcome> {
+async function callbackOutcome(
+  run: () => unknown,
+  recorder: CallbackRecorder,
+  views: readonly [string, NodeJS.ArrayBufferView][],
+  resources: Resources,
+): Promise<Outcome> {
   let returned: unknown;
   let outcome: Outcome | undefined;
   try {
@@ -586,7 +659,7 @@ async function callbackOutcome(run: () => unknown, recorder: CallbackRecorder, v
     await sleep(NO_CALLBACK_MS);
     outcome = { how: 'returned', result: shape(returned, views, resources) };
   } else if (outcome === undefined) {
-    for (const until = Date.now() + CALL_TIMEOUT_MS; recorder.calls.length === 0 && Date.now() < until; ) await sleep(1);
+    for (const until = Date.now() + CALL_TIMEOUT_MS; recorder.calls.length === 0 && Date.now() < until;) await sleep(1);
     outcome = { how: recorder.calls.length === 0 ? 'timeout' : 'called back', result: shape(returned, views, resources) };
   }
   if (recorder.made > 0) {
@@ -615,7 +688,8 @@ async function runVariant(variant: Variant, impl: Implementation, dir: string): 
         handle = resources.handle(await impl.promises.open(file, variant.handle.flags));
         const fd = (handle as { fd: number }).fd;
         // Leave the file position at 7, where no variant's explicit position points.
-        if (variant.handle.flags.includes('r') || variant.handle.flags.includes('+')) fs.readSync(fd, Buffer.alloc(7), 0, 7, null);
+        if (variant.handle.flags.includes('r') || variant.handle.flags.includes('+'))
+          fs.readSync(fd, Buffer.alloc(7), 0, 7, null);
         if (variant.handle.closed) await (handle as { close(): Promise<void> }).close();
       }
       const ctx: VariantContext = {
@@ -738,7 +812,9 @@ export async function buildChildProgram(into: string): Promise<string> {
   fs.mkdirSync(into, { recursive: true });
   for (const name of ['argument-variants', 'argument-differential']) {
     const source = fs.readFileSync(path.join(here, `${name}.ts`), 'utf8');
-    const output = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } }).outputText;
+    const output = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
+    }).outputText;
     fs.writeFileSync(path.join(into, `${name}.mjs`), output.replace(/from '\.\/(argument-[a-z-]+)'/g, "from './$1.mjs'"));
   }
   const entry = path.join(into, 'child.mjs');
@@ -782,7 +858,10 @@ function runChild(o: SideOptions, indices: readonly number[]): Promise<ChildExit
   return new Promise((resolve, reject) => {
     const args = [process.execPath, o.entry, '--impl', o.impl, '--root', o.root, '--indices', indices.join(',')];
     // No core files: node's CHECK failures abort() on purpose here.
-    const child = spawn('/bin/sh', ['-c', 'ulimit -c 0; exec "$@"', 'sh', ...args], { cwd: o.dir, stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+    const child = spawn('/bin/sh', ['-c', 'ulimit -c 0; exec "$@"', 'sh', ...args], {
+      cwd: o.dir,
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    });
     const lines: Report[] = [];
     let partial = '';
     let stderr = '';
@@ -837,21 +916,30 @@ export async function runSide(o: SideOptions): Promise<SideRun> {
     }
     remaining = remaining.filter((i) => !outcomes.has(i));
     if (done) {
-      if (remaining.length > 0) throw new Error(`the ${o.impl} child finished without reporting variants ${remaining.join(', ')}`);
+      if (remaining.length > 0)
+        throw new Error(`the ${o.impl} child finished without reporting variants ${remaining.join(', ')}`);
       break;
     }
     if (!warmed) {
-      throw new Error(`the ${o.impl} child died before its first variant (status ${exit.status}, signal ${exit.signal}):\n${exit.stderr}`);
+      throw new Error(
+        `the ${o.impl} child died before its first variant (status ${exit.status}, signal ${exit.signal}):\n${exit.stderr}`,
+      );
     }
     deaths++;
     // The child died running `running` (unless it reported that one already: an uncaught exception).
     if (running !== undefined && !outcomes.has(running)) {
       const stderrTail = exit.stderr.trim().split('\n').slice(0, 6).join('\n');
-      const how = exit.signal === 'SIGKILL' ? `killed after ${(o.silenceMs ?? 30_000) / 1000} s without a report` : `status ${exit.status}, signal ${exit.signal}`;
+      const how =
+        exit.signal === 'SIGKILL'
+          ? `killed after ${(o.silenceMs ?? 30_000) / 1000} s without a report`
+          : `status ${exit.status}, signal ${exit.signal}`;
       outcomes.set(running, { how: 'process-abort', note: `${how}: ${stderrTail}` });
       remaining = remaining.filter((i) => i !== running);
     }
-    if (outcomes.size === known) throw new Error(`the ${o.impl} child died without making progress (status ${exit.status}, signal ${exit.signal}):\n${exit.stderr}`);
+    if (outcomes.size === known)
+      throw new Error(
+        `the ${o.impl} child died without making progress (status ${exit.status}, signal ${exit.signal}):\n${exit.stderr}`,
+      );
   }
   return { impl: o.impl, ready, outcomes, labels, deaths, seconds: (Date.now() - started) / 1000 };
 }
@@ -890,7 +978,9 @@ export function firstDifference(expected: unknown, actual: unknown, at = '$'): s
     }
     return undefined;
   }
-  return Object.is(expected, actual) ? undefined : `${at}: ${inspect(expected, { breakLength: Infinity })} vs ${inspect(actual, { breakLength: Infinity })}`;
+  return Object.is(expected, actual)
+    ? undefined
+    : `${at}: ${inspect(expected, { breakLength: Infinity })} vs ${inspect(actual, { breakLength: Infinity })}`;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -902,17 +992,25 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * other side must throw or reject with one of ABORT_STAND_IN_CODES, unless `bothNode` (the self-check,
  * where both sides are node and both abort).
  */
-export function compareSides(variants: readonly Variant[], indices: readonly number[], expected: SideRun, actual: SideRun, bothNode = false): Comparison {
+export function compareSides(
+  variants: readonly Variant[],
+  indices: readonly number[],
+  expected: SideRun,
+  actual: SideRun,
+  bothNode = false,
+): Comparison {
   const differences: Difference[] = [];
   const abortStandIns: Comparison['abortStandIns'] = [];
   for (const index of indices) {
     const variant = variants[index]!;
     const e = expected.outcomes.get(index);
     const a = actual.outcomes.get(index);
-    const add = (where: string) => differences.push({ index, target: variant.target, label: variant.label, where, expected: e, actual: a });
+    const add = (where: string) =>
+      differences.push({ index, target: variant.target, label: variant.label, where, expected: e, actual: a });
     for (const side of [expected, actual]) {
       const label = side.labels.get(index);
-      if (label !== undefined && label !== variant.label) add(`the ${side.impl} child ran a different variant #${index}: ${label}`);
+      if (label !== undefined && label !== variant.label)
+        add(`the ${side.impl} child ran a different variant #${index}: ${label}`);
     }
     if (e === undefined || a === undefined) {
       add('no outcome');
@@ -920,8 +1018,12 @@ export function compareSides(variants: readonly Variant[], indices: readonly num
     }
     if (e.how === 'process-abort' && !bothNode) {
       const code = (a.error as { code?: unknown } | undefined)?.code;
-      if ((a.how === 'threw' || a.how === 'rejected') && ABORT_STAND_IN_CODES.includes(code as string)) abortStandIns.push({ index, label: variant.label, code, how: a.how });
-      else add(`node aborted the process, so the other side must throw or reject ${ABORT_STAND_IN_CODES.join(' or ')}; it gave ${a.how}${code === undefined ? '' : ` ${inspect(code)}`}`);
+      if ((a.how === 'threw' || a.how === 'rejected') && ABORT_STAND_IN_CODES.includes(code as string))
+        abortStandIns.push({ index, label: variant.label, code, how: a.how });
+      else
+        add(
+          `node aborted the process, so the other side must throw or reject ${ABORT_STAND_IN_CODES.join(' or ')}; it gave ${a.how}${code === undefined ? '' : ` ${inspect(code)}`}`,
+        );
       continue;
     }
     const where = firstDifference(e, a);

@@ -136,7 +136,26 @@ const COMMON: readonly Value[] = [
 
 /** A shorter list, for options that are flags or names rather than numbers. */
 const SOME: readonly Value[] = COMMON.filter((v) =>
-  ['undefined', 'null', '-1', '0', '1', '1.5', 'NaN', '2**53', '1n', "'1'", "''", "'x'", '{}', '[]', 'true', 'false', "Symbol('s')", 'function fn() {}'].includes(v.name),
+  [
+    'undefined',
+    'null',
+    '-1',
+    '0',
+    '1',
+    '1.5',
+    'NaN',
+    '2**53',
+    '1n',
+    "'1'",
+    "''",
+    "'x'",
+    '{}',
+    '[]',
+    'true',
+    'false',
+    "Symbol('s')",
+    'function fn() {}',
+  ].includes(v.name),
 );
 
 const FEW: readonly Value[] = COMMON.filter((v) => ['null', '-1', '1.5', '1n', "'x'", '{}', 'true'].includes(v.name));
@@ -178,7 +197,9 @@ function writeSources(): Value[] {
   ];
 }
 
-const ENCODINGS: readonly Value[] = ['utf8', 'hex', 'base64', 'latin1', 'bogus', 'buffer', 'UTF8'].map((e) => constant(`'${e}'`, e));
+const ENCODINGS: readonly Value[] = ['utf8', 'hex', 'base64', 'latin1', 'bogus', 'buffer', 'UTF8'].map((e) =>
+  constant(`'${e}'`, e),
+);
 
 /** Open flags: strings node knows, one it does not, and numbers (O_RDONLY, O_RDWR, O_WRONLY|O_CREAT|O_TRUNC, O_RDWR|O_APPEND). */
 const FLAGS: readonly Value[] = [
@@ -238,8 +259,18 @@ function writeData(): Value[] {
     ...writeSources(),
     value("['ab', Buffer('cd')]", () => ['ab', Buffer.from('cd')]),
     value('[1, 2]', () => [1, 2]),
-    value("a generator of 'ab', 'cd'", () => (function* () { yield 'ab'; yield 'cd'; })()),
-    value("an async generator of 'ab', Buffer('cd')", () => (async function* () { yield 'ab'; yield Buffer.from('cd'); })()),
+    value("a generator of 'ab', 'cd'", () =>
+      (function* () {
+        yield 'ab';
+        yield 'cd';
+      })(),
+    ),
+    value("an async generator of 'ab', Buffer('cd')", () =>
+      (async function* () {
+        yield 'ab';
+        yield Buffer.from('cd');
+      })(),
+    ),
     value("Readable.from(['ab', 'cd'])", () => Readable.from(['ab', 'cd'])),
     value("new String('boxed')", () => new String('boxed')),
     value("{ toString() { return 'obj' } }", () => ({ toString: () => 'obj' })),
@@ -293,7 +324,11 @@ function positional(on: On, base: readonly Value[], sweeps: readonly (readonly V
         target: on.target,
         label: `${callee(on)}(${on.signature}): ${names[at]} = ${v.name}`,
         handle: on.handle,
-        args: (ctx) => makeAll(ctx, base.map((b, i) => (i === at ? v : b))),
+        args: (ctx) =>
+          makeAll(
+            ctx,
+            base.map((b, i) => (i === at ? v : b)),
+          ),
       });
     }
   });
@@ -301,7 +336,13 @@ function positional(on: On, base: readonly Value[], sweeps: readonly (readonly V
 }
 
 /** One variant per (key, value): `{ ...base, [key]: value }` as the options argument at `at`. */
-function optionKeys(on: On, args: readonly Value[], at: number, base: Readonly<Record<string, Value>>, keys: Readonly<Record<string, readonly Value[]>>): Variant[] {
+function optionKeys(
+  on: On,
+  args: readonly Value[],
+  at: number,
+  base: Readonly<Record<string, Value>>,
+  keys: Readonly<Record<string, readonly Value[]>>,
+): Variant[] {
   const out: Variant[] = [];
   for (const [key, values] of Object.entries(keys)) {
     for (const v of values) {
@@ -329,12 +370,19 @@ async function makeAll(ctx: VariantContext, values: readonly Value[]): Promise<u
 }
 
 function describeBase(base: Readonly<Record<string, Value>>): string {
-  return `{ ${Object.entries(base).map(([k, v]) => `${k}: ${v.name}`).join(', ')} }`;
+  return `{ ${Object.entries(base)
+    .map(([k, v]) => `${k}: ${v.name}`)
+    .join(', ')} }`;
 }
 
 /** A single call with fixed arguments. */
 function call(on: On, label: string, args: readonly Value[]): Variant {
-  return { target: on.target, label: `${callee(on)}(${on.signature}): ${label}`, handle: on.handle, args: (ctx) => makeAll(ctx, args) };
+  return {
+    target: on.target,
+    label: `${callee(on)}(${on.signature}): ${label}`,
+    handle: on.handle,
+    args: (ctx) => makeAll(ctx, args),
+  };
 }
 
 const OPEN_RW = { flags: 'r+', closed: false } as const;
@@ -348,7 +396,12 @@ const OTHER_HANDLES = [
 ] as const;
 
 /** The base call of a FileHandle target, on a closed handle and on handles opened with other flags. */
-function onOtherHandles(on: On, label: string, args: readonly Value[], flags: readonly Variant['handle'][] = [CLOSED, ...OTHER_HANDLES]): Variant[] {
+function onOtherHandles(
+  on: On,
+  label: string,
+  args: readonly Value[],
+  flags: readonly Variant['handle'][] = [CLOSED, ...OTHER_HANDLES],
+): Variant[] {
   return flags.map((handle) => ({
     target: on.target,
     label: `${callee(on)}(${on.signature}): ${label} on a ${handle!.closed ? 'closed handle' : `handle opened '${handle!.flags}'`}`,
@@ -384,22 +437,39 @@ function handleRead(): Variant[] {
     call(args, 'read(buffer)', [buf16]),
     call(args, 'read(buffer, 2)', [buf16, num(2)]),
     call(args, 'read(buffer, 2, 3)', [buf16, num(2), num(3)]),
-    call(args, 'read(Uint16Array(4), 1, 5, 1)', [readTargets().find((v) => v.name === 'Uint16Array(4)')!, num(1), num(5), num(1)]),
+    call(args, 'read(Uint16Array(4), 1, 5, 1)', [
+      readTargets().find((v) => v.name === 'Uint16Array(4)')!,
+      num(1),
+      num(5),
+      num(1),
+    ]),
     ...onOtherHandles(args, 'base call', base),
     ...positional(withOptions, [buf16, absent], [undefined, COMMON]),
-    ...optionKeys(withOptions, [buf16, absent], 1, { offset: num(0), length: num(4), position: num(1) }, {
-      offset: [...COMMON, num(16), num(17)],
-      length: [...COMMON, num(16), num(17)],
-      position: [...COMMON, num(64)],
-    }),
+    ...optionKeys(
+      withOptions,
+      [buf16, absent],
+      1,
+      { offset: num(0), length: num(4), position: num(1) },
+      {
+        offset: [...COMMON, num(16), num(17)],
+        length: [...COMMON, num(16), num(17)],
+        position: [...COMMON, num(64)],
+      },
+    ),
     call(onlyOptions, 'read()', []),
     ...positional(onlyOptions, [absent], [COMMON.filter((v) => v.name !== 'undefined')]),
-    ...optionKeys(onlyOptions, [absent], 0, { buffer: buf16, offset: num(0), length: num(4), position: num(1) }, {
-      buffer: [...COMMON, ...readTargets()],
-      offset: COMMON,
-      length: COMMON,
-      position: COMMON,
-    }),
+    ...optionKeys(
+      onlyOptions,
+      [absent],
+      0,
+      { buffer: buf16, offset: num(0), length: num(4), position: num(1) },
+      {
+        buffer: [...COMMON, ...readTargets()],
+        offset: COMMON,
+        length: COMMON,
+        position: COMMON,
+      },
+    ),
   ];
 }
 
@@ -417,7 +487,14 @@ function handleReadv(): Variant[] {
     value('Buffer(8) (not an array)', () => bytes(8, 0xee)),
   ];
   return [
-    ...positional(on, [pair, num(1)], [[...COMMON, ...arrays], [...COMMON, num(63), num(64)]]),
+    ...positional(
+      on,
+      [pair, num(1)],
+      [
+        [...COMMON, ...arrays],
+        [...COMMON, num(63), num(64)],
+      ],
+    ),
     call(on, 'readv(buffers)', [pair]),
     ...onOtherHandles(on, 'base call', [pair, num(1)]),
   ];
@@ -440,16 +517,26 @@ function handleWrite(): Variant[] {
     call(args, 'write(buffer, 2, 3)', [src8, num(2), num(3)]),
     ...onOtherHandles(args, 'base call', base),
     ...positional(withOptions, [src8, absent], [undefined, COMMON.filter((v) => v.name !== 'undefined')]),
-    ...optionKeys(withOptions, [src8, absent], 1, { offset: num(0), length: num(4), position: num(1) }, {
-      offset: [...SOME, num(8), num(9)],
-      length: [...SOME, num(8), num(9)],
-      position: [...COMMON, num(64)],
-    }),
-    ...positional(text, [str('héllo'), num(1), str('utf8')], [
-      [str(''), str('ff00'), value("new String('boxed')", () => new String('boxed'))],
-      [...COMMON, num(64)],
-      [...COMMON, ...ENCODINGS],
-    ]),
+    ...optionKeys(
+      withOptions,
+      [src8, absent],
+      1,
+      { offset: num(0), length: num(4), position: num(1) },
+      {
+        offset: [...SOME, num(8), num(9)],
+        length: [...SOME, num(8), num(9)],
+        position: [...COMMON, num(64)],
+      },
+    ),
+    ...positional(
+      text,
+      [str('héllo'), num(1), str('utf8')],
+      [
+        [str(''), str('ff00'), value("new String('boxed')", () => new String('boxed'))],
+        [...COMMON, num(64)],
+        [...COMMON, ...ENCODINGS],
+      ],
+    ),
     call(text, "write('héllo')", [str('héllo')]),
     call(text, "write('héllo', null, 'latin1')", [str('héllo'), constant('null', null), str('latin1')]),
     call(text, "write('ff00', 1, 'hex')", [str('ff00'), num(1), str('hex')]),
@@ -464,14 +551,24 @@ function handleWritev(): Variant[] {
   const arrays: Value[] = [
     value('[]', () => []),
     value('[Buffer(0)]', () => [Buffer.alloc(0)]),
-    value('[Uint16Array(2), DataView(3)]', () => [new Uint16Array(bytes(4, 'text').buffer, 0, 2), new DataView(bytes(3, 'text').buffer, 0, 3)]),
+    value('[Uint16Array(2), DataView(3)]', () => [
+      new Uint16Array(bytes(4, 'text').buffer, 0, 2),
+      new DataView(bytes(3, 'text').buffer, 0, 3),
+    ]),
     value("[Buffer('abc'), 'x']", () => [bytes(3, 'text'), 'x']),
     value("[Buffer('abc'), null]", () => [bytes(3, 'text'), null]),
     value('[ArrayBuffer(4)]', () => [bytes(4, 'text').buffer]),
     value("Buffer('abcdefgh') (not an array)", () => bytes(8, 'text')),
   ];
   return [
-    ...positional(on, [pair, num(1)], [[...COMMON.filter((v) => v.name !== '[]'), ...arrays], [...COMMON, num(64), num(100)]]),
+    ...positional(
+      on,
+      [pair, num(1)],
+      [
+        [...COMMON.filter((v) => v.name !== '[]'), ...arrays],
+        [...COMMON, num(64), num(100)],
+      ],
+    ),
     call(on, 'writev(buffers)', [pair]),
     ...onOtherHandles(on, 'base call', [pair, num(1)]),
   ];
@@ -482,11 +579,17 @@ function readFileOptionSweeps(on: On, before: readonly Value[], after: readonly 
   const at = before.length;
   return [
     ...positional(on, [...before, absent, ...after], [...before.map(() => undefined), [...COMMON, ...ENCODINGS]]),
-    ...optionKeys(on, [...before, absent, ...after], at, {}, {
-      encoding: [...ENCODINGS, ...FEW, absent],
-      flag: [...FLAGS, ...FEW],
-      signal: SIGNALS,
-    }),
+    ...optionKeys(
+      on,
+      [...before, absent, ...after],
+      at,
+      {},
+      {
+        encoding: [...ENCODINGS, ...FEW, absent],
+        flag: [...FLAGS, ...FEW],
+        signal: SIGNALS,
+      },
+    ),
   ];
 }
 
@@ -495,14 +598,34 @@ function writeFileOptionSweeps(on: On, before: readonly Value[], full: boolean, 
   const at = before.length;
   const data = str('héllo');
   return [
-    ...positional(on, [...before, data, absent, ...after], [...before.map(() => undefined), full ? [...COMMON, ...writeData()] : [...FEW, ...writeData()], full ? [...COMMON, ...ENCODINGS] : [...FEW, ...ENCODINGS]]),
-    ...optionKeys(on, [...before, data, absent, ...after], at + 1, {}, {
-      encoding: full ? [...ENCODINGS, ...FEW, absent] : ENCODINGS,
-      flag: full ? [...FLAGS, ...FEW] : FLAGS,
-      flush: full ? SOME : FEW,
-      signal: SIGNALS,
-    }),
-    ...optionKeys(on, [...before, data, absent, ...after], at + 1, { encoding: str('hex') }, { flag: full ? [str('a'), str('r+'), str('bogus')] : [] }),
+    ...positional(
+      on,
+      [...before, data, absent, ...after],
+      [
+        ...before.map(() => undefined),
+        full ? [...COMMON, ...writeData()] : [...FEW, ...writeData()],
+        full ? [...COMMON, ...ENCODINGS] : [...FEW, ...ENCODINGS],
+      ],
+    ),
+    ...optionKeys(
+      on,
+      [...before, data, absent, ...after],
+      at + 1,
+      {},
+      {
+        encoding: full ? [...ENCODINGS, ...FEW, absent] : ENCODINGS,
+        flag: full ? [...FLAGS, ...FEW] : FLAGS,
+        flush: full ? SOME : FEW,
+        signal: SIGNALS,
+      },
+    ),
+    ...optionKeys(
+      on,
+      [...before, data, absent, ...after],
+      at + 1,
+      { encoding: str('hex') },
+      { flag: full ? [str('a'), str('r+'), str('bogus')] : [] },
+    ),
   ];
 }
 
@@ -540,7 +663,14 @@ function handleMetadata(): Variant[] {
     ...positional(chmod, [num(0o600)], [[...COMMON, ...MODES]]),
     call(chmod, 'chmod()', []),
     ...onOtherHandles(chmod, 'chmod(0o600)', [num(0o600)], [CLOSED, { flags: 'r', closed: false }]),
-    ...positional(utimes, [num(1000), num(2000)], [[...COMMON, ...DATES], [...SOME, ...DATES]]),
+    ...positional(
+      utimes,
+      [num(1000), num(2000)],
+      [
+        [...COMMON, ...DATES],
+        [...SOME, ...DATES],
+      ],
+    ),
     ...onOtherHandles(utimes, 'utimes(1000, 2000)', [num(1000), num(2000)], [CLOSED]),
     call(sync, 'sync()', []),
     ...onOtherHandles(sync, 'sync()', [], [CLOSED, { flags: 'r', closed: false }]),
@@ -576,17 +706,29 @@ function promisesFunctions(): Variant[] {
   const readFile: On = { target: 'readFile', signature: 'path, options' };
   const writeFile: On = { target: 'writeFile', signature: 'path, data, options' };
   const appendFile: On = { target: 'appendFile', signature: 'path, data, options' };
-  const pathSweep = [...PATHS, ...COMMON.filter((v) => v.name !== '1' && v.name !== '0' && v.name !== '-0'), ...handlePaths(), closedHandle];
+  const pathSweep = [
+    ...PATHS,
+    ...COMMON.filter((v) => v.name !== '1' && v.name !== '0' && v.name !== '-0'),
+    ...handlePaths(),
+    closedHandle,
+  ];
   return [
-    ...(positional(open, [file, str('r'), absent], [[...PATHS, ...COMMON], [...FLAGS, ...COMMON]])),
+    ...positional(
+      open,
+      [file, str('r'), absent],
+      [
+        [...PATHS, ...COMMON],
+        [...FLAGS, ...COMMON],
+      ],
+    ),
     ...positional(open, [missing, str('wx'), num(0o644)], [undefined, undefined, [...MODES, ...COMMON]]),
     call(open, 'open(the file)', [file]),
-    ...(positional(readFile, [file, absent], [pathSweep])),
+    ...positional(readFile, [file, absent], [pathSweep]),
     ...readFileOptionSweeps(readFile, [file]),
-    ...(positional(writeFile, [file, str('héllo'), absent], [pathSweep])),
+    ...positional(writeFile, [file, str('héllo'), absent], [pathSweep]),
     ...writeFileOptionSweeps(writeFile, [file], true),
     ...optionKeys(writeFile, [missing, str('héllo'), absent], 2, {}, { mode: [...MODES, ...FEW] }),
-    ...(positional(appendFile, [file, str('héllo'), absent], [[...PATHS, ...FEW, ...handlePaths(), closedHandle]])),
+    ...positional(appendFile, [file, str('héllo'), absent], [[...PATHS, ...FEW, ...handlePaths(), closedHandle]]),
     ...writeFileOptionSweeps(appendFile, [file], false),
     ...optionKeys(appendFile, [missing, str('héllo'), absent], 2, {}, { mode: MODES }),
   ];
@@ -613,7 +755,11 @@ const throwingCallback = value('a callback that throws', (c) => c.callback(true)
 /** What is no callback: everything in COMMON but the function (the recording callback is the function), and 0n. */
 const NOT_CALLBACKS: readonly Value[] = [...COMMON.filter((v) => v.name !== 'function fn() {}'), constant('0n', 0n)];
 /** The same, shorter: what may follow a callback given in the options position. */
-const AFTER_CALLBACK: readonly Value[] = [...SOME.filter((v) => v.name !== 'function fn() {}'), constant('-0', -0), constant('0n', 0n)];
+const AFTER_CALLBACK: readonly Value[] = [
+  ...SOME.filter((v) => v.name !== 'function fn() {}'),
+  constant('-0', -0),
+  constant('0n', 0n),
+];
 
 /**
  * The callback argument itself: not a function (options left undefined), left out, in the options
@@ -643,9 +789,19 @@ function callbackSweeps(on: On, before: readonly Value[], failing: readonly Valu
 function callbackFunctions(): Variant[] {
   const readFile: On = { target: 'fs.readFile (callback)', name: 'fs.readFile', signature: 'path, options, callback' };
   const writeFile: On = { target: 'fs.writeFile (callback)', name: 'fs.writeFile', signature: 'path, data, options, callback' };
-  const appendFile: On = { target: 'fs.appendFile (callback)', name: 'fs.appendFile', signature: 'path, data, options, callback' };
+  const appendFile: On = {
+    target: 'fs.appendFile (callback)',
+    name: 'fs.appendFile',
+    signature: 'path, data, options, callback',
+  };
   // Descriptors 0 and 1 belong to the runner's child process: values that name them are left out.
-  const pathSweep = [...PATHS, ...COMMON.filter((v) => !['0', '-0', '1'].includes(v.name)), ...descriptorPaths(), ...handlePaths(), closedHandle];
+  const pathSweep = [
+    ...PATHS,
+    ...COMMON.filter((v) => !['0', '-0', '1'].includes(v.name)),
+    ...descriptorPaths(),
+    ...handlePaths(),
+    closedHandle,
+  ];
   const fdRead = value('an open descriptor (r+)', (c) => c.openFd('r+'));
   const data = str('héllo');
   const directory = value('a directory', (c) => c.directory);
@@ -654,33 +810,59 @@ function callbackFunctions(): Variant[] {
     ...positional(readFile, [file, absent, callback], [pathSweep]),
     ...readFileOptionSweeps(readFile, [file], [callback]),
     ...positional(readFile, [fdRead, absent, callback], [undefined, [str('hex'), str('bogus')]]),
-    ...optionKeys(readFile, [fdRead, absent, callback], 1, {}, {
-      encoding: [str('latin1'), str('bogus')],
-      flag: [str('w'), str('a'), str('bogus')],
-      signal: someSignals,
-    }),
+    ...optionKeys(
+      readFile,
+      [fdRead, absent, callback],
+      1,
+      {},
+      {
+        encoding: [str('latin1'), str('bogus')],
+        flag: [str('w'), str('a'), str('bogus')],
+        signal: someSignals,
+      },
+    ),
     ...callbackSweeps(readFile, [file], [missing], NOT_CALLBACKS),
 
     ...positional(writeFile, [file, data, absent, callback], [pathSweep]),
     ...writeFileOptionSweeps(writeFile, [file], true, [callback]),
     ...optionKeys(writeFile, [missing, data, absent, callback], 2, {}, { mode: [...MODES, ...FEW] }),
-    ...positional(writeFile, [fdRead, data, absent, callback], [undefined, [str(''), ...writeSources()], [str('hex'), str('bogus')]]),
-    ...optionKeys(writeFile, [fdRead, data, absent, callback], 2, {}, {
-      encoding: [str('latin1'), str('bogus')],
-      flag: [str('r'), str('a'), str('bogus')],
-      mode: [num(0o600), str('x')],
-      flush: [constant('true', true), constant('1', 1)],
-      signal: someSignals,
-    }),
+    ...positional(
+      writeFile,
+      [fdRead, data, absent, callback],
+      [undefined, [str(''), ...writeSources()], [str('hex'), str('bogus')]],
+    ),
+    ...optionKeys(
+      writeFile,
+      [fdRead, data, absent, callback],
+      2,
+      {},
+      {
+        encoding: [str('latin1'), str('bogus')],
+        flag: [str('r'), str('a'), str('bogus')],
+        mode: [num(0o600), str('x')],
+        flush: [constant('true', true), constant('1', 1)],
+        signal: someSignals,
+      },
+    ),
     ...callbackSweeps(writeFile, [file, data], [directory, data], NOT_CALLBACKS),
 
-    ...positional(appendFile, [file, data, absent, callback], [[...PATHS, ...FEW, ...descriptorPaths(), ...handlePaths(), closedHandle]]),
+    ...positional(
+      appendFile,
+      [file, data, absent, callback],
+      [[...PATHS, ...FEW, ...descriptorPaths(), ...handlePaths(), closedHandle]],
+    ),
     ...writeFileOptionSweeps(appendFile, [file], false, [callback]),
     ...optionKeys(appendFile, [missing, data, absent, callback], 2, {}, { mode: MODES }),
-    ...optionKeys(appendFile, [fdRead, data, absent, callback], 2, {}, {
-      flag: [str('r'), str('w'), str('bogus')],
-      signal: someSignals,
-    }),
+    ...optionKeys(
+      appendFile,
+      [fdRead, data, absent, callback],
+      2,
+      {},
+      {
+        flag: [str('r'), str('w'), str('bogus')],
+        signal: someSignals,
+      },
+    ),
     ...callbackSweeps(appendFile, [file, data], [directory, data], FEW),
   ];
 }
@@ -692,78 +874,150 @@ function callbackFunctions(): Variant[] {
 function readStream(): Variant[] {
   const on: On = { target: 'createReadStream', signature: 'path, options' };
   const base = [file, absent];
-  return ([
-    ...positional(on, base, [[...PATHS, ...COMMON.filter((v) => v.name !== 'undefined' && v.name !== 'null')], [...COMMON, ...ENCODINGS]]),
-    ...optionKeys(on, base, 1, {}, {
-      start: [...COMMON, num(2), num(63), num(64), num(100)],
-      end: [...COMMON, num(5), num(63), num(64), num(100)],
-      highWaterMark: [...COMMON, num(3), num(16), num(65536)],
-      flags: [...FLAGS, ...FEW],
-      mode: [...MODES, ...FEW],
-      encoding: [...ENCODINGS, ...FEW],
-      fd: [...fdValues('r'), value('an open FileHandle', (c) => c.openHandle('r')), closedHandle],
-      fs: CUSTOM_FS,
-      autoClose: SOME,
-      emitClose: SOME,
-      signal: SIGNALS,
-    }),
+  return [
+    ...positional(on, base, [
+      [...PATHS, ...COMMON.filter((v) => v.name !== 'undefined' && v.name !== 'null')],
+      [...COMMON, ...ENCODINGS],
+    ]),
+    ...optionKeys(
+      on,
+      base,
+      1,
+      {},
+      {
+        start: [...COMMON, num(2), num(63), num(64), num(100)],
+        end: [...COMMON, num(5), num(63), num(64), num(100)],
+        highWaterMark: [...COMMON, num(3), num(16), num(65536)],
+        flags: [...FLAGS, ...FEW],
+        mode: [...MODES, ...FEW],
+        encoding: [...ENCODINGS, ...FEW],
+        fd: [...fdValues('r'), value('an open FileHandle', (c) => c.openHandle('r')), closedHandle],
+        fs: CUSTOM_FS,
+        autoClose: SOME,
+        emitClose: SOME,
+        signal: SIGNALS,
+      },
+    ),
     ...optionKeys(on, base, 1, { start: num(10) }, { end: [num(5), num(9), num(10), num(20), ...FEW] }),
-    ...optionKeys(on, [constant('null', null), absent], 1, {}, {
-      fd: [value('an open descriptor (r)', (c) => c.openFd('r')), value('an open FileHandle', (c) => c.openHandle('r'))],
-    }),
-    ...optionKeys(on, [constant('null', null), absent], 1, { fd: value('an open descriptor (r)', (c) => c.openFd('r')) }, {
-      start: [num(5), num(100)],
-      autoClose: [constant('false', false)],
-      fs: [CUSTOM_FS[0]!],
-    }),
-    ...optionKeys(on, base, 1, { fd: value('an open FileHandle', (c) => c.openHandle('r')) }, {
-      start: [num(5)],
-      end: [num(9)],
-      autoClose: [constant('false', false)],
-      fs: [CUSTOM_FS[0]!],
-    }),
-    ...optionKeys(on, base, 1, { autoClose: constant('false', false) }, { emitClose: [constant('false', false), constant('true', true)] }),
-  ]);
+    ...optionKeys(
+      on,
+      [constant('null', null), absent],
+      1,
+      {},
+      {
+        fd: [value('an open descriptor (r)', (c) => c.openFd('r')), value('an open FileHandle', (c) => c.openHandle('r'))],
+      },
+    ),
+    ...optionKeys(
+      on,
+      [constant('null', null), absent],
+      1,
+      { fd: value('an open descriptor (r)', (c) => c.openFd('r')) },
+      {
+        start: [num(5), num(100)],
+        autoClose: [constant('false', false)],
+        fs: [CUSTOM_FS[0]!],
+      },
+    ),
+    ...optionKeys(
+      on,
+      base,
+      1,
+      { fd: value('an open FileHandle', (c) => c.openHandle('r')) },
+      {
+        start: [num(5)],
+        end: [num(9)],
+        autoClose: [constant('false', false)],
+        fs: [CUSTOM_FS[0]!],
+      },
+    ),
+    ...optionKeys(
+      on,
+      base,
+      1,
+      { autoClose: constant('false', false) },
+      { emitClose: [constant('false', false), constant('true', true)] },
+    ),
+  ];
 }
 
 function writeStream(): Variant[] {
   const on: On = { target: 'createWriteStream', signature: 'path, options' };
   const base = [file, absent];
-  return ([
-    ...positional(on, base, [[...PATHS, ...COMMON.filter((v) => v.name !== 'undefined' && v.name !== 'null')], [...COMMON, ...ENCODINGS]]),
-    ...optionKeys(on, base, 1, {}, {
-      start: [...COMMON, num(2), num(64), num(100)],
-      flags: [...FLAGS, ...FEW],
-      mode: [...MODES, ...FEW],
-      encoding: [...ENCODINGS, ...FEW],
-      fd: [...fdValues('r+'), value('an open FileHandle', (c) => c.openHandle('r+')), closedHandle],
-      fs: CUSTOM_FS,
-      autoClose: SOME,
-      emitClose: SOME,
-      signal: SIGNALS,
-      flush: SOME,
-      highWaterMark: [...SOME, num(3), num(65536)],
-    }),
-    ...optionKeys(on, base, 1, { flags: str('r+') }, { start: [num(2), num(64), num(100), num(2 ** 32), num(2 ** 53 - 1), num(2 ** 53)] }),
+  return [
+    ...positional(on, base, [
+      [...PATHS, ...COMMON.filter((v) => v.name !== 'undefined' && v.name !== 'null')],
+      [...COMMON, ...ENCODINGS],
+    ]),
+    ...optionKeys(
+      on,
+      base,
+      1,
+      {},
+      {
+        start: [...COMMON, num(2), num(64), num(100)],
+        flags: [...FLAGS, ...FEW],
+        mode: [...MODES, ...FEW],
+        encoding: [...ENCODINGS, ...FEW],
+        fd: [...fdValues('r+'), value('an open FileHandle', (c) => c.openHandle('r+')), closedHandle],
+        fs: CUSTOM_FS,
+        autoClose: SOME,
+        emitClose: SOME,
+        signal: SIGNALS,
+        flush: SOME,
+        highWaterMark: [...SOME, num(3), num(65536)],
+      },
+    ),
+    ...optionKeys(
+      on,
+      base,
+      1,
+      { flags: str('r+') },
+      { start: [num(2), num(64), num(100), num(2 ** 32), num(2 ** 53 - 1), num(2 ** 53)] },
+    ),
     ...optionKeys(on, base, 1, { flags: str('a') }, { start: [num(2), num(100)] }),
     ...optionKeys(on, [missing, absent], 1, {}, { mode: [num(0o600), str('600')], flags: [str('wx'), str('r+')] }),
-    ...optionKeys(on, [constant('null', null), absent], 1, {}, {
-      fd: [value('an open descriptor (r+)', (c) => c.openFd('r+')), value('an open FileHandle', (c) => c.openHandle('r+'))],
-    }),
-    ...optionKeys(on, [constant('null', null), absent], 1, { fd: value('an open descriptor (r+)', (c) => c.openFd('r+')) }, {
-      start: [num(5), num(100)],
-      autoClose: [constant('false', false)],
-      fs: [CUSTOM_FS[0]!],
-      flush: [constant('true', true)],
-    }),
-    ...optionKeys(on, base, 1, { fd: value('an open FileHandle', (c) => c.openHandle('r+')) }, {
-      start: [num(5)],
-      autoClose: [constant('false', false)],
-      fs: [CUSTOM_FS[0]!],
-      flush: [constant('true', true)],
-    }),
-    ...optionKeys(on, base, 1, { autoClose: constant('false', false) }, { emitClose: [constant('false', false), constant('true', true)] }),
-  ]);
+    ...optionKeys(
+      on,
+      [constant('null', null), absent],
+      1,
+      {},
+      {
+        fd: [value('an open descriptor (r+)', (c) => c.openFd('r+')), value('an open FileHandle', (c) => c.openHandle('r+'))],
+      },
+    ),
+    ...optionKeys(
+      on,
+      [constant('null', null), absent],
+      1,
+      { fd: value('an open descriptor (r+)', (c) => c.openFd('r+')) },
+      {
+        start: [num(5), num(100)],
+        autoClose: [constant('false', false)],
+        fs: [CUSTOM_FS[0]!],
+        flush: [constant('true', true)],
+      },
+    ),
+    ...optionKeys(
+      on,
+      base,
+      1,
+      { fd: value('an open FileHandle', (c) => c.openHandle('r+')) },
+      {
+        start: [num(5)],
+        autoClose: [constant('false', false)],
+        fs: [CUSTOM_FS[0]!],
+        flush: [constant('true', true)],
+      },
+    ),
+    ...optionKeys(
+      on,
+      base,
+      1,
+      { autoClose: constant('false', false) },
+      { emitClose: [constant('false', false), constant('true', true)] },
+    ),
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------

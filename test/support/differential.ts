@@ -229,9 +229,23 @@ export type WriteData =
   | { kind: 'async-chunks'; parts: BufSpec[] };
 
 export type Op =
-  | { kind: 'read'; form: 'args' | 'buffer' | 'none' | 'options' | 'buffer+options'; buf?: BufSpec; offset?: number | null; length?: number | null; position: PosSpec }
+  | {
+      kind: 'read';
+      form: 'args' | 'buffer' | 'none' | 'options' | 'buffer+options';
+      buf?: BufSpec;
+      offset?: number | null;
+      length?: number | null;
+      position: PosSpec;
+    }
   | { kind: 'readv'; bufs: BufSpec[]; position: PosSpec }
-  | { kind: 'write'; form: 'args' | 'buffer' | 'options'; buf: BufSpec; offset?: number | null; length?: number | null; position: PosSpec }
+  | {
+      kind: 'write';
+      form: 'args' | 'buffer' | 'options';
+      buf: BufSpec;
+      offset?: number | null;
+      length?: number | null;
+      position: PosSpec;
+    }
   | { kind: 'write-string'; text: string; position: PosSpec; encoding?: string }
   | { kind: 'writev'; bufs: BufSpec[]; position: PosSpec }
   | { kind: 'truncate'; len?: number }
@@ -303,7 +317,13 @@ function interestingOffset(g: GenState, around: number): number {
 
 function genPosition(g: GenState, allowCurrent = true): PosSpec {
   const r = g.rng;
-  if (allowCurrent && r.chance(0.3)) return r.weighted<PosSpec>([[6, null], [3, 'omit'], [1, 'neg1'], [1, 'bigint']]);
+  if (allowCurrent && r.chance(0.3))
+    return r.weighted<PosSpec>([
+      [6, null],
+      [3, 'omit'],
+      [1, 'neg1'],
+      [1, 'bigint'],
+    ]);
   if (g.allowHuge && r.chance(0.08)) return HUGE_POSITION + r.int(0, 5000);
   return Math.max(0, interestingOffset(g, g.size));
 }
@@ -321,17 +341,32 @@ function genLength(r: Rng): number {
 
 function genBuf(r: Rng, bytes: number, allowTyped = true): BufSpec {
   const type: ViewType = allowTyped
-    ? r.weighted<ViewType>([[10, 'Buffer'], [3, 'Uint8Array'], [2, 'Uint16Array'], [1, 'Float64Array'], [2, 'DataView']])
+    ? r.weighted<ViewType>([
+        [10, 'Buffer'],
+        [3, 'Uint8Array'],
+        [2, 'Uint16Array'],
+        [1, 'Float64Array'],
+        [2, 'DataView'],
+      ])
     : 'Buffer';
   const unit = type === 'Uint16Array' ? 2 : type === 'Float64Array' ? 8 : 1;
   const size = Math.ceil(bytes / unit) * unit;
-  let lead = r.weighted<number>([[4, 0], [4, r.int(1, 17)], [2, r.int(1, 5000)], [1, 4096]]);
+  let lead = r.weighted<number>([
+    [4, 0],
+    [4, r.int(1, 17)],
+    [2, r.int(1, 5000)],
+    [1, 4096],
+  ]);
   lead -= lead % unit;
   return { type, lead, bytes: size, tail: r.pick([0, 0, 1, 7, r.int(1, 300)]), seed: r.u32() };
 }
 
 function genText(r: Rng, encoding?: string): string {
-  const n = r.weighted<number>([[4, r.int(0, 40)], [4, r.int(1, 800)], [1, r.int(3000, 20000)]]);
+  const n = r.weighted<number>([
+    [4, r.int(0, 40)],
+    [4, r.int(1, 800)],
+    [1, r.int(3000, 20000)],
+  ]);
   if (encoding === 'hex') {
     let s = '';
     for (let i = 0; i < n * 2; i++) s += '0123456789abcdefABCDEF'[r.int(0, 21)];
@@ -352,19 +387,35 @@ function genWriteData(r: Rng): WriteData {
   return r.weighted<WriteData>([
     [4, { kind: 'string', text: genText(r) }],
     [4, { kind: 'view', buf: genBuf(r, genLength(r)) }],
-    [1, { kind: 'chunks', parts: Array.from({ length: r.int(0, 4) }, () => (r.chance(0.5) ? genText(r) : genBuf(r, r.int(1, 9000)))) }],
+    [
+      1,
+      {
+        kind: 'chunks',
+        parts: Array.from({ length: r.int(0, 4) }, () => (r.chance(0.5) ? genText(r) : genBuf(r, r.int(1, 9000)))),
+      },
+    ],
     [1, { kind: 'async-chunks', parts: Array.from({ length: r.int(1, 4) }, () => genBuf(r, r.int(1, 20000), false)) }],
   ]);
 }
 
 function genWriteFileOptions(r: Rng, data: WriteData, withFlag: boolean): unknown {
-  const encoding = data.kind === 'string' || data.kind === 'chunks' ? r.pick([undefined, 'utf8', 'latin1', 'utf16le', 'ascii']) : undefined;
+  const encoding =
+    data.kind === 'string' || data.kind === 'chunks' ? r.pick([undefined, 'utf8', 'latin1', 'utf16le', 'ascii']) : undefined;
   const form = r.int(0, 3);
   if (form === 0) return undefined;
   if (form === 1 && encoding !== undefined) return encoding;
   const options: Record<string, unknown> = {};
   if (encoding !== undefined) options.encoding = encoding;
-  if (withFlag && r.chance(0.7)) options.flag = r.weighted([[3, 'w'], [2, 'a'], [2, 'r+'], [2, 'wx'], [1, 'a+'], [1, 'w+'], [1, 'ax']]);
+  if (withFlag && r.chance(0.7))
+    options.flag = r.weighted([
+      [3, 'w'],
+      [2, 'a'],
+      [2, 'r+'],
+      [2, 'wx'],
+      [1, 'a+'],
+      [1, 'w+'],
+      [1, 'ax'],
+    ]);
   if (withFlag && r.chance(0.1)) options.mode = 0o600;
   if (r.chance(0.1)) options.flush = true;
   if (r.chance(0.03)) options.signal = 'aborted';
@@ -382,7 +433,11 @@ function genRead(g: GenState, position: PosSpec, length: number): Op {
     [2, 'buffer+options'],
   ]);
   if (form === 'none') return { kind: 'read', form, position: 'omit' };
-  let offset = r.weighted<number>([[5, 0], [3, r.int(1, 9)], [2, r.int(0, 3000)]]);
+  let offset = r.weighted<number>([
+    [5, 0],
+    [3, r.int(1, 9)],
+    [2, r.int(0, 3000)],
+  ]);
   const buf = genBuf(r, offset + length + (r.chance(0.5) ? 0 : r.int(1, 500)));
   offset = Math.min(offset, buf.bytes);
   let len: number | null = Math.min(length, buf.bytes - offset);
@@ -405,11 +460,28 @@ function genWrite(g: GenState, position: PosSpec, length: number): Op {
     return { kind: 'write-string', text: genText(r, encoding), position, encoding };
   }
   if (r.chance(0.12)) {
-    const bufs = Array.from({ length: r.weighted([[1, 0], [3, 1], [6, r.int(2, 6)]]) }, () => genBuf(r, r.int(0, 1) ? r.int(1, 700) : r.int(0, 9000)));
+    const bufs = Array.from(
+      {
+        length: r.weighted([
+          [1, 0],
+          [3, 1],
+          [6, r.int(2, 6)],
+        ]),
+      },
+      () => genBuf(r, r.int(0, 1) ? r.int(1, 700) : r.int(0, 9000)),
+    );
     return { kind: 'writev', bufs, position };
   }
-  const form = r.weighted<'args' | 'buffer' | 'options'>([[7, 'args'], [1, 'buffer'], [2, 'options']]);
-  let offset = r.weighted<number>([[5, 0], [3, r.int(1, 9)], [2, r.int(0, 3000)]]);
+  const form = r.weighted<'args' | 'buffer' | 'options'>([
+    [7, 'args'],
+    [1, 'buffer'],
+    [2, 'options'],
+  ]);
+  let offset = r.weighted<number>([
+    [5, 0],
+    [3, r.int(1, 9)],
+    [2, r.int(0, 3000)],
+  ]);
   const buf = genBuf(r, offset + length + (r.chance(0.5) ? 0 : r.int(1, 500)));
   offset = Math.min(offset, buf.bytes);
   let len: number | null = Math.min(length, buf.bytes - offset);
@@ -430,15 +502,33 @@ export function genConcurrentGroup(r: Rng, base: number, count: number, minSize:
   const ops: Op[] = [];
   let at = base;
   for (let i = 0; i < count; i++) {
-    const gap = r.weighted<number>([[5, 0], [3, r.int(1, 3)], [2, r.int(4, 700)]]);
+    const gap = r.weighted<number>([
+      [5, 0],
+      [3, r.int(1, 3)],
+      [2, r.int(4, 700)],
+    ]);
     if (withReads && gap > 0 && at + gap <= minSize && r.chance(0.5)) {
       ops.push({ kind: 'read', form: 'args', buf: genBuf(r, gap), offset: 0, length: gap, position: at });
     }
     at += gap;
-    const length = r.weighted<number>([[3, r.int(1, 16)], [4, r.int(1, 1500)], [2, r.int(1, 9000)], [1, r.pick([512, 4096])]]);
-    const kind = r.weighted<'buf' | 'string' | 'writev'>([[8, 'buf'], [1, 'string'], [1, 'writev']]);
+    const length = r.weighted<number>([
+      [3, r.int(1, 16)],
+      [4, r.int(1, 1500)],
+      [2, r.int(1, 9000)],
+      [1, r.pick([512, 4096])],
+    ]);
+    const kind = r.weighted<'buf' | 'string' | 'writev'>([
+      [8, 'buf'],
+      [1, 'string'],
+      [1, 'writev'],
+    ]);
     if (kind === 'string') {
-      ops.push({ kind: 'write-string', text: Buffer.from(patternBytes(r.u32(), length)).toString('hex'), position: at, encoding: 'hex' });
+      ops.push({
+        kind: 'write-string',
+        text: Buffer.from(patternBytes(r.u32(), length)).toString('hex'),
+        position: at,
+        encoding: 'hex',
+      });
     } else if (kind === 'writev') {
       const first = r.int(0, length);
       const bufs = [genBuf(r, first), genBuf(r, length - first)];
@@ -485,7 +575,16 @@ function genOp(g: GenState): Op {
       return op;
     }
     case 'readv': {
-      const bufs = Array.from({ length: r.weighted([[1, 0], [2, 1], [6, r.int(2, 6)]]) }, () => genBuf(r, r.chance(0.2) ? 0 : r.int(1, 6000)));
+      const bufs = Array.from(
+        {
+          length: r.weighted([
+            [1, 0],
+            [2, 1],
+            [6, r.int(2, 6)],
+          ]),
+        },
+        () => genBuf(r, r.chance(0.2) ? 0 : r.int(1, 6000)),
+      );
       return { kind: 'readv', bufs, position: genPosition(g) };
     }
     case 'truncate': {
@@ -506,18 +605,30 @@ function genOp(g: GenState): Op {
     case 'stat':
       return { kind: 'stat', bigint: r.chance(0.2) };
     case 'readFile':
-      return { kind: 'readFile', options: r.pick([undefined, null, 'utf8', 'latin1', { encoding: 'hex' }, { encoding: null }, { signal: 'aborted' }]) };
+      return {
+        kind: 'readFile',
+        options: r.pick([undefined, null, 'utf8', 'latin1', { encoding: 'hex' }, { encoding: null }, { signal: 'aborted' }]),
+      };
     case 'writeFile':
     case 'appendFile': {
       const data = genWriteData(r);
       return { kind, data, options: genWriteFileOptions(r, data, false) };
     }
     case 'concurrent': {
-      const base = Math.max(0, r.weighted<number>([[3, r.int(0, g.size)], [2, g.size - r.int(0, 3000)], [1, g.size + r.int(0, 9000)]]));
+      const base = Math.max(
+        0,
+        r.weighted<number>([
+          [3, r.int(0, g.size)],
+          [2, g.size - r.int(0, 3000)],
+          [1, g.size + r.int(0, 9000)],
+        ]),
+      );
       const group = genConcurrentGroup(r, base, r.int(2, 24), g.writable ? g.minSize : 0, g.writable);
       if (g.writable && group.kind === 'concurrent') {
         // These writes are all valid, so (short of ENOSPC) the file now reaches the end of the last one.
-        const end = Math.max(...group.ops.map((o) => (o.kind === 'write' && typeof o.position === 'number' ? o.position + (o.length ?? 0) : 0)));
+        const end = Math.max(
+          ...group.ops.map((o) => (o.kind === 'write' && typeof o.position === 'number' ? o.position + (o.length ?? 0) : 0)),
+        );
         g.size = Math.max(g.size, end);
         g.minSize = Math.max(g.minSize, end);
       }
@@ -526,20 +637,34 @@ function genOp(g: GenState): Op {
     default: {
       // Concurrent reads only, at explicit positions (nothing moves under them; reads at the file
       // position would race each other in fs too).
-      const ops = Array.from({ length: r.int(2, 16) }, () => genRead(g, Math.max(0, interestingOffset(g, g.size)), genLength(r))).filter(
-        (op) => op.kind === 'read' && typeof op.position === 'number',
-      );
+      const ops = Array.from({ length: r.int(2, 16) }, () =>
+        genRead(g, Math.max(0, interestingOffset(g, g.size)), genLength(r)),
+      ).filter((op) => op.kind === 'read' && typeof op.position === 'number');
       return { kind: 'concurrent', ops };
     }
   }
 }
 
 function genPathOp(r: Rng): PathOp {
-  const kind = r.weighted<PathOp['kind']>([[3, 'path-readFile'], [3, 'path-writeFile'], [2, 'path-appendFile']]);
+  const kind = r.weighted<PathOp['kind']>([
+    [3, 'path-readFile'],
+    [3, 'path-writeFile'],
+    [2, 'path-appendFile'],
+  ]);
   if (kind === 'path-readFile') {
     return {
       kind,
-      options: r.pick([undefined, 'utf8', 'base64', { encoding: 'latin1' }, { flag: 'r' }, { flag: 'a+' }, { flag: 'r+', encoding: 'hex' }, { flag: 'w+' }, { encoding: 'buffer' }]),
+      options: r.pick([
+        undefined,
+        'utf8',
+        'base64',
+        { encoding: 'latin1' },
+        { flag: 'r' },
+        { flag: 'a+' },
+        { flag: 'r+', encoding: 'hex' },
+        { flag: 'w+' },
+        { encoding: 'buffer' },
+      ]),
     };
   }
   const data = genWriteData(r);
@@ -564,7 +689,12 @@ const FLAG_CHOICES: readonly (readonly [number, string | number])[] = [
 export function generateCase(seed: number, index: number): CaseSpec {
   const r = new Rng(seed, index);
   const size = r.chance(0.04) ? r.pick(BIG_SIZES) : r.chance(0.1) ? r.int(0, 20000) : r.pick(SIZES);
-  const target = r.weighted<Target>([[92, 'existing'], [4, 'missing'], [3, 'dir'], [1, 'notdir']]);
+  const target = r.weighted<Target>([
+    [92, 'existing'],
+    [4, 'missing'],
+    [3, 'dir'],
+    [1, 'notdir'],
+  ]);
   const flags = r.weighted(FLAG_CHOICES);
   const numeric = typeof flags === 'number' ? flags : 0;
   const access = typeof flags === 'string' ? flags : numeric & fs.constants.O_RDWR ? 'r+' : 'r';
@@ -579,10 +709,23 @@ export function generateCase(seed: number, index: number): CaseSpec {
     allowHuge: r.chance(0.25),
   };
   const ops: Op[] = [];
-  const count = r.weighted<number>([[2, r.int(1, 3)], [5, r.int(3, 8)], [2, r.int(8, 16)]]);
+  const count = r.weighted<number>([
+    [2, r.int(1, 3)],
+    [5, r.int(3, 8)],
+    [2, r.int(8, 16)],
+  ]);
   for (let i = 0; i < count; i++) ops.push(genOp(g));
   if (r.chance(0.12)) ops.push({ kind: 'close-then-all', dispose: r.chance(0.3) });
-  const pathOps = Array.from({ length: r.weighted([[4, 0], [3, 1], [2, r.int(2, 4)]]) }, () => genPathOp(r));
+  const pathOps = Array.from(
+    {
+      length: r.weighted([
+        [4, 0],
+        [3, 1],
+        [2, r.int(2, 4)],
+      ]),
+    },
+    () => genPathOp(r),
+  );
   return { index, seed, size, initByAiofs: r.chance(0.5), target, flags, ops, pathOps };
 }
 
@@ -713,7 +856,10 @@ async function runOp(h: AnyHandle, op: Op): Promise<unknown> {
           result = await h.read(m!.view);
           break;
         case 'args':
-          result = op.position === 'omit' ? await h.read(m!.view, op.offset, op.length) : await h.read(m!.view, op.offset, op.length, toPosition(op.position));
+          result =
+            op.position === 'omit'
+              ? await h.read(m!.view, op.offset, op.length)
+              : await h.read(m!.view, op.offset, op.length, toPosition(op.position));
           break;
         case 'options':
         case 'buffer+options': {
@@ -736,7 +882,12 @@ async function runOp(h: AnyHandle, op: Op): Promise<unknown> {
       const ms = op.bufs.map(materialize);
       const views = ms.map((m) => m.view);
       const result = op.position === 'omit' ? await h.readv(views) : await h.readv(views, toPosition(op.position));
-      return { shape: shape(result), bytesRead: result.bytesRead, sameArray: result.buffers === views, bytes: ms.map(backingBytes) };
+      return {
+        shape: shape(result),
+        bytesRead: result.bytesRead,
+        sameArray: result.buffers === views,
+        bytes: ms.map(backingBytes),
+      };
     }
     case 'write': {
       const m = materialize(op.buf);
@@ -744,7 +895,10 @@ async function runOp(h: AnyHandle, op: Op): Promise<unknown> {
       if (op.form === 'buffer') {
         result = await h.write(m.view);
       } else if (op.form === 'args') {
-        result = op.position === 'omit' ? await h.write(m.view, op.offset, op.length) : await h.write(m.view, op.offset, op.length, toPosition(op.position));
+        result =
+          op.position === 'omit'
+            ? await h.write(m.view, op.offset, op.length)
+            : await h.write(m.view, op.offset, op.length, toPosition(op.position));
       } else {
         const options: Record<string, unknown> = {};
         if ('offset' in op) options.offset = op.offset;
@@ -752,7 +906,12 @@ async function runOp(h: AnyHandle, op: Op): Promise<unknown> {
         if (op.position !== 'omit') options.position = toPosition(op.position);
         result = await h.write(m.view, options);
       }
-      return { shape: shape(result), bytesWritten: result.bytesWritten, sameBuffer: result.buffer === m.view, bytes: backingBytes(m) };
+      return {
+        shape: shape(result),
+        bytesWritten: result.bytesWritten,
+        sameBuffer: result.buffer === m.view,
+        bytes: backingBytes(m),
+      };
     }
     case 'write-string': {
       const args: unknown[] = [op.text];
@@ -775,7 +934,12 @@ async function runOp(h: AnyHandle, op: Op): Promise<unknown> {
       return h.datasync();
     case 'stat': {
       const st = await h.stat(op.bigint ? { bigint: true } : undefined);
-      return { size: typeof st.size === 'bigint' ? `${st.size}n` : st.size, isFile: st.isFile(), isDirectory: st.isDirectory(), mode: st.mode };
+      return {
+        size: typeof st.size === 'bigint' ? `${st.size}n` : st.size,
+        isFile: st.isFile(),
+        isDirectory: st.isDirectory(),
+        mode: st.mode,
+      };
     }
     case 'readFile': {
       const value = await h.readFile(toOptions(op.options));
@@ -842,7 +1006,8 @@ export interface NormalizedError {
   cause?: unknown;
 }
 
-export type Outcome = { ok: true; value: unknown } | { ok: false; error: NormalizedError | { thrown: string } } | { timeout: string };
+export type Outcome =
+  { ok: true; value: unknown } | { ok: false; error: NormalizedError | { thrown: string } } | { timeout: string };
 
 function errorClass(error: Error): string {
   for (const ctor of [RangeError, TypeError, SyntaxError]) if (error instanceof ctor) return ctor.name;
@@ -913,7 +1078,12 @@ async function settle(run: () => Promise<unknown>, paths: readonly string[] = []
 function normalizeValue(value: unknown, paths: readonly string[]): unknown {
   if (value instanceof Error) return normalizeError(value, paths);
   if (Array.isArray(value)) return value.map((v) => normalizeValue(v, paths));
-  if (value !== null && typeof value === 'object' && !Buffer.isBuffer(value) && Object.getPrototypeOf(value) === Object.prototype) {
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    !Buffer.isBuffer(value) &&
+    Object.getPrototypeOf(value) === Object.prototype
+  ) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalizeValue(v, paths)]));
   }
   return value;
@@ -1069,7 +1239,9 @@ function openPath(spec: CaseSpec, file: string): string {
  */
 export async function runCase(spec: CaseSpec, dir: string, aiofs: Impl, fsName: string, keepGoing = false): Promise<CaseReport> {
   const files = { fs: path.join(dir, `case-${spec.index}.fs`), aiofs: path.join(dir, `case-${spec.index}.ai`) };
-  const paths = [files.fs, files.aiofs, openPath(spec, files.fs), openPath(spec, files.aiofs)].sort((a, b) => b.length - a.length);
+  const paths = [files.fs, files.aiofs, openPath(spec, files.fs), openPath(spec, files.aiofs)].sort(
+    (a, b) => b.length - a.length,
+  );
   const report: CaseReport = { steps: 0, target: spec.target, all: [] };
   const compare = (step: string, op: unknown, expected: Outcome, actual: Outcome): boolean => {
     report.steps++;
@@ -1080,8 +1252,12 @@ export async function runCase(spec: CaseSpec, dir: string, aiofs: Impl, fsName: 
     return keepGoing;
   };
 
-  const setup = await Promise.all([settle(() => prepare(spec, files.fs, nodeImpl, aiofs)), settle(() => prepare(spec, files.aiofs, aiofs, aiofs))]);
-  if (!compare('prepare the initial file', { size: spec.size, initByAiofs: spec.initByAiofs }, setup[0], setup[1])) return cleanup(report, files);
+  const setup = await Promise.all([
+    settle(() => prepare(spec, files.fs, nodeImpl, aiofs)),
+    settle(() => prepare(spec, files.aiofs, aiofs, aiofs)),
+  ]);
+  if (!compare('prepare the initial file', { size: spec.size, initByAiofs: spec.initByAiofs }, setup[0], setup[1]))
+    return cleanup(report, files);
 
   const handles: Partial<Record<'fs' | 'aiofs', AnyHandle>> = {};
   const opened = [
@@ -1107,8 +1283,12 @@ export async function runCase(spec: CaseSpec, dir: string, aiofs: Impl, fsName: 
     }
   }
   if (!closed) {
-    const closing = [handles.fs ? await settle(() => handles.fs!.close(), paths) : undefined, handles.aiofs ? await settle(() => handles.aiofs!.close(), paths) : undefined];
-    if (ok) ok = compare('close()', null, closing[0] ?? { ok: true, value: 'not open' }, closing[1] ?? { ok: true, value: 'not open' });
+    const closing = [
+      handles.fs ? await settle(() => handles.fs!.close(), paths) : undefined,
+      handles.aiofs ? await settle(() => handles.aiofs!.close(), paths) : undefined,
+    ];
+    if (ok)
+      ok = compare('close()', null, closing[0] ?? { ok: true, value: 'not open' }, closing[1] ?? { ok: true, value: 'not open' });
   }
   for (let i = 0; i < spec.pathOps.length && ok; i++) {
     const op = spec.pathOps[i]!;
@@ -1117,9 +1297,17 @@ export async function runCase(spec: CaseSpec, dir: string, aiofs: Impl, fsName: 
     ok = compare(`path op ${i} (${op.kind})`, op, expected, actual);
   }
   if (ok) {
-    const size = await fsp.stat(files.fs).then((s) => s.size, () => 0);
+    const size = await fsp.stat(files.fs).then(
+      (s) => s.size,
+      () => 0,
+    );
     const windows = comparisonWindows(spec, size);
-    ok = compare('final file contents (after close)', null, { ok: true, value: await fileState(files.fs, windows) }, { ok: true, value: await fileState(files.aiofs, windows) });
+    ok = compare(
+      'final file contents (after close)',
+      null,
+      { ok: true, value: await fileState(files.fs, windows) },
+      { ok: true, value: await fileState(files.aiofs, windows) },
+    );
   }
   if (ok) {
     // Same bytes, but not the same footprint: filling holes that fs leaves sparse (e.g. the gap
@@ -1127,8 +1315,16 @@ export async function runCase(spec: CaseSpec, dir: string, aiofs: Impl, fsName: 
     const [sf, sa] = await Promise.all([fsp.stat(files.fs).catch(() => undefined), fsp.stat(files.aiofs).catch(() => undefined)]);
     if (sf?.isFile() && sa?.isFile()) {
       const excess = (sa.blocks - sf.blocks) * 512;
-      const verdict = (bytes: number) => (bytes > ALLOCATION_SLACK ? `${(bytes / MiB).toFixed(1)} MiB more allocated than fs (size ${sf.size})` : 'about as much as fs');
-      compare('disk space allocated (st_blocks) after close', null, { ok: true, value: verdict(0) }, { ok: true, value: verdict(excess) });
+      const verdict = (bytes: number) =>
+        bytes > ALLOCATION_SLACK
+          ? `${(bytes / MiB).toFixed(1)} MiB more allocated than fs (size ${sf.size})`
+          : 'about as much as fs';
+      compare(
+        'disk space allocated (st_blocks) after close',
+        null,
+        { ok: true, value: verdict(0) },
+        { ok: true, value: verdict(excess) },
+      );
     }
   }
   return cleanup(report, files);
@@ -1164,10 +1360,19 @@ export interface RunSummary {
 }
 
 /** Runs the random cases for one filesystem. */
-export async function runRandomCases(seed: number, indexes: readonly number[], dir: string, aiofs: Impl, fsName: string, parallel = 4): Promise<RunSummary> {
+export async function runRandomCases(
+  seed: number,
+  indexes: readonly number[],
+  dir: string,
+  aiofs: Impl,
+  fsName: string,
+  parallel = 4,
+): Promise<RunSummary> {
   const started = Date.now();
   const reports = (
-    await inParallel(indexes, parallel, async (index) => (tooManyHung() ? undefined : runCase(generateCase(seed, index), dir, aiofs, fsName)))
+    await inParallel(indexes, parallel, async (index) =>
+      tooManyHung() ? undefined : runCase(generateCase(seed, index), dir, aiofs, fsName),
+    )
   ).filter((r): r is CaseReport => r !== undefined);
   const backends = new Map<string, number>();
   for (const r of reports) {
@@ -1195,12 +1400,19 @@ export function formatMismatches(mismatches: readonly Mismatch[], seed: number, 
     const key = `${kind} | ${what}`;
     groups.set(key, [...(groups.get(key) ?? []), m]);
   }
-  const lines = [`${mismatches.length} mismatching case(s) in ${groups.size} group(s); replay with AIOFS_TEST_SEED=${seed} AIOFS_TEST_CASE=<index>`];
+  const lines = [
+    `${mismatches.length} mismatching case(s) in ${groups.size} group(s); replay with AIOFS_TEST_SEED=${seed} AIOFS_TEST_CASE=<index>`,
+  ];
   let shown = 0;
   for (const [key, items] of [...groups].sort((a, b) => b[1].length - a[1].length)) {
     const m = items[0]!;
     lines.push(`\n[${items.length}x] ${key}`);
-    lines.push(`  cases: ${items.slice(0, 12).map((i) => `${i.fs}#${i.caseIndex}`).join(' ')}${items.length > 12 ? ' ...' : ''}`);
+    lines.push(
+      `  cases: ${items
+        .slice(0, 12)
+        .map((i) => `${i.fs}#${i.caseIndex}`)
+        .join(' ')}${items.length > 12 ? ' ...' : ''}`,
+    );
     if (shown++ < limit) {
       lines.push(`  e.g. ${m.fs} case ${m.caseIndex}, ${m.step}: ${m.difference}`);
       lines.push(`  op: ${brief(m.op)}`);
@@ -1216,7 +1428,17 @@ export function formatMismatches(mismatches: readonly Mismatch[], seed: number, 
 // ---------------------------------------------------------------------------------------------
 
 function scenario(index: number, fields: Partial<CaseSpec>): CaseSpec {
-  return { index, seed: 1000 + index, size: 5000, initByAiofs: false, target: 'existing', flags: 'r+', ops: [], pathOps: [], ...fields };
+  return {
+    index,
+    seed: 1000 + index,
+    size: 5000,
+    initByAiofs: false,
+    target: 'existing',
+    flags: 'r+',
+    ops: [],
+    pathOps: [],
+    ...fields,
+  };
 }
 
 const oneByte: BufSpec = { type: 'Buffer', lead: 0, bytes: 16, tail: 0, seed: 7 };
@@ -1248,17 +1470,28 @@ export function errorScenarios(): { title: string; spec: CaseSpec }[] {
   for (const flags of ['w', 'w+', 'r+', 'a', 'a+', 'wx']) add(`open(dir, '${flags}') → EISDIR/EEXIST`, { target: 'dir', flags });
   add("open(dir, 'r') then every method (read → EISDIR)", { target: 'dir', flags: 'r', ops: everything });
   for (const flags of ['wx', 'wx+', 'ax', 'ax+']) add(`open(existing, '${flags}') → EEXIST`, { flags });
-  for (const flags of ['wx', 'ax+']) add(`open(missing, '${flags}') creates the file`, { target: 'missing', flags, ops: [write, read, { kind: 'stat' }] });
+  for (const flags of ['wx', 'ax+'])
+    add(`open(missing, '${flags}') creates the file`, { target: 'missing', flags, ops: [write, read, { kind: 'stat' }] });
   for (const flags of ['r', 'w']) add(`open(file/child, '${flags}') → ENOTDIR`, { target: 'notdir', flags });
   for (const flags of ['w', 'a', 'ax']) {
-    add(`'${flags}' (write-only) handle: every method (reads → EBADF)`, { target: flags === 'ax' ? 'missing' : 'existing', flags, ops: everything });
+    add(`'${flags}' (write-only) handle: every method (reads → EBADF)`, {
+      target: flags === 'ax' ? 'missing' : 'existing',
+      flags,
+      ops: everything,
+    });
   }
   add("'r' handle: every method (writes → EBADF, truncate → EINVAL)", { flags: 'r', ops: everything });
   add("'r+' handle: every method", { flags: 'r+', ops: everything });
   add("'a+' handle: every method (writes append)", { flags: 'a+', ops: everything });
   for (const flags of ['r', 'r+', 'w', 'a']) {
-    add(`'${flags}' handle: close() then every method → EBADF 'file closed'`, { flags, ops: [read, { kind: 'close-then-all', dispose: false }] });
-    add(`'${flags}' handle: Symbol.asyncDispose then every method`, { flags, ops: [write, { kind: 'close-then-all', dispose: true }] });
+    add(`'${flags}' handle: close() then every method → EBADF 'file closed'`, {
+      flags,
+      ops: [read, { kind: 'close-then-all', dispose: false }],
+    });
+    add(`'${flags}' handle: Symbol.asyncDispose then every method`, {
+      flags,
+      ops: [write, { kind: 'close-then-all', dispose: true }],
+    });
   }
   const text = (t: string): WriteData => ({ kind: 'string', text: t });
   add('path readFile/writeFile/appendFile on a missing file', {
@@ -1350,8 +1583,11 @@ export function nobodySkipReason(): string | undefined {
 export async function outcomesAsNobody(script: string, args: string[]): Promise<EaccesResult> {
   const { execFile } = await import('node:child_process');
   const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, ['--input-type=module', '-e', script, '--', ...args], { encoding: 'utf8', timeout: 30_000 }, (error, out, err) =>
-      error ? reject(new Error(`child failed: ${err || error.message}`)) : resolve(out),
+    execFile(
+      process.execPath,
+      ['--input-type=module', '-e', script, '--', ...args],
+      { encoding: 'utf8', timeout: 30_000 },
+      (error, out, err) => (error ? reject(new Error(`child failed: ${err || error.message}`)) : resolve(out)),
     );
   });
   const parsed = JSON.parse(stdout.trim().split('\n').pop()!) as { uid: number; results: { fs: unknown; aiofs: unknown } };
@@ -1389,13 +1625,23 @@ export interface ConcurrencyResult {
  * of the untouched gaps) issued at once through each implementation. Both files must equal the file
  * that the same writes give one after another, and every result must match fs's.
  */
-export async function concurrencyRound(seed: number, round: number, dir: string, aiofs: Impl, count: number): Promise<ConcurrencyResult> {
+export async function concurrencyRound(
+  seed: number,
+  round: number,
+  dir: string,
+  aiofs: Impl,
+  count: number,
+): Promise<ConcurrencyResult> {
   const r = new Rng(seed, 0xc0c0, round);
   const size = r.pick([0, 1, 4095, 4097, 65536 + 5, 300_001]);
   const base = r.pick([0, 1, 511, 4095, Math.max(0, size - 2000), size + 3]);
   const group = genConcurrentGroup(r, base, count, size, true);
   if (group.kind !== 'concurrent') throw new Error('unreachable');
-  const files = { seq: path.join(dir, `conc-${round}.seq`), fs: path.join(dir, `conc-${round}.fs`), aiofs: path.join(dir, `conc-${round}.ai`) };
+  const files = {
+    seq: path.join(dir, `conc-${round}.seq`),
+    fs: path.join(dir, `conc-${round}.fs`),
+    aiofs: path.join(dir, `conc-${round}.ai`),
+  };
   const content = Buffer.from(patternBytes(seed ^ round, size));
   const problems: string[] = [];
   try {
@@ -1421,7 +1667,11 @@ export async function concurrencyRound(seed: number, round: number, dir: string,
   } finally {
     for (const file of Object.values(files)) await fsp.rm(file, { force: true });
   }
-  return { writes: group.ops.filter((o) => o.kind !== 'read').length, reads: group.ops.filter((o) => o.kind === 'read').length, problems };
+  return {
+    writes: group.ops.filter((o) => o.kind !== 'read').length,
+    reads: group.ops.filter((o) => o.kind === 'read').length,
+    problems,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1505,26 +1755,29 @@ export function defineDifferentialSuite(o: SuiteOptions): void {
     if (skip) console.warn(`[${o.title}] SKIPPING every test on ${f.name}: ${skip}`);
 
     describe(`${o.title} on ${f.name}`, () => {
-      it.skipIf(skip !== undefined)(title('a regular file reports the expected backend; a directory reports node-fs'), async () => {
-        const expected = o.expectedBackend(f);
-        const file = path.join(f.dir, 'backend-probe');
-        const handle = await impl.open(file, 'w+');
-        const dirHandle = await impl.open(f.dir, 'r');
-        try {
-          console.log(`[${o.title}] ${f.name}: aiofs file backend = ${handle.backend?.name} (${handle.backend?.reason})`);
-          expect(handle.backend, 'AioFileHandle.backend').toBeDefined();
-          expect(handle.backend!.name).toBe(expected.name);
-          expect(handle.backend!.reason).toEqual(expect.any(String));
-          expect(handle.backend!.reason.length).toBeGreaterThan(0);
-          if (expected.reason) expect(handle.backend!.reason).toMatch(expected.reason);
-          expect(dirHandle.backend?.name).toBe('node-fs');
-          expect(dirHandle.backend?.reason.length).toBeGreaterThan(0);
-        } finally {
-          await handle.close();
-          await dirHandle.close();
-          await fsp.rm(file, { force: true });
-        }
-      });
+      it.skipIf(skip !== undefined)(
+        title('a regular file reports the expected backend; a directory reports node-fs'),
+        async () => {
+          const expected = o.expectedBackend(f);
+          const file = path.join(f.dir, 'backend-probe');
+          const handle = await impl.open(file, 'w+');
+          const dirHandle = await impl.open(f.dir, 'r');
+          try {
+            console.log(`[${o.title}] ${f.name}: aiofs file backend = ${handle.backend?.name} (${handle.backend?.reason})`);
+            expect(handle.backend, 'AioFileHandle.backend').toBeDefined();
+            expect(handle.backend!.name).toBe(expected.name);
+            expect(handle.backend!.reason).toEqual(expect.any(String));
+            expect(handle.backend!.reason.length).toBeGreaterThan(0);
+            if (expected.reason) expect(handle.backend!.reason).toMatch(expected.reason);
+            expect(dirHandle.backend?.name).toBe('node-fs');
+            expect(dirHandle.backend?.reason.length).toBeGreaterThan(0);
+          } finally {
+            await handle.close();
+            await dirHandle.close();
+            await fsp.rm(file, { force: true });
+          }
+        },
+      );
 
       it.skipIf(skip !== undefined)(
         title(`${indexes.length} random cases give the same results, errors and bytes as node:fs/promises`),
@@ -1548,41 +1801,62 @@ export function defineDifferentialSuite(o: SuiteOptions): void {
         600_000,
       );
 
-      it.skipIf(skip !== undefined)(title('read/readv/write/writev resolve with null-prototype objects, as fs/promises does'), async () => {
-        const expected = await resultPrototypes(nodeImpl, path.join(f.dir, 'proto.fs'));
-        const actual = await resultPrototypes(impl, path.join(f.dir, 'proto.ai'));
-        expect(expected.read).toBe('null');
-        expect(actual).toEqual(expected);
-      });
-
-      it.skipIf(skip !== undefined)(title('open errors, wrong access modes and closed handles fail exactly like fs'), async () => {
-        const problems: string[] = [];
-        for (const { title: name, spec } of errorScenarios()) {
-          if (tooManyHung()) {
-            problems.push(`${name}: NOT RUN because ${MAX_HUNG_STEPS} steps hung`);
-            continue;
-          }
-          const report = await runCase(spec, f.dir, impl, f.name, true);
-          for (const m of report.all) problems.push(`${name}: ${m.step}: ${m.difference}\n    fs:    ${brief(m.expected)}\n    aiofs: ${brief(m.actual)}`);
-          expect(report.steps).toBeGreaterThan(1);
-        }
-        if (problems.length) console.log(`[${o.title}] ${f.name} error-scenario mismatches:\n  ${problems.join('\n  ')}`);
-        expect(problems).toEqual([]);
-      }, 120_000);
-
-      const rootSkip = process.getuid?.() === 0 ? undefined : 'needs root to run a child as uid 65534';
-      it.skipIf(skip !== undefined || rootSkip !== undefined)(title(`EACCES on a chmod-000 file, as uid 65534${rootSkip ? ` [SKIPPED: ${rootSkip}]` : ''}`), async () => {
-        const result = await eaccesOutcomes(o.distPromises, f.dir);
-        expect(result.skipReason).toBeUndefined();
-        expect((result.fs as Record<string, { error?: { code?: string } }>)['open r']?.error?.code).toBe('EACCES');
-        expect(result.aiofs).toEqual(result.fs);
-      }, 60_000);
+      it.skipIf(skip !== undefined)(
+        title('read/readv/write/writev resolve with null-prototype objects, as fs/promises does'),
+        async () => {
+          const expected = await resultPrototypes(nodeImpl, path.join(f.dir, 'proto.fs'));
+          const actual = await resultPrototypes(impl, path.join(f.dir, 'proto.ai'));
+          expect(expected.read).toBe('null');
+          expect(actual).toEqual(expected);
+        },
+      );
 
       it.skipIf(skip !== undefined)(
-        title(`${o.concurrencyRounds} rounds of ~150 concurrent unaligned writes to disjoint block-sharing ranges equal sequential writes`),
+        title('open errors, wrong access modes and closed handles fail exactly like fs'),
         async () => {
-          const rounds = await inParallel(Array.from({ length: o.concurrencyRounds }, (_, i) => i), 2, async (round) =>
-            tooManyHung() ? { writes: 0, reads: 0, problems: [`round ${round}: NOT RUN because ${MAX_HUNG_STEPS} steps hung`] } : concurrencyRound(seed, round, f.dir, impl, 150),
+          const problems: string[] = [];
+          for (const { title: name, spec } of errorScenarios()) {
+            if (tooManyHung()) {
+              problems.push(`${name}: NOT RUN because ${MAX_HUNG_STEPS} steps hung`);
+              continue;
+            }
+            const report = await runCase(spec, f.dir, impl, f.name, true);
+            for (const m of report.all)
+              problems.push(
+                `${name}: ${m.step}: ${m.difference}\n    fs:    ${brief(m.expected)}\n    aiofs: ${brief(m.actual)}`,
+              );
+            expect(report.steps).toBeGreaterThan(1);
+          }
+          if (problems.length) console.log(`[${o.title}] ${f.name} error-scenario mismatches:\n  ${problems.join('\n  ')}`);
+          expect(problems).toEqual([]);
+        },
+        120_000,
+      );
+
+      const rootSkip = process.getuid?.() === 0 ? undefined : 'needs root to run a child as uid 65534';
+      it.skipIf(skip !== undefined || rootSkip !== undefined)(
+        title(`EACCES on a chmod-000 file, as uid 65534${rootSkip ? ` [SKIPPED: ${rootSkip}]` : ''}`),
+        async () => {
+          const result = await eaccesOutcomes(o.distPromises, f.dir);
+          expect(result.skipReason).toBeUndefined();
+          expect((result.fs as Record<string, { error?: { code?: string } }>)['open r']?.error?.code).toBe('EACCES');
+          expect(result.aiofs).toEqual(result.fs);
+        },
+        60_000,
+      );
+
+      it.skipIf(skip !== undefined)(
+        title(
+          `${o.concurrencyRounds} rounds of ~150 concurrent unaligned writes to disjoint block-sharing ranges equal sequential writes`,
+        ),
+        async () => {
+          const rounds = await inParallel(
+            Array.from({ length: o.concurrencyRounds }, (_, i) => i),
+            2,
+            async (round) =>
+              tooManyHung()
+                ? { writes: 0, reads: 0, problems: [`round ${round}: NOT RUN because ${MAX_HUNG_STEPS} steps hung`] }
+                : concurrencyRound(seed, round, f.dir, impl, 150),
           );
           const problems = rounds.flatMap((r) => r.problems);
           console.log(
@@ -1600,14 +1874,18 @@ export function defineDifferentialSuite(o: SuiteOptions): void {
   for (const f of o.enospc) {
     const skip = f.skipReason;
     if (skip) console.warn(`[${o.title}] SKIPPING ENOSPC on ${f.name}: ${skip}`);
-    it.skipIf(skip !== undefined)(`${o.title}: ENOSPC on ${f.description}${skip ? ` [SKIPPED: ${skip}]` : ''}`, async () => {
-      const total = f.name === 'tmpfs' ? 2 * MiB : 24 * MiB;
-      const expected = await enospcOutcome(nodeImpl, f.dir, total);
-      const actual = await enospcOutcome(impl, f.dir, total);
-      console.log(`[${o.title}] ENOSPC on ${f.description}: fs ${brief(expected)}\n  aiofs ${brief(actual)}`);
-      expect((expected as { writeFile: { error?: { code?: string } } }).writeFile.error?.code).toBe('ENOSPC');
-      const d = difference(expected, actual);
-      expect(d, d).toBeUndefined();
-    }, 120_000);
+    it.skipIf(skip !== undefined)(
+      `${o.title}: ENOSPC on ${f.description}${skip ? ` [SKIPPED: ${skip}]` : ''}`,
+      async () => {
+        const total = f.name === 'tmpfs' ? 2 * MiB : 24 * MiB;
+        const expected = await enospcOutcome(nodeImpl, f.dir, total);
+        const actual = await enospcOutcome(impl, f.dir, total);
+        console.log(`[${o.title}] ENOSPC on ${f.description}: fs ${brief(expected)}\n  aiofs ${brief(actual)}`);
+        expect((expected as { writeFile: { error?: { code?: string } } }).writeFile.error?.code).toBe('ENOSPC');
+        const d = difference(expected, actual);
+        expect(d, d).toBeUndefined();
+      },
+      120_000,
+    );
   }
 }

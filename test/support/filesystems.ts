@@ -194,7 +194,13 @@ export async function mountTmpfs(label: string, size = '64m', name: TestFsName =
   const description = `tmpfs size=${size}`;
   if (!isRoot) {
     await cleanup();
-    return { name, dir, description, skipReason: `mounting tmpfs needs root (uid ${process.getuid?.()})`, cleanup: async () => {} };
+    return {
+      name,
+      dir,
+      description,
+      skipReason: `mounting tmpfs needs root (uid ${process.getuid?.()})`,
+      cleanup: async () => {},
+    };
   }
   try {
     await step('mount tmpfs', 'mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0755`, 'tmpfs', dir]);
@@ -221,7 +227,12 @@ const LOOP_FS = {
  * Root only; otherwise (or when any step fails, e.g. mkfs.xfs missing) the result has `skipReason`
  * naming the step.
  */
-export async function mountLoop(label: string, name: keyof typeof LOOP_FS, sizeMiB: number, sectorSize: number): Promise<Mounted> {
+export async function mountLoop(
+  label: string,
+  name: keyof typeof LOOP_FS,
+  sizeMiB: number,
+  sectorSize: number,
+): Promise<Mounted> {
   const kind = LOOP_FS[name];
   sizeMiB = Math.max(sizeMiB, kind.minMiB);
   const base = await fs.promises.mkdtemp(path.join(defaultDiskRoot().root, tempPrefix(label, `${name}-${sectorSize}`)));

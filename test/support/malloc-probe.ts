@@ -18,7 +18,9 @@ const source = fileURLToPath(new URL('./malloc-probe.c', import.meta.url));
 /** node's headers: where npm builds addons from (npm_config_nodedir, as .ci/run sets), else beside the node binary. */
 function nodeHeaders(): string | undefined {
   const roots = [process.env.npm_config_nodedir, path.resolve(process.execPath, '..', '..')];
-  return roots.map((root) => root && path.join(root, 'include', 'node')).find((dir) => dir && fs.existsSync(path.join(dir, 'node_api.h')));
+  return roots
+    .map((root) => root && path.join(root, 'include', 'node'))
+    .find((dir) => dir && fs.existsSync(path.join(dir, 'node_api.h')));
 }
 
 export function buildMallocProbe(): MallocProbe {
@@ -30,6 +32,7 @@ export function buildMallocProbe(): MallocProbe {
   const out = path.join(dir, 'malloc-probe.node');
   const cc = process.env.CC ?? 'cc';
   const built = spawnSync(cc, ['-shared', '-fPIC', '-O2', `-I${headers}`, source, '-o', out], { encoding: 'utf8' });
-  if (built.error || built.status !== 0) return { skipReason: `${cc} could not build the probe: ${built.error?.message ?? built.stderr.trim()}` };
+  if (built.error || built.status !== 0)
+    return { skipReason: `${cc} could not build the probe: ${built.error?.message ?? built.stderr.trim()}` };
   return { path: out };
 }

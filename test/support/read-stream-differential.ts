@@ -91,7 +91,15 @@ export const nodeStreams: StreamApi = {
 export function streamsUnderTest(index: unknown, promises: unknown): { api?: StreamApi; problem?: string } {
   const choice = process.env.AIOFS_STREAM_IMPL ?? '';
   if (choice === 'node-fs') {
-    return { api: { label: 'aiofs (node:fs STAND-IN: AIOFS_STREAM_IMPL=node-fs)', createReadStream: fs.createReadStream as any, ReadStream: fs.ReadStream, AioReadStream: fs.ReadStream, standIn: true } };
+    return {
+      api: {
+        label: 'aiofs (node:fs STAND-IN: AIOFS_STREAM_IMPL=node-fs)',
+        createReadStream: fs.createReadStream as any,
+        ReadStream: fs.ReadStream,
+        AioReadStream: fs.ReadStream,
+        standIn: true,
+      },
+    };
   }
   if (choice !== '' && choice !== 'aiofs') return { problem: `AIOFS_STREAM_IMPL must be 'aiofs' or 'node-fs', not ${choice}` };
   const mod = (index ?? {}) as Record<string, any>;
@@ -125,7 +133,22 @@ const MiB = 1024 * 1024;
 
 /** File sizes prepared on every filesystem (each as random bytes and as UTF-8 text). */
 export const SIZES = [
-  0, 1, 511, 512, 513, 4095, 4096, 4097, 65535, 65536, 65537, 200_003, MiB - 1, MiB, MiB + 1, 3 * MiB + 4097 + 13,
+  0,
+  1,
+  511,
+  512,
+  513,
+  4095,
+  4096,
+  4097,
+  65535,
+  65536,
+  65537,
+  200_003,
+  MiB - 1,
+  MiB,
+  MiB + 1,
+  3 * MiB + 4097 + 13,
 ] as const;
 const SMALL_SIZES = SIZES.filter((s) => s < 300_000);
 const BIG_SIZES = SIZES.filter((s) => s >= 300_000);
@@ -181,7 +204,8 @@ export async function prepareFiles(dir: string): Promise<void> {
 export type Ctor = 'createReadStream' | 'new ReadStream' | 'ReadStream()' | 'new createReadStream' | 'new AioReadStream';
 export type Target = 'file' | 'fresh' | 'missing' | 'dir';
 export type FdKind = 'number' | 'filehandle' | 'aiohandle';
-export type SignalMode = 'none' | 'unused' | 'pre-aborted' | 'abort-on-open' | 'abort-on-first-data' | 'abort-reason-on-first-data';
+export type SignalMode =
+  'none' | 'unused' | 'pre-aborted' | 'abort-on-open' | 'abort-on-first-data' | 'abort-reason-on-first-data';
 export type CustomFs = 'none' | 'pass' | 'open-fails' | 'read-fails' | 'close-fails';
 export type Action =
   | 'consume'
@@ -238,7 +262,17 @@ const BAD_VALUES: Record<string, readonly string[]> = {
   autoClose: ["'yes'", '0', 'null', '1', "''"],
   emitClose: ["'yes'", '0', 'null', "''"],
   signal: ['{}', "'x'", '5', 'null', 'EventTarget', 'true', 'AbortController'],
-  fs: ['{}', '5', "'fs'", 'fs:open-not-fn', 'fs:no-read', 'fs:no-close', 'fs:no-close+autoClose-false', 'null', 'fs:with-filehandle'],
+  fs: [
+    '{}',
+    '5',
+    "'fs'",
+    'fs:open-not-fn',
+    'fs:no-read',
+    'fs:no-close',
+    'fs:no-close+autoClose-false',
+    'null',
+    'fs:with-filehandle',
+  ],
   options: ['5', 'true', '5n', 'Symbol()', '[]', '() => {}', "'bogus-encoding'"],
   path: ['5', 'undefined', 'null', '{}', "'a\\0b'", 'http-url', 'file-url-host', 'file-url-%2F', 'buffer-nul', "''", 'true'],
 };
@@ -304,7 +338,7 @@ function effectiveHwm(hwm: number | null | undefined): number {
 /** Bytes a full read of the case would deliver (upper bound, ignoring errors). */
 function rangeLength(size: number, start: number | undefined, end: number | undefined, preRead: number): number {
   const from = start ?? preRead;
-  const last = start === undefined ? preRead + (end ?? Infinity) : end ?? Infinity;
+  const last = start === undefined ? preRead + (end ?? Infinity) : (end ?? Infinity);
   return Math.max(0, Math.min(size - 1, last) - from + 1);
 }
 
@@ -367,7 +401,15 @@ function genValid(r: Rng, index: number): StreamCase {
         [3, 'filehandle'],
         [3, 'aiohandle'],
       ]);
-      const openFlags = target === 'dir' ? 'r' : r.weighted([[8, 'r'], [2, 'r+'], [1, 'a+'], [1, 'a']] as const);
+      const openFlags =
+        target === 'dir'
+          ? 'r'
+          : r.weighted([
+              [8, 'r'],
+              [2, 'r+'],
+              [1, 'a+'],
+              [1, 'a'],
+            ] as const);
       const preRead = target === 'file' && openFlags !== 'a' && r.chance(0.12) ? r.int(1, Math.max(1, Math.min(size, 9000))) : 0;
       spec.fd = { kind, openFlags, preRead };
       spec.pathForm = r.weighted([
@@ -378,7 +420,14 @@ function genValid(r: Rng, index: number): StreamCase {
     }
     if (spec.fd === undefined) {
       if (target === 'fresh') o.flags = r.pick(['w', 'w+', 'a', 'a+', 'r+'] as const);
-      else if (target === 'missing') o.flags = r.weighted<string | number | undefined>([[6, undefined], [2, 'r'], [1, 'a+'], [1, 'r+'], [1, 'w+']]);
+      else if (target === 'missing')
+        o.flags = r.weighted<string | number | undefined>([
+          [6, undefined],
+          [2, 'r'],
+          [1, 'a+'],
+          [1, 'r+'],
+          [1, 'w+'],
+        ]);
       else if (r.chance(0.35)) {
         o.flags = r.weighted<string | number>([
           [10, 'r'],
@@ -508,7 +557,8 @@ function genInvalid(r: Rng, index: number): StreamCase {
   if (key === 'start' || key === 'end' || key === 'highWaterMark' || key === 'mode') {
     if (r.chance(0.5)) Object.assign(spec.options, genStartEnd(r, spec.size));
     delete (spec.options as Record<string, unknown>)[key];
-    if (spec.options.start !== undefined && spec.options.end !== undefined && spec.options.end < spec.options.start) delete spec.options.end;
+    if (spec.options.start !== undefined && spec.options.end !== undefined && spec.options.end < spec.options.start)
+      delete spec.options.end;
   }
   spec.invalid = { key, value: r.pick(BAD_VALUES[key]!) };
   return spec;
@@ -556,12 +606,32 @@ export function fixedStreamCases(): StreamCase[] {
   }
   for (const kind of ['number', 'filehandle', 'aiohandle'] as const) {
     for (const autoClose of [true, false, undefined]) {
-      add({ size: 65537, fd: { kind, openFlags: 'r', preRead: 0 }, pathForm: 'null', options: autoClose === undefined ? {} : { autoClose } });
+      add({
+        size: 65537,
+        fd: { kind, openFlags: 'r', preRead: 0 },
+        pathForm: 'null',
+        options: autoClose === undefined ? {} : { autoClose },
+      });
     }
     add({ size: 65537, fd: { kind, openFlags: 'r', preRead: 1000 }, pathForm: 'null', options: {} });
-    add({ size: 65537, fd: { kind, openFlags: 'r', preRead: 1000 }, pathForm: 'null', options: { autoClose: false, end: 20_000 } });
-    add({ size: 3 * MiB + 4097 + 13, fd: { kind, openFlags: 'r', preRead: 0 }, pathForm: 'null', options: { autoClose: false, end: MiB + 4 } });
-    add({ size: 65537, fd: { kind, openFlags: 'r', preRead: 10 }, pathForm: 'null', options: { autoClose: false, start: 100, end: 5000 } });
+    add({
+      size: 65537,
+      fd: { kind, openFlags: 'r', preRead: 1000 },
+      pathForm: 'null',
+      options: { autoClose: false, end: 20_000 },
+    });
+    add({
+      size: 3 * MiB + 4097 + 13,
+      fd: { kind, openFlags: 'r', preRead: 0 },
+      pathForm: 'null',
+      options: { autoClose: false, end: MiB + 4 },
+    });
+    add({
+      size: 65537,
+      fd: { kind, openFlags: 'r', preRead: 10 },
+      pathForm: 'null',
+      options: { autoClose: false, start: 100, end: 5000 },
+    });
     add({ size: 200_003, fd: { kind, openFlags: 'r', preRead: 0 }, pathForm: 'null', options: { autoClose: false } });
     add({ size: 65537, fd: { kind, openFlags: 'r', preRead: 1000 }, pathForm: 'null', options: { start: 10, end: 5000 } });
     add({ size: 4097, fd: { kind, openFlags: 'a', preRead: 0 }, pathForm: 'null', options: {} });
@@ -584,13 +654,26 @@ export function fixedStreamCases(): StreamCase[] {
   }
   for (const customFs of ['pass', 'open-fails', 'read-fails', 'close-fails'] as const) add({ size: 200_003, customFs });
   add({ size: 200_003, customFs: 'pass', fd: { kind: 'number', openFlags: 'r', preRead: 0 }, pathForm: 'null' });
-  for (const action of ['consume-readable', 'close-immediately', 'close-on-open', 'close-on-first-data', 'destroy-on-first-data', 'destroy-error-on-first-data', 'close-after-end'] as const) {
+  for (const action of [
+    'consume-readable',
+    'close-immediately',
+    'close-on-open',
+    'close-on-first-data',
+    'destroy-on-first-data',
+    'destroy-error-on-first-data',
+    'close-after-end',
+  ] as const) {
     add({ size: MiB + 1, action });
   }
   add({ options: { start: 10, end: 9 } });
   for (const [key, values] of Object.entries(BAD_VALUES)) {
     for (const value of values) {
-      add({ kind: 'invalid', size: 4097, invalid: { key, value }, optionsForm: key === 'encoding-string' ? 'encoding-string' : 'object' });
+      add({
+        kind: 'invalid',
+        size: 4097,
+        invalid: { key, value },
+        optionsForm: key === 'encoding-string' ? 'encoding-string' : 'object',
+      });
     }
   }
   return list;
@@ -844,8 +927,23 @@ export async function runSide(spec: StreamCase, ctx: SideContext): Promise<SideR
   if (spec.customFs !== 'none') options.fs = makeCustomFs(spec.customFs, callLog);
   if (side === 'aiofs' && !api.standIn) Object.assign(options, spec.aiofs);
   let pathArg: unknown =
-    spec.pathForm === 'string' ? file : spec.pathForm === 'buffer' ? Buffer.from(file) : spec.pathForm === 'url' ? pathToFileURL(file) : spec.pathForm === 'null' ? null : undefined;
-  let optionsArg: unknown = spec.optionsForm === 'object' ? options : spec.optionsForm === 'encoding-string' ? spec.options.encoding : spec.optionsForm === 'null' ? null : undefined;
+    spec.pathForm === 'string'
+      ? file
+      : spec.pathForm === 'buffer'
+        ? Buffer.from(file)
+        : spec.pathForm === 'url'
+          ? pathToFileURL(file)
+          : spec.pathForm === 'null'
+            ? null
+            : undefined;
+  let optionsArg: unknown =
+    spec.optionsForm === 'object'
+      ? options
+      : spec.optionsForm === 'encoding-string'
+        ? spec.options.encoding
+        : spec.optionsForm === 'null'
+          ? null
+          : undefined;
   if (spec.invalid !== undefined) {
     const bad = badValue(spec.invalid.value, { dir, file });
     const key = spec.invalid.key;
@@ -889,7 +987,13 @@ export async function runSide(spec: StreamCase, ctx: SideContext): Promise<SideR
     return result;
   }
 
-  const s = stream as Readable & { pending?: unknown; bytesRead?: unknown; path?: unknown; fd?: unknown; close(cb?: (e?: Error | null) => void): void };
+  const s = stream as Readable & {
+    pending?: unknown;
+    bytesRead?: unknown;
+    path?: unknown;
+    fd?: unknown;
+    close(cb?: (e?: Error | null) => void): void;
+  };
   result.isReadable = s instanceof Readable;
   result.pendingAtStart = s.pending;
   result.fdAtStart = describeFd(s.fd);
@@ -955,7 +1059,8 @@ export async function runSide(spec: StreamCase, ctx: SideContext): Promise<SideR
       stoppedOnData = spec.action.endsWith('on-first-data') || spec.signal.endsWith('on-first-data');
       if (spec.action === 'close-on-first-data') stop(closeWithCallback);
       if (spec.action === 'destroy-on-first-data') stop(() => s.destroy());
-      if (spec.action === 'destroy-error-on-first-data') stop(() => s.destroy(Object.assign(new Error('stop here'), { code: 'ESTOPHERE' })));
+      if (spec.action === 'destroy-error-on-first-data')
+        stop(() => s.destroy(Object.assign(new Error('stop here'), { code: 'ESTOPHERE' })));
       if (spec.signal === 'abort-on-first-data') stop(() => controller!.abort());
       if (spec.signal === 'abort-reason-on-first-data') stop(() => controller!.abort(new Error('the reason')));
     }
@@ -1048,7 +1153,10 @@ export async function runSide(spec: StreamCase, ctx: SideContext): Promise<SideR
   if (spec.fd !== undefined && result.fdState === 'open' && !result.truncated && events.includes('end')) {
     const probe = Buffer.alloc(16);
     try {
-      const n = handle !== undefined && fdValue === handle ? (await handle.read(probe, 0, 16, null)).bytesRead : fs.readSync(fdNumber!, probe, 0, 16, null);
+      const n =
+        handle !== undefined && fdValue === handle
+          ? (await handle.read(probe, 0, 16, null)).bytesRead
+          : fs.readSync(fdNumber!, probe, 0, 16, null);
       result.positionProbe = probe.subarray(0, n).toString('hex');
     } catch (error) {
       result.positionProbe = normErr(error);
@@ -1115,7 +1223,7 @@ function expectedContent(spec: StreamCase, dir: string): Buffer | undefined {
   const end = spec.optionsForm === 'object' ? o.end : undefined;
   const pre = spec.fd?.preRead ?? 0;
   const from = start ?? pre;
-  const last = start === undefined ? pre + (end ?? Infinity) : end ?? Infinity;
+  const last = start === undefined ? pre + (end ?? Infinity) : (end ?? Infinity);
   return bytes.subarray(Math.min(from, bytes.length), Math.min(bytes.length, last + 1));
 }
 
@@ -1185,8 +1293,10 @@ export function compareSides(spec: StreamCase, fsName: string, dir: string, a: S
     // Cut short on the first chunk: each side delivers a prefix of the whole range.
     const whole = expectedValue ?? (a.truncated ? undefined : a.content);
     if (whole !== undefined) {
-      if (a.truncated && !isPrefix(a.content, whole)) add('harness: fs content is not a prefix of the range', brief(whole), brief(a.content), 'not a prefix');
-      if (!isPrefix(b.content, whole)) add('content (prefix of the range)', brief(whole), brief(b.content), 'aiofs content is not a prefix of the range');
+      if (a.truncated && !isPrefix(a.content, whole))
+        add('harness: fs content is not a prefix of the range', brief(whole), brief(a.content), 'not a prefix');
+      if (!isPrefix(b.content, whole))
+        add('content (prefix of the range)', brief(whole), brief(b.content), 'aiofs content is not a prefix of the range');
     }
     if (typeof b.bytesRead !== 'number') add('bytesRead type', typeof a.bytesRead, typeof b.bytesRead);
   }
@@ -1204,13 +1314,33 @@ export interface StreamRunSummary {
 }
 
 function coverageKeys(spec: StreamCase, a: SideResult): string[] {
-  const keys = [`kind:${spec.kind}`, `target:${spec.target}`, `ctor:${spec.ctor}`, `action:${spec.action}`, `signal:${spec.signal}`, `customFs:${spec.customFs}`];
+  const keys = [
+    `kind:${spec.kind}`,
+    `target:${spec.target}`,
+    `ctor:${spec.ctor}`,
+    `action:${spec.action}`,
+    `signal:${spec.signal}`,
+    `customFs:${spec.customFs}`,
+  ];
   keys.push(`size:${spec.size}`, `path:${spec.pathForm}`, `options:${spec.optionsForm}`);
-  if (spec.fd) keys.push(`fd:${spec.fd.kind}:autoClose=${spec.options.autoClose ?? 'default'}`, ...(spec.fd.preRead ? ['fd:preRead'] : []));
+  if (spec.fd)
+    keys.push(`fd:${spec.fd.kind}:autoClose=${spec.options.autoClose ?? 'default'}`, ...(spec.fd.preRead ? ['fd:preRead'] : []));
   const o = spec.options;
   if (o.start !== undefined) keys.push(o.start >= spec.size ? 'start:past-eof' : 'start:inside');
-  if (o.end !== undefined) keys.push(o.end === 0 ? 'end:0' : o.end >= spec.size ? 'end:past-eof' : o.start !== undefined && o.end < o.start ? 'end:before-start' : 'end:inside');
-  if (o.highWaterMark !== undefined) keys.push(`hwm:${[0, 1, 100, 4096, 65536, MiB].includes(o.highWaterMark as number) ? o.highWaterMark : o.highWaterMark === null ? 'null' : 'odd'}`);
+  if (o.end !== undefined)
+    keys.push(
+      o.end === 0
+        ? 'end:0'
+        : o.end >= spec.size
+          ? 'end:past-eof'
+          : o.start !== undefined && o.end < o.start
+            ? 'end:before-start'
+            : 'end:inside',
+    );
+  if (o.highWaterMark !== undefined)
+    keys.push(
+      `hwm:${[0, 1, 100, 4096, 65536, MiB].includes(o.highWaterMark as number) ? o.highWaterMark : o.highWaterMark === null ? 'null' : 'odd'}`,
+    );
   if (o.encoding !== undefined) keys.push(`encoding:${o.encoding}`);
   if (o.flags !== undefined) keys.push(`flags:${o.flags}`);
   if (o.emitClose === false) keys.push('emitClose:false');
@@ -1220,17 +1350,40 @@ function coverageKeys(spec: StreamCase, a: SideResult): string[] {
   if (spec.aiofs.cache !== undefined) keys.push(`aiofs:cache=${spec.aiofs.cache}`);
   if (spec.aiofs.chunkSize !== undefined) keys.push('aiofs:chunkSize');
   if (a.positionProbe !== undefined) keys.push('fd:position-probed');
-  keys.push(a.thrown ? 'outcome:thrown' : a.errors?.length ? `outcome:error:${(a.errors[0] as { code?: string }).code}` : 'outcome:ok');
+  keys.push(
+    a.thrown ? 'outcome:thrown' : a.errors?.length ? `outcome:error:${(a.errors[0] as { code?: string }).code}` : 'outcome:ok',
+  );
   return keys;
 }
 
 /** Runs cases one at a time on `dir` (prepared with prepareFiles). */
-export async function runStreamCases(specs: readonly StreamCase[], dir: string, api: StreamApi, fsName: string): Promise<StreamRunSummary> {
+export async function runStreamCases(
+  specs: readonly StreamCase[],
+  dir: string,
+  api: StreamApi,
+  fsName: string,
+): Promise<StreamRunSummary> {
   const began = Date.now();
-  const summary: StreamRunSummary = { cases: 0, thrown: 0, emittedError: 0, truncated: 0, mismatches: [], ms: 0, coverage: new Map() };
+  const summary: StreamRunSummary = {
+    cases: 0,
+    thrown: 0,
+    emittedError: 0,
+    truncated: 0,
+    mismatches: [],
+    ms: 0,
+    coverage: new Map(),
+  };
   for (const spec of specs) {
     if (tooManyHungRuns()) {
-      summary.mismatches.push({ fs: fsName, index: spec.index, field: 'not run', difference: `stopped: ${hungRuns} runs hung`, fsValue: undefined, aiofsValue: undefined, spec });
+      summary.mismatches.push({
+        fs: fsName,
+        index: spec.index,
+        field: 'not run',
+        difference: `stopped: ${hungRuns} runs hung`,
+        fsValue: undefined,
+        aiofsValue: undefined,
+        spec,
+      });
       break;
     }
     let a: SideResult;
@@ -1239,7 +1392,15 @@ export async function runStreamCases(specs: readonly StreamCase[], dir: string, 
       a = await runSide(spec, { api: nodeStreams, side: 'fs', dir });
       b = await runSide(spec, { api, side: 'aiofs', dir });
     } catch (error) {
-      summary.mismatches.push({ fs: fsName, index: spec.index, field: 'harness: run threw', difference: inspect(error), fsValue: undefined, aiofsValue: undefined, spec });
+      summary.mismatches.push({
+        fs: fsName,
+        index: spec.index,
+        field: 'harness: run threw',
+        difference: inspect(error),
+        fsValue: undefined,
+        aiofsValue: undefined,
+        spec,
+      });
       continue;
     }
     summary.cases++;
@@ -1262,7 +1423,9 @@ export function formatStreamMismatches(mismatches: readonly StreamMismatch[], se
     list.push(m);
     groups.set(shape, list);
   }
-  const lines = [`${mismatches.length} mismatch(es) in ${groups.size} group(s); replay: AIOFS_TEST_SEED=${seed} AIOFS_TEST_CASE=<index> (negative index = fixed case)`];
+  const lines = [
+    `${mismatches.length} mismatch(es) in ${groups.size} group(s); replay: AIOFS_TEST_SEED=${seed} AIOFS_TEST_CASE=<index> (negative index = fixed case)`,
+  ];
   let shown = 0;
   for (const [shape, list] of groups) {
     if (shown++ >= limit) {
@@ -1271,7 +1434,12 @@ export function formatStreamMismatches(mismatches: readonly StreamMismatch[], se
     }
     const m = list[0]!;
     lines.push(
-      `- [${list.length}x] ${shape}\n    e.g. ${m.fs} case ${m.index} (cases: ${list.slice(0, 8).map((x) => x.index).join(', ')})\n    fs:    ${brief(m.fsValue)}\n    aiofs: ${brief(m.aiofsValue)}\n    spec:  ${inspect(m.spec, { depth: 3, breakLength: Infinity })}`,
+      `- [${list.length}x] ${shape}\n    e.g. ${m.fs} case ${m.index} (cases: ${list
+        .slice(0, 8)
+        .map((x) => x.index)
+        .join(
+          ', ',
+        )})\n    fs:    ${brief(m.fsValue)}\n    aiofs: ${brief(m.aiofsValue)}\n    spec:  ${inspect(m.spec, { depth: 3, breakLength: Infinity })}`,
     );
   }
   return lines.join('\n');
@@ -1364,7 +1532,10 @@ export function defineReadStreamDifferential(o: StreamSuiteOptions): void {
   );
 
   it('the implementation under test is aiofs (dist/index.js exports createReadStream, ReadStream, AioReadStream)', () => {
-    if (api?.standIn) console.warn('[read-stream differential] WARNING: AIOFS_STREAM_IMPL=node-fs: comparing node:fs with itself (harness check only)');
+    if (api?.standIn)
+      console.warn(
+        '[read-stream differential] WARNING: AIOFS_STREAM_IMPL=node-fs: comparing node:fs with itself (harness check only)',
+      );
     expect(problem).toBeUndefined();
     expect(api).toBeDefined();
     if (!api!.standIn) {
@@ -1393,10 +1564,13 @@ export function defineReadStreamDifferential(o: StreamSuiteOptions): void {
           const cov = [...summary.coverage.entries()].sort(([x], [y]) => x.localeCompare(y)).map(([k, v]) => `${k}=${v}`);
           console.log(`[read-stream differential] coverage on ${f.name}: ${cov.join(' ')}`);
         }
-        if (summary.mismatches.length) console.log(`[read-stream differential] ${f.name} mismatches:\n${formatStreamMismatches(summary.mismatches, seed)}`);
+        if (summary.mismatches.length)
+          console.log(`[read-stream differential] ${f.name} mismatches:\n${formatStreamMismatches(summary.mismatches, seed)}`);
         // AIOFS_STREAM_REPORT=<dir>: every mismatch as JSON lines, one file per filesystem.
         if (process.env.AIOFS_STREAM_REPORT) {
-          const lines = summary.mismatches.map((m) => JSON.stringify({ ...m, fsValue: brief(m.fsValue), aiofsValue: brief(m.aiofsValue) }));
+          const lines = summary.mismatches.map((m) =>
+            JSON.stringify({ ...m, fsValue: brief(m.fsValue), aiofsValue: brief(m.aiofsValue) }),
+          );
           fs.writeFileSync(path.join(process.env.AIOFS_STREAM_REPORT, `read-stream-${f.name}.jsonl`), lines.join('\n'));
         }
         const harness = summary.mismatches.filter((m) => m.field.startsWith('harness'));
@@ -1404,7 +1578,25 @@ export function defineReadStreamDifferential(o: StreamSuiteOptions): void {
         expect(summary.mismatches.map((m) => `case ${m.index} ${m.field}: ${m.difference}`)).toEqual([]);
         if (!onlyCases) {
           // Every feature the suite promises is really exercised (the fixed cases guarantee it).
-          for (const key of ['target:missing', 'target:dir', 'fd:number:autoClose=false', 'fd:filehandle:autoClose=true', 'fd:aiohandle:autoClose=false', 'start:past-eof', 'end:past-eof', 'end:0', 'end:before-start', 'hwm:1', 'encoding:utf8', 'emitClose:false', 'path:buffer', 'path:url', 'invalid:fs', 'aiofs:cache=bypass', 'fd:position-probed']) {
+          for (const key of [
+            'target:missing',
+            'target:dir',
+            'fd:number:autoClose=false',
+            'fd:filehandle:autoClose=true',
+            'fd:aiohandle:autoClose=false',
+            'start:past-eof',
+            'end:past-eof',
+            'end:0',
+            'end:before-start',
+            'hwm:1',
+            'encoding:utf8',
+            'emitClose:false',
+            'path:buffer',
+            'path:url',
+            'invalid:fs',
+            'aiofs:cache=bypass',
+            'fd:position-probed',
+          ]) {
             expect(summary.coverage.get(key) ?? 0, key).toBeGreaterThan(0);
           }
           expect(summary.cases).toBeGreaterThanOrEqual(Math.min(count, 2000));
@@ -1414,18 +1606,22 @@ export function defineReadStreamDifferential(o: StreamSuiteOptions): void {
   });
 
   describe('read streams: EACCES (chmod 000, as uid 65534 in a child)', () => {
-    const rootSkip = process.getuid?.() !== 0 ? `needs root to switch to uid 65534 in a child (uid ${process.getuid?.()})` : undefined;
+    const rootSkip =
+      process.getuid?.() !== 0 ? `needs root to switch to uid 65534 in a child (uid ${process.getuid?.()})` : undefined;
     if (rootSkip) console.warn(`[read-stream differential] EACCES tests SKIPPED: ${rootSkip}`);
     for (const f of o.filesystems) {
       const skip = f.skipReason ?? rootSkip;
-      it.skipIf(skip !== undefined || api === undefined)(`${f.name}: same events and error as fs${skip ? ` [SKIPPED: ${skip}]` : ''}`, async () => {
-        const result = await streamEaccesOutcomes(o.distIndex, f.dir, api!.standIn);
-        expect(result.skipReason).toBeUndefined();
-        console.log(`[read-stream differential] EACCES on ${f.name}: fs ${brief(result.fs)}`);
-        const fsPathR = (result.fs as Record<string, { errors?: { code?: string }[] }>)['path r'];
-        expect(fsPathR?.errors?.[0]?.code).toBe('EACCES');
-        expect(result.aiofs).toEqual(result.fs);
-      });
+      it.skipIf(skip !== undefined || api === undefined)(
+        `${f.name}: same events and error as fs${skip ? ` [SKIPPED: ${skip}]` : ''}`,
+        async () => {
+          const result = await streamEaccesOutcomes(o.distIndex, f.dir, api!.standIn);
+          expect(result.skipReason).toBeUndefined();
+          console.log(`[read-stream differential] EACCES on ${f.name}: fs ${brief(result.fs)}`);
+          const fsPathR = (result.fs as Record<string, { errors?: { code?: string }[] }>)['path r'];
+          expect(fsPathR?.errors?.[0]?.code).toBe('EACCES');
+          expect(result.aiofs).toEqual(result.fs);
+        },
+      );
     }
   });
 }

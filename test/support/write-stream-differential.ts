@@ -82,7 +82,20 @@ export function generateWriteCase(seed: number, index: number): WriteCase {
   let start: number | undefined;
   if (r.chance(0.35)) {
     const size = initial ?? 0;
-    start = r.pick([0, 1, 511, 512, 4095, 4096, 4097, size, size + 1, size + 4096, Math.floor(size / 2), r.int(0, size + 10_000)]);
+    start = r.pick([
+      0,
+      1,
+      511,
+      512,
+      4095,
+      4096,
+      4097,
+      size,
+      size + 1,
+      size + 4096,
+      Math.floor(size / 2),
+      r.int(0, size + 10_000),
+    ]);
   }
   const encoding = r.chance(0.25) ? r.pick(ENCODINGS) : undefined;
   const steps: Step[] = [];
@@ -193,7 +206,10 @@ export async function runWriteSide(spec: WriteCase, api: WriteApi, side: 'fs' | 
           if (spec.autoClose === false || fdOpen(fd)) fs.closeSync(fd);
         };
       } else {
-        const handle = spec.fdKind === 'aiohandle' && side === 'aiofs' && api.openHandle ? await api.openHandle(file, spec.flags) : await fsp.open(file, spec.flags);
+        const handle =
+          spec.fdKind === 'aiohandle' && side === 'aiofs' && api.openHandle
+            ? await api.openHandle(file, spec.flags)
+            : await fsp.open(file, spec.flags);
         fd = handle.fd;
         options.fd = handle;
         toClose = () => handle.close().catch(() => undefined);
@@ -293,10 +309,12 @@ export function compareWriteSides(fsSide: WriteSideResult, aiofsSide: WriteSideR
   if (JSON.stringify(fsSide.events) !== JSON.stringify(aiofsSide.events)) {
     return `events: fs ${fsSide.events.join(' | ')} / aiofs ${aiofsSide.events.join(' | ')}`;
   }
-  if (fsSide.bytesWritten !== aiofsSide.bytesWritten) return `bytesWritten: fs ${fsSide.bytesWritten} / aiofs ${aiofsSide.bytesWritten}`;
+  if (fsSide.bytesWritten !== aiofsSide.bytesWritten)
+    return `bytesWritten: fs ${fsSide.bytesWritten} / aiofs ${aiofsSide.bytesWritten}`;
   const a = fsSide.file;
   const b = aiofsSide.file;
-  if (a === 'absent' || b === 'absent') return a === b ? null : `file: fs ${a === 'absent' ? 'absent' : a.length} / aiofs ${b === 'absent' ? 'absent' : b.length}`;
+  if (a === 'absent' || b === 'absent')
+    return a === b ? null : `file: fs ${a === 'absent' ? 'absent' : a.length} / aiofs ${b === 'absent' ? 'absent' : b.length}`;
   if (a.length !== b.length) return `file size: fs ${a.length} / aiofs ${b.length}`;
   if (!a.equals(b)) {
     let i = 0;
@@ -310,7 +328,9 @@ export function compareWriteSides(fsSide: WriteSideResult, aiofsSide: WriteSideR
 export function describeWriteCase(spec: WriteCase): string {
   const writes = spec.steps.filter((s) => s.kind === 'write').length;
   const total = spec.steps.reduce((sum, s) => sum + (s.kind === 'write' ? s.bytes : s.kind === 'end' ? (s.bytes ?? 0) : 0), 0);
-  return `case ${spec.index}: initial ${spec.initial}, flags ${spec.flags}, start ${spec.start}, ${spec.fdKind}` +
+  return (
+    `case ${spec.index}: initial ${spec.initial}, flags ${spec.flags}, start ${spec.start}, ${spec.fdKind}` +
     `${spec.fdPosition ? ` at ${spec.fdPosition}` : ''}, enc ${spec.encoding}, hwm ${spec.highWaterMark}, flush ${spec.flush}, ` +
-    `emitClose ${spec.emitClose}, autoClose ${spec.autoClose}, ${writes} writes / ${total} bytes, aiofs ${JSON.stringify(spec.aiofs)}`;
+    `emitClose ${spec.emitClose}, autoClose ${spec.autoClose}, ${writes} writes / ${total} bytes, aiofs ${JSON.stringify(spec.aiofs)}`
+  );
 }

@@ -20,8 +20,20 @@ export const truncate: typeof fsp.truncate = aiofsPromises.truncate;
 export const constants: typeof fs.constants = aiofsPromises.constants;
 export const open: (...args: Parameters<typeof fsp.open>) => Promise<unknown> = aiofsPromises.open;
 // The handle open() gives has FileHandle's I/O methods, with FileHandle's types.
-export type MirroredHandleMethods = 'fd' | 'read' | 'readv' | 'write' | 'writev' | 'sync' | 'datasync' | 'stat' |
-  'truncate' | 'readFile' | 'writeFile' | 'appendFile' | 'close';
+export type MirroredHandleMethods =
+  | 'fd'
+  | 'read'
+  | 'readv'
+  | 'write'
+  | 'writev'
+  | 'sync'
+  | 'datasync'
+  | 'stat'
+  | 'truncate'
+  | 'readFile'
+  | 'writeFile'
+  | 'appendFile'
+  | 'close';
 export const handle = async (): Promise<Pick<fsp.FileHandle, MirroredHandleMethods>> => aiofsPromises.open('x', 'r');
 
 // The checks above are real (aiofs's types are not `any`): an fs/promises readFile without an encoding

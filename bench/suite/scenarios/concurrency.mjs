@@ -22,7 +22,15 @@ const GiB = 2 ** 30;
 function fioStreams(files, fileSize) {
   const jobs = files.flatMap((f, i) => [`--name=s${i}`, `--filename=${f.replace(/:/g, '\\:')}`]);
   const bs = Math.min(2 ** 20, fileSize); // fio refuses a block larger than the file
-  const json = runFio(['--ioengine=libaio', '--direct=1', '--rw=read', `--bs=${bs}`, '--iodepth=8', `--size=${fileSize}`, ...jobs]);
+  const json = runFio([
+    '--ioengine=libaio',
+    '--direct=1',
+    '--rw=read',
+    `--bs=${bs}`,
+    '--iodepth=8',
+    `--size=${fileSize}`,
+    ...jobs,
+  ]);
   const each = json.jobs.map((_, i) => fioFigures(json, 'read', i));
   const bytes = each.reduce((sum, j) => sum + j.bytes, 0);
   if (bytes !== fileSize * files.length) throw new Error(`fio read ${bytes} bytes, expected ${fileSize * files.length}`);
@@ -62,9 +70,12 @@ export function concurrency(ctx) {
   });
   return {
     title: 'Concurrent streams',
-    unit: 'MB/s', higher: true, reference: 'fio',
-    note: `N files read at once, ${formatSize(total)} in all; ${ctx.cold.ok ? 'page cache dropped before every trial' : `WARM page cache (${ctx.cold.reason})`}; ` +
-      'slowest stream\'s share: of its file, when the first stream ended (fio: estimated from each job\'s rate)',
+    unit: 'MB/s',
+    higher: true,
+    reference: 'fio',
+    note:
+      `N files read at once, ${formatSize(total)} in all; ${ctx.cold.ok ? 'page cache dropped before every trial' : `WARM page cache (${ctx.cold.reason})`}; ` +
+      "slowest stream's share: of its file, when the first stream ended (fio: estimated from each job's rate)",
     cases,
   };
 }

@@ -16,14 +16,28 @@ const GiB = 2 ** 30;
 let jsonCount = 0;
 function runCommand(ctx, name, args) {
   const json = join(ctx.dir, `${name}-${++jsonCount}.json`);
-  const all = [...args, '--runs', String(ctx.plan.runs), '--only', onlyList(ctx.ioUring, Boolean(ctx.fio)),
-    '--dir', ctx.dir, '--json', json];
+  const all = [
+    ...args,
+    '--runs',
+    String(ctx.plan.runs),
+    '--only',
+    onlyList(ctx.ioUring, Boolean(ctx.fio)),
+    '--dir',
+    ctx.dir,
+    '--json',
+    json,
+  ];
   ctx.log(`  node bench/${name}.mjs ${all.join(' ')}`);
   const r = spawnSync(ctx.node, [script(name), ...all], {
-    env: commandEnv(ctx), encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', ctx.verbose ? 'inherit' : 'pipe', 'inherit'],
+    env: commandEnv(ctx),
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    stdio: ['ignore', ctx.verbose ? 'inherit' : 'pipe', 'inherit'],
   });
   if (r.status !== 0) {
-    throw new Error(`bench/${name}.mjs failed (exit ${r.status ?? r.signal})${r.stdout ? `:\n${r.stdout.trim().split('\n').slice(-15).join('\n')}` : ''}`);
+    throw new Error(
+      `bench/${name}.mjs failed (exit ${r.status ?? r.signal})${r.stdout ? `:\n${r.stdout.trim().split('\n').slice(-15).join('\n')}` : ''}`,
+    );
   }
   return JSON.parse(readFileSync(json, 'utf8'));
 }
@@ -41,16 +55,28 @@ function resultsOf(contenders, value, rename = {}) {
 
 export function sequentialRead(ctx) {
   const p = ctx.plan.sequentialRead;
-  const out = runCommand(ctx, 'sequential-read', ['--size', String(p.size), '--modes', p.modes.join(','), '--warm-seconds', String(p.warmSeconds)]);
+  const out = runCommand(ctx, 'sequential-read', [
+    '--size',
+    String(p.size),
+    '--modes',
+    p.modes.join(','),
+    '--warm-seconds',
+    String(p.warmSeconds),
+  ]);
   return {
     title: `Sequential read, ${formatSize(p.size)} stream`,
-    unit: 'MB/s', higher: true, reference: 'fio',
-    note: 'createReadStream (defaults) vs fio libaio O_DIRECT 1 MiB x8; cold: page cache dropped before every trial; ' +
+    unit: 'MB/s',
+    higher: true,
+    reference: 'fio',
+    note:
+      'createReadStream (defaults) vs fio libaio O_DIRECT 1 MiB x8; cold: page cache dropped before every trial; ' +
       `warm: the file cached, streamed again and again for ${p.warmSeconds} s`,
     cases: p.modes.map((mode) => {
       const m = out.modes[mode];
       const label = `${mode} cache`;
-      return m.skipped ? { id: mode, label, skipped: m.skipped } : { id: mode, label, results: resultsOf(m.contenders, (t) => t.mbPerSec) };
+      return m.skipped
+        ? { id: mode, label, skipped: m.skipped }
+        : { id: mode, label, results: resultsOf(m.contenders, (t) => t.mbPerSec) };
     }),
     raw: out,
   };
@@ -58,16 +84,30 @@ export function sequentialRead(ctx) {
 
 export function sequentialWrite(ctx) {
   const p = ctx.plan.sequentialWrite;
-  const out = runCommand(ctx, 'sequential-write', ['--size', String(p.size), '--chunks', p.chunks.join(','), '--window-seconds', String(p.windowSeconds)]);
+  const out = runCommand(ctx, 'sequential-write', [
+    '--size',
+    String(p.size),
+    '--chunks',
+    p.chunks.join(','),
+    '--window-seconds',
+    String(p.windowSeconds),
+  ]);
   const cases = [];
   for (const [key, chunk] of Object.entries(out.chunks)) {
     cases.push({ id: `${key}`, label: `${key} writes`, results: resultsOf(chunk.contenders, (t) => t.mbPerSec) });
-    cases.push({ id: `${key}-flush`, label: `${key} writes, flush`, results: resultsOf(chunk.contenders, (t) => t.mbPerSec, { fs: 'fs-flush', 'fs-uring': null, aiofs: 'aiofs-flush' }) });
+    cases.push({
+      id: `${key}-flush`,
+      label: `${key} writes, flush`,
+      results: resultsOf(chunk.contenders, (t) => t.mbPerSec, { fs: 'fs-flush', 'fs-uring': null, aiofs: 'aiofs-flush' }),
+    });
   }
   return {
     title: `Sequential write, ${formatSize(p.size)} stream`,
-    unit: 'MB/s', higher: true, reference: 'fio',
-    note: `createWriteStream vs fio libaio O_DIRECT 1 MiB x8; a fresh file each trial after sync and (as root) a page-cache drop ` +
+    unit: 'MB/s',
+    higher: true,
+    reference: 'fio',
+    note:
+      `createWriteStream vs fio libaio O_DIRECT 1 MiB x8; a fresh file each trial after sync and (as root) a page-cache drop ` +
       `(writing a new file has no warm case: nothing of it is cached); node trials write for ${p.windowSeconds} s; flush: fsync before close`,
     cases,
     raw: out,
@@ -81,13 +121,19 @@ export function randomRead(ctx) {
     const out = runCommand(ctx, 'random-read', ['--size', String(p.size), '--depth', String(depth), '--count', String(count)]);
     raw.push(out);
     // CPU per GiB read: node trials report their process's CPU, fio its usr+sys
-    const perGiB = out.contenders.map((c) => ({ ...c, trials: c.trials.map((t) => ({ ...t, cpuSecPerGiB: (t.cpu?.totalSec ?? t.cpuSec) / ((count * BLOCK) / GiB) })) }));
+    const perGiB = out.contenders.map((c) => ({
+      ...c,
+      trials: c.trials.map((t) => ({ ...t, cpuSecPerGiB: (t.cpu?.totalSec ?? t.cpuSec) / ((count * BLOCK) / GiB) })),
+    }));
     return { id: `depth-${depth}`, label: `depth ${depth}`, results: resultsOf(perGiB, (t) => t.iops), cache: out.cache };
   });
   return {
     title: `Random 4 KiB reads, ${formatSize(p.size)} file`,
-    unit: 'IOPS', higher: true, reference: 'fio',
-    note: `FileHandle.read through fs/promises and aiofs/promises vs fio libaio O_DIRECT replaying the same offsets; ` +
+    unit: 'IOPS',
+    higher: true,
+    reference: 'fio',
+    note:
+      `FileHandle.read through fs/promises and aiofs/promises vs fio libaio O_DIRECT replaying the same offsets; ` +
       `${raw[0]?.cache === 'cold' ? 'page cache dropped before every trial' : 'WARM page cache (not root: cannot drop it)'}`,
     cases,
     raw,

@@ -26,21 +26,36 @@ export function fhRead(ctx) {
     const trials = runRounds(contenders, ctx.plan.runs, (c) => {
       warmFile(file);
       const r = runNodeTrial(TRIAL, [c.impl, file, count, depth, SEED, SAMPLE_EVERY], c.env, { node: ctx.node });
-      if (r.sampleDigest !== reference) throw new Error(`${c.label} read WRONG DATA: the checksum of ${r.samples} sampled blocks differs from the reference`);
+      if (r.sampleDigest !== reference)
+        throw new Error(`${c.label} read WRONG DATA: the checksum of ${r.samples} sampled blocks differs from the reference`);
       return r;
     });
-    const results = addMedians(summarizeCase(contenders, trials, (t) => t.iops), trials, ['latencyP50Ms', 'latencyP99Ms']);
+    const results = addMedians(
+      summarizeCase(contenders, trials, (t) => t.iops),
+      trials,
+      ['latencyP50Ms', 'latencyP99Ms'],
+    );
     return { id: `depth-${depth}`, label: `depth ${depth}`, depth, results };
   });
   return {
     title: `Warm 4 KiB FileHandle.read, ${formatSize(size)} file`,
-    unit: 'ops/s', higher: true, reference: null,
-    note: `${count.toLocaleString('en-US')} random 4 KiB reads through one FileHandle (fs/promises, aiofs/promises), depth N: N reads in flight; ` +
+    unit: 'ops/s',
+    higher: true,
+    reference: null,
+    note:
+      `${count.toLocaleString('en-US')} random 4 KiB reads through one FileHandle (fs/promises, aiofs/promises), depth N: N reads in flight; ` +
       'the file read into the page cache before every trial; latency p50/p99 per read in "more"',
     cases,
     targets: [
-      checkTarget('FileHandle.read warm 4 KiB >= 2x node:fs io_uring', figures(cases, () => true, (r) => fig(r, 'aiofs') / fig(r, 'fs-uring')),
-        { atLeast: 2, why: ctx.ioUring.distinctContender ? undefined : `no node:fs io_uring column: ${ctx.ioUring.summary}` }),
+      checkTarget(
+        'FileHandle.read warm 4 KiB >= 2x node:fs io_uring',
+        figures(
+          cases,
+          () => true,
+          (r) => fig(r, 'aiofs') / fig(r, 'fs-uring'),
+        ),
+        { atLeast: 2, why: ctx.ioUring.distinctContender ? undefined : `no node:fs io_uring column: ${ctx.ioUring.summary}` },
+      ),
       loopTarget(cases),
     ],
   };

@@ -29,9 +29,29 @@ const RSS_SLACK_MiB = 32; // the issue's "fixed few tens of MiB" above the buffe
 const FIGURES = [
   { id: 'served', label: 'served', unit: 'MiB/s', higher: true, get: (t) => t.servedMiBps },
   { id: 'rss', label: 'server peak RSS', unit: 'MiB (lower is better)', higher: false, get: (t) => t.peakRssMiB },
-  { id: 'tiny-p99', label: '/tiny p99', unit: 'ms (lower is better)', higher: false, get: (t) => t.loaded.tiny.p99Ms, p50: (t) => t.loaded.tiny.p50Ms },
-  { id: 'login-p99', label: '/login p99', unit: 'ms (lower is better)', higher: false, get: (t) => t.loaded.login.p99Ms, p50: (t) => t.loaded.login.p50Ms },
-  { id: 'spread', label: 'slowest / median client', unit: 'ratio (higher is better)', higher: true, get: (t) => t.slowestToMedian },
+  {
+    id: 'tiny-p99',
+    label: '/tiny p99',
+    unit: 'ms (lower is better)',
+    higher: false,
+    get: (t) => t.loaded.tiny.p99Ms,
+    p50: (t) => t.loaded.tiny.p50Ms,
+  },
+  {
+    id: 'login-p99',
+    label: '/login p99',
+    unit: 'ms (lower is better)',
+    higher: false,
+    get: (t) => t.loaded.login.p99Ms,
+    p50: (t) => t.loaded.login.p50Ms,
+  },
+  {
+    id: 'spread',
+    label: 'slowest / median client',
+    unit: 'ratio (higher is better)',
+    higher: true,
+    get: (t) => t.slowestToMedian,
+  },
 ];
 
 /** pbkdf2 (sha256) iterations that take about `ms` here when the machine is idle. */
@@ -67,16 +87,34 @@ function targets(loads) {
   const mostSlow = Math.max(...limited.map((l) => l.spec.clients));
   const budget = bufferBudget(loads.flatMap((l) => l.trials.aiofs ?? []));
   return [
-    checkTarget(`peak RSS at ${limited.length ? mostSlow : 'the most'} slow clients at most 1.2x node:fs's`,
-      rows(limited.filter((l) => l.spec.clients === mostSlow), ratio('rss', 'aiofs', 'fs')), { atMost: 1.2, why: 'no rate-limited case ran' }),
+    checkTarget(
+      `peak RSS at ${limited.length ? mostSlow : 'the most'} slow clients at most 1.2x node:fs's`,
+      rows(
+        limited.filter((l) => l.spec.clients === mostSlow),
+        ratio('rss', 'aiofs', 'fs'),
+      ),
+      { atMost: 1.2, why: 'no rate-limited case ran' },
+    ),
     // the issue's "never above the budget plus a fixed few tens of MiB", over what node:fs's server holds
-    checkTarget(`peak RSS never above node:fs's + the buffer budget${budget ? ` (${budget.key} ${formatSize(budget.bytes)})` : ''} + ${RSS_SLACK_MiB} MiB`,
+    checkTarget(
+      `peak RSS never above node:fs's + the buffer budget${budget ? ` (${budget.key} ${formatSize(budget.bytes)})` : ''} + ${RSS_SLACK_MiB} MiB`,
       budget ? rows(loads, (l) => value(l, 'rss', 'aiofs') / (value(l, 'rss', 'fs') + budget.bytes / MiB + RSS_SLACK_MiB)) : [],
-      { atMost: 1, why: 'this build\'s contextStats() reports no budget' }),
-    checkTarget('served at least node:fs\'s', rows(loads, ratio('served', 'aiofs', 'fs')), { atLeast: 1 }),
-    checkTarget('/login p99 at least 10x better than node:fs\'s (node:fs / aiofs)', rows(loads, ratio('login-p99', 'fs', 'aiofs')), { atLeast: 10 }),
-    checkTarget('/tiny p99 no worse than node:fs\'s (node:fs / aiofs)', rows(loads, ratio('tiny-p99', 'fs', 'aiofs')), { atLeast: 1 }),
-    checkTarget('slowest client at least 0.8x the median', rows(loads, (l) => value(l, 'spread', 'aiofs')), { atLeast: 0.8 }),
+      { atMost: 1, why: "this build's contextStats() reports no budget" },
+    ),
+    checkTarget("served at least node:fs's", rows(loads, ratio('served', 'aiofs', 'fs')), { atLeast: 1 }),
+    checkTarget(
+      "/login p99 at least 10x better than node:fs's (node:fs / aiofs)",
+      rows(loads, ratio('login-p99', 'fs', 'aiofs')),
+      { atLeast: 10 },
+    ),
+    checkTarget("/tiny p99 no worse than node:fs's (node:fs / aiofs)", rows(loads, ratio('tiny-p99', 'fs', 'aiofs')), {
+      atLeast: 1,
+    }),
+    checkTarget(
+      'slowest client at least 0.8x the median',
+      rows(loads, (l) => value(l, 'spread', 'aiofs')),
+      { atLeast: 0.8 },
+    ),
   ];
 }
 
@@ -84,7 +122,11 @@ export function fileServer(ctx) {
   const p = ctx.plan.fileServer;
   const base = { title: 'File server', unit: 'MiB/s', higher: true, reference: null };
   const curl = spawnSync('curl', ['--version'], { encoding: 'utf8' });
-  if (curl.error) return { ...base, skipped: `curl not found (${/** @type {NodeJS.ErrnoException} */ (curl.error).code}): apt-get install curl` };
+  if (curl.error)
+    return {
+      ...base,
+      skipped: `curl not found (${/** @type {NodeJS.ErrnoException} */ (curl.error).code}): apt-get install curl`,
+    };
 
   const [file] = dataFiles(ctx, 'file-server', 1, p.fileSize);
   const iterations = loginIterations(p.loginMs);
@@ -98,60 +140,96 @@ export function fileServer(ctx) {
       loads.push({ spec, skipped: `cold cache needs the page cache dropped (${ctx.cold.reason})` });
       continue;
     }
-    const args = ['--file', file, '--bytes', p.fileSize, '--iterations', iterations, '--clients', spec.clients, '--rate', spec.rate,
-      '--window', p.windowSeconds, '--idle', p.idleSeconds, '--probes', p.probesPerSecond];
+    const args = [
+      '--file',
+      file,
+      '--bytes',
+      p.fileSize,
+      '--iterations',
+      iterations,
+      '--clients',
+      spec.clients,
+      '--rate',
+      spec.rate,
+      '--window',
+      p.windowSeconds,
+      '--idle',
+      p.idleSeconds,
+      '--probes',
+      p.probesPerSecond,
+    ];
     const trials = runRounds(contenders, p.runs, (c) => {
       if (spec.cache === 'cold') {
         if (!dropCaches().ok) throw new Error('dropping the page cache stopped working');
       } else warmFile(file);
       const t = runNodeTrial(TRIAL, ['--impl', c.impl, ...args], c.env, { launcher: LAUNCHER, node: ctx.node });
-      ctx.detail(`  ${loadLabel(spec)}, ${c.label}: served ${fmtNum(t.servedMiBps, 0)} MiB/s, peak RSS ${fmtNum(t.peakRssMiB, 0)} MiB, ` +
-        `/tiny p99 ${fmtNum(t.loaded.tiny.p99Ms, 1)} ms, /login p99 ${fmtNum(t.loaded.login.p99Ms, 1)} ms, slowest/median ${fmtNum(t.slowestToMedian)}` +
-        (t.requests > spec.clients ? `, ${t.requests - spec.clients} repeated downloads` : '') +
-        (t.contextStats ? `; contextStats ${JSON.stringify(t.contextStats)}` : ''));
+      ctx.detail(
+        `  ${loadLabel(spec)}, ${c.label}: served ${fmtNum(t.servedMiBps, 0)} MiB/s, peak RSS ${fmtNum(t.peakRssMiB, 0)} MiB, ` +
+          `/tiny p99 ${fmtNum(t.loaded.tiny.p99Ms, 1)} ms, /login p99 ${fmtNum(t.loaded.login.p99Ms, 1)} ms, slowest/median ${fmtNum(t.slowestToMedian)}` +
+          (t.requests > spec.clients ? `, ${t.requests - spec.clients} repeated downloads` : '') +
+          (t.contextStats ? `; contextStats ${JSON.stringify(t.contextStats)}` : ''),
+      );
       for (const [phase, figures] of Object.entries({ idle: t.idle, loaded: t.loaded })) {
         for (const [e, f] of Object.entries(figures)) {
-          if (f.errors > 0) ctx.log(`   ${loadLabel(spec)}, ${c.label}: ${f.errors} of ${f.errors + f.count} /${e} requests failed (${phase}), e.g. ${f.firstError}`);
+          if (f.errors > 0)
+            ctx.log(
+              `   ${loadLabel(spec)}, ${c.label}: ${f.errors} of ${f.errors + f.count} /${e} requests failed (${phase}), e.g. ${f.firstError}`,
+            );
         }
       }
       return t;
     });
-    const figures = Object.fromEntries(FIGURES.map((f) => {
-      const results = summarizeCase(contenders, trials, f.get);
-      if (f.p50) for (const [id, s] of Object.entries(results)) s.latencyP50Ms = median(trials[id].map(f.p50)); // the costs table's "more"
-      return [f.id, results];
-    }));
+    const figures = Object.fromEntries(
+      FIGURES.map((f) => {
+        const results = summarizeCase(contenders, trials, f.get);
+        if (f.p50) for (const [id, s] of Object.entries(results)) s.latencyP50Ms = median(trials[id].map(f.p50)); // the costs table's "more"
+        return [f.id, results];
+      }),
+    );
     loads.push({ spec, trials, figures });
   }
 
   const measured = loads.filter((l) => l.skipped === undefined);
   /** @type {object[]} */
-  const cases = loads.flatMap(/** @returns {object[]} */ (l) => (l.skipped !== undefined
-    ? [{ id: loadId(l.spec), label: loadLabel(l.spec), skipped: l.skipped }]
-    : FIGURES.map((f) => ({
-      id: `${loadId(l.spec)}-${f.id}`, label: `${loadLabel(l.spec)}: ${f.label}`, unit: f.unit, higher: f.higher,
-      results: l.figures[f.id],
-      // what each trial did, for the record: its clients, latencies and aiofs's counters
-      ...(f.id === 'served' ? { trials: l.trials } : {}),
-    }))));
+  const cases = loads.flatMap(
+    /** @returns {object[]} */ (l) =>
+      l.skipped !== undefined
+        ? [{ id: loadId(l.spec), label: loadLabel(l.spec), skipped: l.skipped }]
+        : FIGURES.map((f) => ({
+            id: `${loadId(l.spec)}-${f.id}`,
+            label: `${loadLabel(l.spec)}: ${f.label}`,
+            unit: f.unit,
+            higher: f.higher,
+            results: l.figures[f.id],
+            // what each trial did, for the record: its clients, latencies and aiofs's counters
+            ...(f.id === 'served' ? { trials: l.trials } : {}),
+          })),
+  );
   // idle latencies (before the load) of every trial of a contender
   const all = Object.fromEntries(contenders.map((c) => [c.id, measured.flatMap((l) => l.trials[c.id])]));
   for (const e of ['tiny', 'login']) {
-    cases.push({ id: `idle-${e}-p50`, label: `idle /${e} p50 (before the load)`, unit: 'ms (lower is better)', higher: false,
-      results: summarizeCase(contenders, all, (t) => t.idle[e].p50Ms) });
+    cases.push({
+      id: `idle-${e}-p50`,
+      label: `idle /${e} p50 (before the load)`,
+      unit: 'ms (lower is better)',
+      higher: false,
+      results: summarizeCase(contenders, all, (t) => t.idle[e].p50Ms),
+    });
   }
 
   const rates = [...new Set(p.cases.map((c) => c.rate))];
   return {
     ...base,
-    note: `one ${formatSize(p.fileSize)} file piped into every response (createReadStream().pipe(res)); curl clients in their own processes ` +
+    note:
+      `one ${formatSize(p.fileSize)} file piped into every response (createReadStream().pipe(res)); curl clients in their own processes ` +
       `(${rates.map((r) => (r > 0 ? `--limit-rate ${fmtNum(r / MiB, 0)}M` : 'no limit')).join(', ')}), each downloading for ${p.windowSeconds} s, ` +
-      'again from the start if it reaches the end; curl\'s --limit-rate runs ahead of its rate at first, so served can exceed clients x rate; ' +
+      "again from the start if it reaches the end; curl's --limit-rate runs ahead of its rate at first, so served can exceed clients x rate; " +
       `/tiny and /login (pbkdf2, ${iterations} iterations, ~${p.loginMs} ms idle, libuv threadpool of ${process.env.UV_THREADPOOL_SIZE ?? 4}) ` +
       `requested ${p.probesPerSecond} times a second each, open loop; ` +
       `${ctx.cold.ok ? 'cold: page cache dropped before every trial; ' : ''}warm: the file read once before; ` +
       `${p.runs} run(s) per contender and case; issue 15's targets below, its single-stream figures are the sequential-read scenario's`,
-    fileSize: p.fileSize, iterations,
+    fileSize: p.fileSize,
+    iterations,
     targets: measured.length > 0 ? targets(measured) : [],
     cases,
   };

@@ -28,7 +28,9 @@ export function pageCache(ctx) {
   const { hot: hotSize, streamed: bigSize, memoryLimit } = ctx.plan.pageCache;
   const base = {
     title: 'Page-cache pollution',
-    unit: '% cached', higher: true, reference: null,
+    unit: '% cached',
+    higher: true,
+    reference: null,
   };
   if (!ctx.cold.ok) return { ...base, skipped: `needs the page cache dropped between trials (${ctx.cold.reason})` };
   const probe = residentBytes('/proc/self/exe');
@@ -49,11 +51,17 @@ export function pageCache(ctx) {
       const cat = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
       if (cat.status !== 0) throw new Error(`reading the hot file failed (exit ${cat.status ?? cat.signal})`);
       const hotBefore = resident(hot);
-      if (hotBefore < 0.95 * hotSize) throw new Error(`only ${((100 * hotBefore) / hotSize).toFixed(0)}% of the hot file is cached right after reading it`);
+      if (hotBefore < 0.95 * hotSize)
+        throw new Error(`only ${((100 * hotBefore) / hotSize).toFixed(0)}% of the hot file is cached right after reading it`);
       const r = runNodeTrial(TRIAL, [c.impl, big, JSON.stringify(OPTIONS[c.impl]), '0'], c.env, { launcher, node: ctx.node });
       const wrong = compareStream(r.verify, bigRef);
       if (wrong) throw new Error(`${c.label} streamed WRONG DATA: ${wrong}`);
-      return { ...r, hotCachedBefore: hotBefore / hotSize, hotCached: resident(hot) / hotSize, streamedCached: resident(big) / bigSize };
+      return {
+        ...r,
+        hotCachedBefore: hotBefore / hotSize,
+        hotCached: resident(hot) / hotSize,
+        streamedCached: resident(big) / bigSize,
+      };
     });
   } finally {
     if (cgroup.ok) cgroup.remove();
@@ -61,18 +69,25 @@ export function pageCache(ctx) {
   const percent = (get) => (t) => 100 * get(t);
   const caseOf = (id, label, get, higher) => {
     const results = Object.fromEntries(contenders.map((c) => [c.id, summarize(trials[c.id], percent(get))]));
-    for (const [cid, s] of Object.entries(results)) s.hotCachedBeforePercent = median(trials[cid].map(percent((t) => t.hotCachedBefore)));
+    for (const [cid, s] of Object.entries(results))
+      s.hotCachedBeforePercent = median(trials[cid].map(percent((t) => t.hotCachedBefore)));
     return { id, label, higher, results };
   };
   return {
     ...base,
-    note: `a ${formatSize(hotSize)} hot file read, then a ${formatSize(bigSize)} file streamed once (aiofs: cache: 'bypass'); ` +
-      (cgroup.ok ? `both inside a cgroup limited to ${formatSize(memoryLimit)}` : `no memory limit (${cgroup.reason}): the hot file has room to stay`) +
+    note:
+      `a ${formatSize(hotSize)} hot file read, then a ${formatSize(bigSize)} file streamed once (aiofs: cache: 'bypass'); ` +
+      (cgroup.ok
+        ? `both inside a cgroup limited to ${formatSize(memoryLimit)}`
+        : `no memory limit (${cgroup.reason}): the hot file has room to stay`) +
       '; page cache dropped before every trial; residency from fincore',
     memoryLimit: cgroup.ok ? memoryLimit : null,
     cases: [
       caseOf('hot', 'hot file still cached', (t) => t.hotCached, true),
-      { ...caseOf('streamed', 'streamed file left in cache', (t) => t.streamedCached, false), unit: '% cached (lower is better)' },
+      {
+        ...caseOf('streamed', 'streamed file left in cache', (t) => t.streamedCached, false),
+        unit: '% cached (lower is better)',
+      },
     ],
   };
 }

@@ -26,7 +26,10 @@ function ensureWrk() {
   const have = () => !spawnSync('wrk', ['-v']).error;
   if (have()) return { ok: true };
   if (process.getuid?.() === 0) {
-    spawnSync('sh', ['-c', 'apt-get update -qq && apt-get install -y -qq wrk'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    spawnSync('sh', ['-c', 'apt-get update -qq && apt-get install -y -qq wrk'], {
+      stdio: 'ignore',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
     if (have()) return { ok: true };
   }
   return { ok: false, reason: 'wrk not found and not installable here (apt-get install wrk)' };
@@ -66,27 +69,63 @@ export function smallFileServer(ctx) {
     const trials = runRounds(contenders, ctx.plan.runs, (x) => {
       if (cache === 'cold' && !dropCaches().ok) throw new Error('dropping the page cache stopped working');
       if (cache === 'warm') paths.forEach(warmFile);
-      const r = runNodeTrial(TRIAL, [x.impl, mode, dir, count, seconds, connections, sample.join(',')], x.env, { node: ctx.node });
+      const r = runNodeTrial(TRIAL, [x.impl, mode, dir, count, seconds, connections, sample.join(',')], x.env, {
+        node: ctx.node,
+      });
       const wrong = sample.find((i) => r.digests[i] !== expected[i]);
-      if (wrong !== undefined) throw new Error(`${x.label} server sent WRONG BYTES for file ${wrong} (sha256 ${r.digests[wrong]}, the file's ${expected[wrong]})`);
+      if (wrong !== undefined)
+        throw new Error(
+          `${x.label} server sent WRONG BYTES for file ${wrong} (sha256 ${r.digests[wrong]}, the file's ${expected[wrong]})`,
+        );
       delete r.digests; // checked
       return r;
     });
-    cases.push({ ...c, results: addMedians(summarizeCase(contenders, trials, (t) => t.requestsPerSec), trials, ['latencyP50Ms', 'latencyP99Ms']) });
+    cases.push({
+      ...c,
+      results: addMedians(
+        summarizeCase(contenders, trials, (t) => t.requestsPerSec),
+        trials,
+        ['latencyP50Ms', 'latencyP99Ms'],
+      ),
+    });
   }
   const noUring = ctx.ioUring.distinctContender ? undefined : `no node:fs io_uring column: ${ctx.ioUring.summary}`;
   const p99 = (r, id) => fig(r, id, 'latencyP99Ms');
   return {
     ...base,
-    note: `${count.toLocaleString('en-US')} files of 1-64 KiB, node:http with fs's or aiofs's createReadStream or readFile, ` +
+    note:
+      `${count.toLocaleString('en-US')} files of 1-64 KiB, node:http with fs's or aiofs's createReadStream or readFile, ` +
       `wrk (1 thread, ${connections} connections, ${seconds} s) asking for random files; cold: page cache dropped before the trial; ` +
       'latency p50/p99 from wrk in "more"; costs are the server process\'s over the run; a sample of responses checked by sha256',
     cases,
     targets: [
-      checkTarget('requests/s >= 1.5x node:fs', figures(cases, () => true, (r) => fig(r, 'aiofs') / fig(r, 'fs')), { atLeast: 1.5 }),
-      checkTarget('requests/s >= 1.2x node:fs io_uring', figures(cases, () => true, (r) => fig(r, 'aiofs') / fig(r, 'fs-uring')), { atLeast: 1.2, why: noUring }),
-      checkTarget('latency p99 no worse than node:fs and node:fs io_uring',
-        figures(cases, () => true, (r) => p99(r, 'aiofs') / Math.min(...['fs', 'fs-uring'].map((id) => p99(r, id)).filter(Number.isFinite))), { atMost: 1 }),
+      checkTarget(
+        'requests/s >= 1.5x node:fs',
+        figures(
+          cases,
+          () => true,
+          (r) => fig(r, 'aiofs') / fig(r, 'fs'),
+        ),
+        { atLeast: 1.5 },
+      ),
+      checkTarget(
+        'requests/s >= 1.2x node:fs io_uring',
+        figures(
+          cases,
+          () => true,
+          (r) => fig(r, 'aiofs') / fig(r, 'fs-uring'),
+        ),
+        { atLeast: 1.2, why: noUring },
+      ),
+      checkTarget(
+        'latency p99 no worse than node:fs and node:fs io_uring',
+        figures(
+          cases,
+          () => true,
+          (r) => p99(r, 'aiofs') / Math.min(...['fs', 'fs-uring'].map((id) => p99(r, id)).filter(Number.isFinite)),
+        ),
+        { atMost: 1 },
+      ),
       loopTarget(cases),
     ],
   };

@@ -19,13 +19,21 @@ import { addMedians, runRounds, summarizeCase } from '../summary.mjs';
 import { checkTarget, fasterFs, fig, figures, loopTarget } from '../targets.mjs';
 
 const TRIAL = fileURLToPath(new URL('../trials/whole-file-trial.mjs', import.meta.url));
-const KiB = 2 ** 10, MiB = 2 ** 20;
+const KiB = 2 ** 10,
+  MiB = 2 ** 20;
 const COLD_FILES = 256; // the most files a cold trial reads, once each
 const WRITES = /** @type {const} */ (['writeFile-new', 'writeFile-rewrite', 'appendFile', 'writeFile-flush']);
-const LABEL = { readFile: 'readFile', 'writeFile-new': 'writeFile new', 'writeFile-rewrite': 'writeFile rewrite', appendFile: 'appendFile', 'writeFile-flush': 'writeFile flush' };
+const LABEL = {
+  readFile: 'readFile',
+  'writeFile-new': 'writeFile new',
+  'writeFile-rewrite': 'writeFile rewrite',
+  appendFile: 'appendFile',
+  'writeFile-flush': 'writeFile flush',
+};
 
 /** How many files a cold trial reads: one per caller at least, else up to COLD_FILES and coldBytes of them; and the untimed first call's. */
-const coldCount = (size, concurrency, coldBytes) => Math.max(concurrency, Math.min(COLD_FILES, size > 0 ? Math.floor(coldBytes / size) : Infinity)) + 1;
+const coldCount = (size, concurrency, coldBytes) =>
+  Math.max(concurrency, Math.min(COLD_FILES, size > 0 ? Math.floor(coldBytes / size) : Infinity)) + 1;
 
 /** `count` files of `size` bytes to read: the suite's data files, or empty ones. */
 function readFiles(ctx, size, count) {
@@ -51,7 +59,10 @@ function runCase(ctx, contenders, { op, mode, concurrency, size, files, floor })
   const c = { id: label.replace(/ /g, '-'), label, op, mode, concurrency, size };
   if (mode === 'cold' && !ctx.cold.ok) return { ...c, skipped: `cold: cannot drop the page cache (${ctx.cold.reason})` };
   ctx.detail(`  ${label}`);
-  const target = op !== 'readFile' ? writeDir : files.slice(0, mode === 'cold' ? coldCount(size, concurrency, coldBytes) : concurrency).join(',');
+  const target =
+    op !== 'readFile'
+      ? writeDir
+      : files.slice(0, mode === 'cold' ? coldCount(size, concurrency, coldBytes) : concurrency).join(',');
   const trials = runRounds(contenders, ctx.plan.runs, (x) => {
     if (mode === 'cold' && !dropCaches().ok) throw new Error('dropping the page cache stopped working');
     if (op === 'readFile' && mode === 'warm') files.slice(0, concurrency).forEach(warmFile);
@@ -63,7 +74,11 @@ function runCase(ctx, contenders, { op, mode, concurrency, size, files, floor })
     return runNodeTrial(TRIAL, [x.impl, op, mode, concurrency, size, minSeconds, target], x.env, { node: ctx.node });
   });
   rmSync(writeDir, { recursive: true, force: true });
-  const results = addMedians(summarizeCase(contenders, trials, (t) => t.opsPerSec), trials, ['mbPerSec', 'latencyP50Ms', 'latencyP99Ms']);
+  const results = addMedians(
+    summarizeCase(contenders, trials, (t) => t.opsPerSec),
+    trials,
+    ['mbPerSec', 'latencyP50Ms', 'latencyP99Ms'],
+  );
   if (floor) results.floor = { value: floor, runs: 1 };
   return { ...c, results };
 }
@@ -80,10 +95,27 @@ export function wholeFile(ctx) {
     const floorOf = (key) => (floor.ok ? floor.bySize[size]?.[key] : null);
     for (const concurrency of fits) {
       for (const mode of ['warm', 'cold']) {
-        cases.push(runCase(ctx, contenders, { op: 'readFile', mode, concurrency, size, files, floor: concurrency === 1 && mode === 'warm' && floorOf('readOpsPerSec') }));
+        cases.push(
+          runCase(ctx, contenders, {
+            op: 'readFile',
+            mode,
+            concurrency,
+            size,
+            files,
+            floor: concurrency === 1 && mode === 'warm' && floorOf('readOpsPerSec'),
+          }),
+        );
       }
       for (const op of WRITES) {
-        cases.push(runCase(ctx, contenders, { op, mode: 'warm', concurrency, size, floor: concurrency === 1 && op === 'writeFile-rewrite' && floorOf('rewriteOpsPerSec') }));
+        cases.push(
+          runCase(ctx, contenders, {
+            op,
+            mode: 'warm',
+            concurrency,
+            size,
+            floor: concurrency === 1 && op === 'writeFile-rewrite' && floorOf('rewriteOpsPerSec'),
+          }),
+        );
       }
     }
     rmSync(join(ctx.dir, size > 0 ? `whole-${size}` : 'whole-0'), { recursive: true, force: true });
@@ -93,20 +125,42 @@ export function wholeFile(ctx) {
   const noUring = ctx.ioUring.distinctContender ? undefined : `no node:fs io_uring column: ${ctx.ioUring.summary}`;
   return {
     title: 'Whole files',
-    unit: 'ops/s', higher: true, reference: floor.ok ? 'floor' : null,
-    note: `fs/promises vs aiofs/promises, xN: N calls in flight on N distinct files; warm reads: the files cached before every trial, calls ` +
+    unit: 'ops/s',
+    higher: true,
+    reference: floor.ok ? 'floor' : null,
+    note:
+      `fs/promises vs aiofs/promises, xN: N calls in flight on N distinct files; warm reads: the files cached before every trial, calls ` +
       `repeated for ${minSeconds} s; cold reads: page cache dropped before every trial, each of up to ${COLD_FILES} files (${formatSize(coldBytes)}, but one per caller at least) read once; writes: ` +
-      'a new file per call, \'w\' over the caller\'s file (rewrite, flush: with flush: true), or appends to it, repeated for ' +
+      "a new file per call, 'w' over the caller's file (rewrite, flush: with flush: true), or appends to it, repeated for " +
       `${minSeconds} s; MB/s and latency p50/p99 per call in "more"; ` +
-      (floor.ok ? 'reference: the C floor of probes/small-file.c (one warm open+fstat+read+close, or open(O_TRUNC)+write+close, at a time)'
+      (floor.ok
+        ? 'reference: the C floor of probes/small-file.c (one warm open+fstat+read+close, or open(O_TRUNC)+write+close, at a time)'
         : `no C floor: ${floor.reason}`),
     floor: floor.ok ? floor.bySize : null,
     cases,
     targets: [
-      checkTarget('readFile warm 0 B-64 KiB >= 3x node:fs io_uring', figures(cases, warmRead(0, 64 * KiB), vsUring), { atLeast: 3, why: noUring }),
-      checkTarget('readFile warm 1-16 MiB >= 1.5x node:fs io_uring', figures(cases, warmRead(MiB, 16 * MiB), vsUring), { atLeast: 1.5, why: noUring }),
-      checkTarget('readFile cold >= node:fs io_uring', figures(cases, (c) => c.op === 'readFile' && c.mode === 'cold', vsUring), { atLeast: 1, why: noUring }),
-      checkTarget('writeFile, appendFile >= 1.2x the faster node:fs', figures(cases, (c) => c.op !== 'readFile', (r) => fig(r, 'aiofs') / fasterFs(r)), { atLeast: 1.2 }),
+      checkTarget('readFile warm 0 B-64 KiB >= 3x node:fs io_uring', figures(cases, warmRead(0, 64 * KiB), vsUring), {
+        atLeast: 3,
+        why: noUring,
+      }),
+      checkTarget('readFile warm 1-16 MiB >= 1.5x node:fs io_uring', figures(cases, warmRead(MiB, 16 * MiB), vsUring), {
+        atLeast: 1.5,
+        why: noUring,
+      }),
+      checkTarget(
+        'readFile cold >= node:fs io_uring',
+        figures(cases, (c) => c.op === 'readFile' && c.mode === 'cold', vsUring),
+        { atLeast: 1, why: noUring },
+      ),
+      checkTarget(
+        'writeFile, appendFile >= 1.2x the faster node:fs',
+        figures(
+          cases,
+          (c) => c.op !== 'readFile',
+          (r) => fig(r, 'aiofs') / fasterFs(r),
+        ),
+        { atLeast: 1.2 },
+      ),
       loopTarget(cases),
     ],
   };

@@ -25,26 +25,35 @@ const verifiers = files.map(() => new StreamVerifier(size));
 let sharesAtFirstEnd = /** @type {number[] | null} */ (null);
 const stop = await startTrialMeasureReady();
 try {
-  await Promise.all(files.map((file, i) => /** @type {Promise<void>} */ (new Promise((resolve, reject) => {
-    const stream = createReadStream(file);
-    stream.on('data', (chunk) => verifiers[i].update(chunk));
-    stream.once('error', reject);
-    stream.once('end', () => {
-      sharesAtFirstEnd ??= verifiers.map((v) => v.pos / size);
-      resolve();
-    });
-  }))));
+  await Promise.all(
+    files.map(
+      (file, i) =>
+        /** @type {Promise<void>} */ (
+          new Promise((resolve, reject) => {
+            const stream = createReadStream(file);
+            stream.on('data', (chunk) => verifiers[i].update(chunk));
+            stream.once('error', reject);
+            stream.once('end', () => {
+              sharesAtFirstEnd ??= verifiers.map((v) => v.pos / size);
+              resolve();
+            });
+          })
+        ),
+    ),
+  );
 } catch (err) {
   console.error(`${impl}: ${/** @type {Error} */ (err).message}`);
   process.exit(1);
 }
 const m = await stop.afterTurn(size * files.length);
-console.log(JSON.stringify({
-  impl,
-  backend: aiofs ? { name: aiofs.backend.name, reason: aiofs.backend.reason } : null,
-  streams: files.length,
-  fileSize: size,
-  slowestShare: Math.min(.../** @type {number[]} */ (sharesAtFirstEnd)), // set when the first stream ended
-  ...m,
-  verify: verifiers.map((v) => v.result()),
-}));
+console.log(
+  JSON.stringify({
+    impl,
+    backend: aiofs ? { name: aiofs.backend.name, reason: aiofs.backend.reason } : null,
+    streams: files.length,
+    fileSize: size,
+    slowestShare: Math.min(.../** @type {number[]} */ (sharesAtFirstEnd)), // set when the first stream ended
+    ...m,
+    verify: verifiers.map((v) => v.result()),
+  }),
+);

@@ -36,17 +36,41 @@ const MIN_CLIENT_SECONDS = 0.05; // less left of a window is not worth another c
 
 const { values: opt } = parseArgs({
   options: {
-    impl: { type: 'string' }, file: { type: 'string' }, bytes: { type: 'string' }, iterations: { type: 'string' },
-    clients: { type: 'string' }, rate: { type: 'string' }, window: { type: 'string' }, idle: { type: 'string' },
+    impl: { type: 'string' },
+    file: { type: 'string' },
+    bytes: { type: 'string' },
+    iterations: { type: 'string' },
+    clients: { type: 'string' },
+    rate: { type: 'string' },
+    window: { type: 'string' },
+    idle: { type: 'string' },
     probes: { type: 'string' },
   },
 });
-const [bytes, iterations, clients, rate, windowSeconds, idleSeconds, probesPerSecond] =
-  ['bytes', 'iterations', 'clients', 'rate', 'window', 'idle', 'probes'].map((k) => Number(opt[k]));
-if ((opt.impl !== 'fs' && opt.impl !== 'aiofs') || !opt.file || !(bytes > 0) || !(iterations > 0) || !(clients > 0) || !(rate >= 0) ||
-    !(windowSeconds > 0) || !(idleSeconds > 0) || !(probesPerSecond > 0)) {
-  console.error('usage: file-server-trial.mjs --impl <fs|aiofs> --file F --bytes N --iterations I --clients C --rate B/s ' +
-    '--window S --idle S --probes N');
+const [bytes, iterations, clients, rate, windowSeconds, idleSeconds, probesPerSecond] = [
+  'bytes',
+  'iterations',
+  'clients',
+  'rate',
+  'window',
+  'idle',
+  'probes',
+].map((k) => Number(opt[k]));
+if (
+  (opt.impl !== 'fs' && opt.impl !== 'aiofs') ||
+  !opt.file ||
+  !(bytes > 0) ||
+  !(iterations > 0) ||
+  !(clients > 0) ||
+  !(rate >= 0) ||
+  !(windowSeconds > 0) ||
+  !(idleSeconds > 0) ||
+  !(probesPerSecond > 0)
+) {
+  console.error(
+    'usage: file-server-trial.mjs --impl <fs|aiofs> --file F --bytes N --iterations I --clients C --rate B/s ' +
+      '--window S --idle S --probes N',
+  );
   process.exit(2);
 }
 
@@ -57,15 +81,20 @@ function failTrial(message) {
 
 // the server holds a socket and a file per client, this process a pipe per curl
 const fdLimit = Number(/^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1] ?? Infinity);
-if (fdLimit < 2 * clients + 256) failTrial(`${clients} clients need about ${2 * clients + 256} file descriptors, ulimit -n allows ${fdLimit}`);
+if (fdLimit < 2 * clients + 256)
+  failTrial(`${clients} clients need about ${2 * clients + 256} file descriptors, ulimit -n allows ${fdLimit}`);
 
 const elapsedMs = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 
 // --- the server ---------------------------------------------------------------------------------
-const server = spawn(process.execPath, [SERVER, opt.impl, opt.file, String(bytes), String(iterations)], { stdio: ['ignore', 'pipe', 'inherit'] });
+const server = spawn(process.execPath, [SERVER, opt.impl, opt.file, String(bytes), String(iterations)], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 let stopping = false;
 process.on('exit', () => server.kill('SIGKILL'));
-server.once('exit', (code, signal) => { if (!stopping) failTrial(`the server exited (${code ?? signal}) before the trial ended`); });
+server.once('exit', (code, signal) => {
+  if (!stopping) failTrial(`the server exited (${code ?? signal}) before the trial ended`);
+});
 const port = await new Promise((resolve) => {
   let out = '';
   server.stdout.on('data', (d) => {
@@ -85,7 +114,9 @@ function request(path) {
     const req = get({ host: '127.0.0.1', port, path, agent }, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (d) => { body += d; });
+      res.on('data', (d) => {
+        body += d;
+      });
       res.once('end', () => resolve(res.statusCode === 200 ? { ms: elapsedMs(t0), body } : { error: `HTTP ${res.statusCode}` }));
       res.once('error', (err) => resolve({ error: err.message }));
     });
@@ -102,12 +133,18 @@ function startProbing(perSecond) {
   const samples = Object.fromEntries(ENDPOINTS.map((e) => [e, { latencies: [], errors: [] }]));
   const pending = [];
   const periodMs = 1000 / perSecond;
-  const fire = (e) => pending.push(request(`/${e}`).then((r) => (r.error ? samples[e].errors.push(r.error) : samples[e].latencies.push(r.ms))));
+  const fire = (e) =>
+    pending.push(request(`/${e}`).then((r) => (r.error ? samples[e].errors.push(r.error) : samples[e].latencies.push(r.ms))));
   // the endpoints take turns, half a period apart
-  const timers = ENDPOINTS.map((e, i) => setTimeout(() => {
-    fire(e);
-    timers[i] = setInterval(() => fire(e), periodMs);
-  }, (i * periodMs) / ENDPOINTS.length));
+  const timers = ENDPOINTS.map((e, i) =>
+    setTimeout(
+      () => {
+        fire(e);
+        timers[i] = setInterval(() => fire(e), periodMs);
+      },
+      (i * periodMs) / ENDPOINTS.length,
+    ),
+  );
   return async () => {
     for (const t of timers) clearInterval(t); // clears the first timeout as well
     await Promise.all(pending);
@@ -136,12 +173,23 @@ const CURL_OUT = '%{size_download} %{time_total} %{http_code} %{exitcode}';
  * { bytes, seconds, finished } (finished: it got the whole file) or { error }.
  */
 function curl(seconds, held) {
-  const args = ['-s', '-o', '/dev/null', '--max-time', seconds.toFixed(3), ...(rate > 0 ? ['--limit-rate', String(rate)] : []),
-    '-w', CURL_OUT, ...(held ? ['-K', '-'] : [url])];
+  const args = [
+    '-s',
+    '-o',
+    '/dev/null',
+    '--max-time',
+    seconds.toFixed(3),
+    ...(rate > 0 ? ['--limit-rate', String(rate)] : []),
+    '-w',
+    CURL_OUT,
+    ...(held ? ['-K', '-'] : [url]),
+  ];
   const p = spawn('curl', args, { stdio: [held ? 'pipe' : 'ignore', 'pipe', 'ignore'] });
   const result = new Promise((resolve) => {
     let out = '';
-    /** @type {import('node:stream').Readable} */ (p.stdout).on('data', (d) => { out += d; }); // a pipe
+    /** @type {import('node:stream').Readable} */ (p.stdout).on('data', (d) => {
+      out += d;
+    }); // a pipe
     p.once('error', (err) => resolve({ error: `curl: ${err.message}` }));
     p.once('close', (code, signal) => {
       const [size, time, http, exit] = out.trim().split(' ').map(Number);
@@ -172,7 +220,13 @@ function client() {
       if (!r.finished || windowSeconds - elapsedMs(t0) / 1000 < MIN_CLIENT_SECONDS) return total;
     }
   })();
-  return { release: () => { t0 = process.hrtime.bigint(); first.release(); }, done };
+  return {
+    release: () => {
+      t0 = process.hrtime.bigint();
+      first.release();
+    },
+    done,
+  };
 }
 
 // --- the trial --------------------------------------------------------------------------------------
@@ -207,7 +261,8 @@ server.kill('SIGTERM');
 const failed = done.filter((c) => c.error);
 if (failed.length > 0) failTrial(`${failed.length} of ${clients} clients failed, e.g. ${failed[0].error}`);
 for (const e of ENDPOINTS) {
-  if (idle[e].latencies.length === 0 || loaded[e].latencies.length === 0) failTrial(`no /${e} request was answered, e.g. ${[...idle[e].errors, ...loaded[e].errors][0]}`);
+  if (idle[e].latencies.length === 0 || loaded[e].latencies.length === 0)
+    failTrial(`no /${e} request was answered, e.g. ${[...idle[e].errors, ...loaded[e].errors][0]}`);
 }
 if (stats.error) failTrial(`/stats: ${stats.error}`);
 const srv = JSON.parse(stats.body);
@@ -215,18 +270,25 @@ const srv = JSON.parse(stats.body);
 const rates = done.map((c) => (c.seconds > 0 ? c.bytes / c.seconds / MiB : 0));
 const servedBytes = done.reduce((sum, c) => sum + c.bytes, 0);
 const medianRate = median(rates);
-console.log(JSON.stringify({
-  impl: opt.impl,
-  clients, rateMiBps: rate / MiB, windowSeconds, fileBytes: bytes, iterations,
-  spawnSeconds, probeSeconds,
-  servedMiBps: servedBytes / windowSeconds / MiB,
-  servedBytes,
-  requests: done.reduce((sum, c) => sum + c.requests, 0),
-  client: { slowestMiBps: min(rates), medianMiBps: medianRate, fastestMiBps: max(rates) },
-  slowestToMedian: medianRate > 0 ? min(rates) / medianRate : NaN,
-  idle: Object.fromEntries(ENDPOINTS.map((e) => [e, latencyFigures(idle[e])])),
-  loaded: Object.fromEntries(ENDPOINTS.map((e) => [e, latencyFigures(loaded[e])])),
-  // the server's own figures at the top, where the suite's summaries look for them
-  ...srv,
-}));
+console.log(
+  JSON.stringify({
+    impl: opt.impl,
+    clients,
+    rateMiBps: rate / MiB,
+    windowSeconds,
+    fileBytes: bytes,
+    iterations,
+    spawnSeconds,
+    probeSeconds,
+    servedMiBps: servedBytes / windowSeconds / MiB,
+    servedBytes,
+    requests: done.reduce((sum, c) => sum + c.requests, 0),
+    client: { slowestMiBps: min(rates), medianMiBps: medianRate, fastestMiBps: max(rates) },
+    slowestToMedian: medianRate > 0 ? min(rates) / medianRate : NaN,
+    idle: Object.fromEntries(ENDPOINTS.map((e) => [e, latencyFigures(idle[e])])),
+    loaded: Object.fromEntries(ENDPOINTS.map((e) => [e, latencyFigures(loaded[e])])),
+    // the server's own figures at the top, where the suite's summaries look for them
+    ...srv,
+  }),
+);
 process.exit(0);

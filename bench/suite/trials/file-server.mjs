@@ -21,7 +21,8 @@ import { aiofsRoot, importAiofs } from '../../lib/aiofs-build.mjs';
 import { startTrialMeasure } from '../../lib/trial-measure.mjs';
 
 const [impl, file, bytesArg, iterationsArg] = process.argv.slice(2);
-const bytes = Number(bytesArg), iterations = Number(iterationsArg);
+const bytes = Number(bytesArg),
+  iterations = Number(iterationsArg);
 if (!['fs', 'aiofs'].includes(impl) || !file || !(bytes > 0) || !(iterations > 0)) {
   console.error('usage: file-server.mjs <fs|aiofs> <file> <bytes> <pbkdf2 iterations>');
   process.exit(2);
@@ -30,19 +31,28 @@ const aiofs = impl === 'aiofs' ? await importAiofs('index.mjs') : null;
 const createReadStream = aiofs ? aiofs.createReadStream : fsCreateReadStream;
 const MiB = 2 ** 20;
 
-let served = 0, streams = 0, mostStreams = 0, streamErrors = 0, stop = null, rssAtBegin = null;
+let served = 0,
+  streams = 0,
+  mostStreams = 0,
+  streamErrors = 0,
+  stop = null,
+  rssAtBegin = null;
 
 function sendFile(res) {
   res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes });
   const stream = createReadStream(file, { start: 0, end: bytes - 1 });
   mostStreams = Math.max(mostStreams, ++streams);
-  stream.on('data', (chunk) => { served += chunk.length; });
+  stream.on('data', (chunk) => {
+    served += chunk.length;
+  });
   stream.once('error', (err) => {
     streamErrors++;
     console.error(`file-server (${impl}): ${err.message}`);
     res.destroy(err);
   });
-  stream.once('close', () => { streams--; });
+  stream.once('close', () => {
+    streams--;
+  });
   res.once('close', () => stream.destroy()); // the client left before the end: pipe() alone keeps the file open
   stream.pipe(res);
 }
@@ -55,8 +65,11 @@ function stats() {
     aiofsBuild: aiofs ? aiofsRoot() : null,
     backend: aiofs ? { name: aiofs.backend.name, reason: aiofs.backend.reason } : null,
     contextStats: aiofs?.contextStats?.() ?? null,
-    fileBytes: bytes, iterations,
-    servedBytes: served, mostStreams, streamErrors,
+    fileBytes: bytes,
+    iterations,
+    servedBytes: served,
+    mostStreams,
+    streamErrors,
     rssAtBeginMiB: rssAtBegin,
     ...m,
   };
@@ -64,8 +77,10 @@ function stats() {
 
 const server = createServer((req, res) => {
   switch (req.url) {
-    case '/file': return sendFile(res);
-    case '/tiny': return res.end('ok\n');
+    case '/file':
+      return sendFile(res);
+    case '/tiny':
+      return res.end('ok\n');
     case '/login':
       return pbkdf2('correct horse battery staple', 'salt', iterations, 32, 'sha256', (err, key) => {
         if (err) res.destroy(err);
@@ -86,4 +101,6 @@ const server = createServer((req, res) => {
 // the agent sends on it fails that request ("socket hang up"), which says nothing about the server
 server.keepAliveTimeout = 0;
 // Listening on a TCP port, so address() is an AddressInfo.
-server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: /** @type {import('node:net').AddressInfo} */ (server.address()).port })));
+server.listen(0, '127.0.0.1', () =>
+  console.log(JSON.stringify({ port: /** @type {import('node:net').AddressInfo} */ (server.address()).port })),
+);

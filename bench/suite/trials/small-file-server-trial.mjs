@@ -20,18 +20,35 @@ import { loadPromises, startTrialMeasureReady } from '../../lib/trial-measure.mj
 const LUA = fileURLToPath(new URL('./small-file-server.lua', import.meta.url));
 const SEED = 20;
 const [impl, mode, dir, filesArg, secondsArg, connectionsArg, sampleArg = ''] = process.argv.slice(2);
-const files = Number(filesArg), seconds = Number(secondsArg), connections = Number(connectionsArg);
+const files = Number(filesArg),
+  seconds = Number(secondsArg),
+  connections = Number(connectionsArg);
 const sample = sampleArg.split(',').filter(Boolean).map(Number);
-if (!['fs', 'aiofs'].includes(impl) || !['stream', 'readFile'].includes(mode) || !dir || !(files > 0) || !(seconds > 0) || !(connections > 0)) {
-  console.error('usage: small-file-server-trial.mjs <fs|aiofs> <stream|readFile> <dir> <files> <seconds> <connections> [i,j,...]');
+if (
+  !['fs', 'aiofs'].includes(impl) ||
+  !['stream', 'readFile'].includes(mode) ||
+  !dir ||
+  !(files > 0) ||
+  !(seconds > 0) ||
+  !(connections > 0)
+) {
+  console.error(
+    'usage: small-file-server-trial.mjs <fs|aiofs> <stream|readFile> <dir> <files> <seconds> <connections> [i,j,...]',
+  );
   process.exit(2);
 }
-const fail = (msg) => { console.error(`${impl} ${mode} server: ${msg}`); process.exit(1); };
+const fail = (msg) => {
+  console.error(`${impl} ${mode} server: ${msg}`);
+  process.exit(1);
+};
 const { create: createReadStream } = await loadStreamFactory(impl, 'createReadStream');
 const { fsp, backend } = await loadPromises(impl);
 
 const HANDLERS = {
-  stream: (path, res) => createReadStream(path).once('error', () => res.destroy()).pipe(res),
+  stream: (path, res) =>
+    createReadStream(path)
+      .once('error', () => res.destroy())
+      .pipe(res),
   readFile: async (path, res) => {
     try {
       res.end(await fsp.readFile(path));
@@ -52,14 +69,17 @@ await /** @type {Promise<void>} */ (new Promise((resolve) => server.listen(0, '1
 // Listening on a TCP port, so address() is an AddressInfo.
 const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
 
-const fetchBody = (path) => new Promise((resolve, reject) => {
-  get({ host: '127.0.0.1', port, path }, (res) => {
-    const chunks = [];
-    res.on('data', (chunk) => chunks.push(chunk));
-    res.once('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`GET ${path}: status ${res.statusCode}`))));
-    res.once('error', reject);
-  }).once('error', reject);
-});
+const fetchBody = (path) =>
+  new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path }, (res) => {
+      const chunks = [];
+      res.on('data', (chunk) => chunks.push(chunk));
+      res.once('end', () =>
+        res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`GET ${path}: status ${res.statusCode}`)),
+      );
+      res.once('error', reject);
+    }).once('error', reject);
+  });
 
 // The first request, apart: it loads what the implementation loads lazily (aiofs: the addon and the
 // thread's AIO context), a cost a process pays once, not per request.
@@ -68,10 +88,29 @@ await fetchBody('/0');
 const stop = await startTrialMeasureReady();
 let wrk;
 try {
-  const { stdout } = await promisify(execFile)('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', LUA,
-    `http://127.0.0.1:${port}/`, '--', String(files), String(SEED)]);
+  const { stdout } = await promisify(execFile)('wrk', [
+    '-t1',
+    `-c${connections}`,
+    `-d${seconds}s`,
+    '--timeout',
+    '10s',
+    '-s',
+    LUA,
+    `http://127.0.0.1:${port}/`,
+    '--',
+    String(files),
+    String(SEED),
+  ]);
   // String(): no JSON line gives 'undefined', which JSON.parse rejects as it rejects undefined itself
-  wrk = JSON.parse(String(stdout.trim().split('\n').filter((line) => line.startsWith('{')).pop()));
+  wrk = JSON.parse(
+    String(
+      stdout
+        .trim()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .pop(),
+    ),
+  );
 } catch (err) {
   fail(`wrk failed: ${/** @type {Error} */ (err).message}`);
 }
@@ -80,15 +119,26 @@ const errors = Object.entries(wrk.errors).filter(([, n]) => n > 0);
 if (errors.length > 0) fail(`wrk saw errors: ${errors.map(([k, n]) => `${k} ${n}`).join(', ')} of ${wrk.requests} requests`);
 
 const digests = {};
-for (const i of sample) digests[i] = createHash('sha256').update(await fetchBody(`/${i}`)).digest('hex');
+for (const i of sample)
+  digests[i] = createHash('sha256')
+    .update(await fetchBody(`/${i}`))
+    .digest('hex');
 server.close();
-console.log(JSON.stringify({
-  impl, mode, backend, files, connections,
-  requests: wrk.requests,
-  requestsPerSec: wrk.requests / (wrk.durationUs / 1e6),
-  latencyP50Ms: wrk.latencyP50Us / 1000, latencyP99Ms: wrk.latencyP99Us / 1000, latencyMaxMs: wrk.latencyMaxUs / 1000,
-  bytesPerResponse: wrk.bytes / wrk.requests,
-  digests,
-  ...m,
-}));
+console.log(
+  JSON.stringify({
+    impl,
+    mode,
+    backend,
+    files,
+    connections,
+    requests: wrk.requests,
+    requestsPerSec: wrk.requests / (wrk.durationUs / 1e6),
+    latencyP50Ms: wrk.latencyP50Us / 1000,
+    latencyP99Ms: wrk.latencyP99Us / 1000,
+    latencyMaxMs: wrk.latencyMaxUs / 1000,
+    bytesPerResponse: wrk.bytes / wrk.requests,
+    digests,
+    ...m,
+  }),
+);
 process.exit(0); // keep-alive sockets would hold the loop open

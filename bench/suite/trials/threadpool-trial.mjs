@@ -16,21 +16,30 @@ import { median, percentile } from '../../lib/stats.mjs';
 import { startTrialMeasureReady } from '../../lib/trial-measure.mjs';
 
 const [impl, jobsArg, iterationsArg, list = ''] = process.argv.slice(2);
-const jobs = Number(jobsArg), iterations = Number(iterationsArg);
+const jobs = Number(jobsArg),
+  iterations = Number(iterationsArg);
 const files = list.split(',').filter(Boolean);
-if (!['idle', 'fs', 'aiofs'].includes(impl) || !(jobs > 0) || !(iterations > 0) || (impl !== 'idle') !== (files.length > 0)) {
+if (!['idle', 'fs', 'aiofs'].includes(impl) || !(jobs > 0) || !(iterations > 0) || (impl !== 'idle') !== files.length > 0) {
   console.error('usage: threadpool-trial.mjs <idle|fs|aiofs> <jobs> <iterations> [file,file,...] (files unless idle)');
   process.exit(2);
 }
 const job = promisify(pbkdf2);
 const { create: createReadStream, aiofs } = impl === 'idle' ? {} : await loadStreamFactory(impl, 'createReadStream');
 
-let streamed = 0, running = true, failure = /** @type {Error | null} */ (null);
+let streamed = 0,
+  running = true,
+  failure = /** @type {Error | null} */ (null);
 function stream(file) {
   const s = createReadStream(file);
-  s.on('data', (chunk) => { streamed += chunk.length; });
-  s.once('error', (err) => { failure = err; });
-  s.once('end', () => { if (running) stream(file); });
+  s.on('data', (chunk) => {
+    streamed += chunk.length;
+  });
+  s.once('error', (err) => {
+    failure = err;
+  });
+  s.once('end', () => {
+    if (running) stream(file);
+  });
 }
 
 const stop = await startTrialMeasureReady();
@@ -47,13 +56,17 @@ if (failure) {
   console.error(`${impl}: ${failure.message}`);
   process.exit(1);
 }
-console.log(JSON.stringify({
-  impl,
-  backend: aiofs ? { name: aiofs.backend.name, reason: aiofs.backend.reason } : null,
-  jobs, iterations, streams: files.length,
-  latencyP50Ms: median(latencies),
-  latencyP99Ms: percentile(latencies, 99),
-  latencyMaxMs: Math.max(...latencies),
-  ...m,
-}));
+console.log(
+  JSON.stringify({
+    impl,
+    backend: aiofs ? { name: aiofs.backend.name, reason: aiofs.backend.reason } : null,
+    jobs,
+    iterations,
+    streams: files.length,
+    latencyP50Ms: median(latencies),
+    latencyP99Ms: percentile(latencies, 99),
+    latencyMaxMs: Math.max(...latencies),
+    ...m,
+  }),
+);
 process.exit(0); // the streams are still running: the figures are taken

@@ -21,14 +21,29 @@ import { fillExpected, makePattern } from '../../lib/write-pattern.mjs';
 
 const OPS = ['readFile', 'writeFile-new', 'writeFile-rewrite', 'appendFile', 'writeFile-flush'];
 const [impl, op, mode, concurrencyArg, sizeArg, minSecondsArg, target] = process.argv.slice(2);
-const concurrency = Number(concurrencyArg), size = Number(sizeArg), minSeconds = Number(minSecondsArg);
-if (!['fs', 'aiofs'].includes(impl) || !OPS.includes(op) || !['warm', 'cold'].includes(mode) || !(concurrency >= 1) ||
-    !(size >= 0) || !(minSeconds >= 0) || !target || (mode === 'cold' && op !== 'readFile')) {
-  console.error(`usage: whole-file-trial.mjs <fs|aiofs> <${OPS.join('|')}> <warm|cold (readFile only)> <concurrency> <size> <minSeconds> <files|dir>`);
+const concurrency = Number(concurrencyArg),
+  size = Number(sizeArg),
+  minSeconds = Number(minSecondsArg);
+if (
+  !['fs', 'aiofs'].includes(impl) ||
+  !OPS.includes(op) ||
+  !['warm', 'cold'].includes(mode) ||
+  !(concurrency >= 1) ||
+  !(size >= 0) ||
+  !(minSeconds >= 0) ||
+  !target ||
+  (mode === 'cold' && op !== 'readFile')
+) {
+  console.error(
+    `usage: whole-file-trial.mjs <fs|aiofs> <${OPS.join('|')}> <warm|cold (readFile only)> <concurrency> <size> <minSeconds> <files|dir>`,
+  );
   process.exit(2);
 }
 const { fsp, backend } = await loadPromises(impl);
-const fail = (msg) => { console.error(`${impl} ${op}: ${msg}`); process.exit(1); };
+const fail = (msg) => {
+  console.error(`${impl} ${op}: ${msg}`);
+  process.exit(1);
+};
 
 function checkRead(buf) {
   if (buf.length !== size) return `readFile returned ${buf.length} bytes, the file has ${size}`;
@@ -72,37 +87,54 @@ const minNs = BigInt(Math.round(minSeconds * 1e9));
 const stop = await startTrialMeasureReady();
 const t0 = process.hrtime.bigint();
 const more = mode === 'cold' ? () => nextCold < files.length : () => process.hrtime.bigint() - t0 < minNs || latencies.length < 3;
-await Promise.all(Array.from({ length: concurrency }, async (_, w) => {
-  while (more()) {
-    const file = fileOf(w, callsOf[w] + 1);
-    const s = process.hrtime.bigint();
-    await call(file);
-    latencies.push(Number(process.hrtime.bigint() - s) / 1e6);
-    callsOf[w]++;
-  }
-}));
+await Promise.all(
+  Array.from({ length: concurrency }, async (_, w) => {
+    while (more()) {
+      const file = fileOf(w, callsOf[w] + 1);
+      const s = process.hrtime.bigint();
+      await call(file);
+      latencies.push(Number(process.hrtime.bigint() - s) / 1e6);
+      callsOf[w]++;
+    }
+  }),
+);
 const m = await stop.afterTurn(size * latencies.length);
 
 function readRange(file, offset, length) {
   const buf = Buffer.alloc(length);
   const fd = openSync(file, 'r');
-  try { readSync(fd, buf, 0, length, offset); } finally { closeSync(fd); }
+  try {
+    readSync(fd, buf, 0, length, offset);
+  } finally {
+    closeSync(fd);
+  }
   return buf;
 }
 for (let w = 0; w < concurrency && op !== 'readFile'; w++) {
   if (callsOf[w] === 0 && w >= firstCalls) continue; // this caller never wrote
   const file = fileOf(w, callsOf[w]);
   if (op === 'appendFile') {
-    const expected = size * (callsOf[w] + 1), actual = statSync(file).size;
+    const expected = size * (callsOf[w] + 1),
+      actual = statSync(file).size;
     if (actual !== expected) fail(`${file} has ${actual} bytes after ${callsOf[w] + 1} appends of ${size}`);
     if (!readRange(file, actual - size, size).equals(data)) fail(`the last append to ${file} differs from the data written`);
   } else if (!readFileSync(file).equals(data)) {
     fail(`${file} differs from the data written`);
   }
 }
-console.log(JSON.stringify({
-  impl, op, mode, concurrency, size, backend, firstCallMs, calls: latencies.length,
-  opsPerSec: latencies.length / m.seconds,
-  latencyP50Ms: median(latencies), latencyP99Ms: percentile(latencies, 99),
-  ...m,
-}));
+console.log(
+  JSON.stringify({
+    impl,
+    op,
+    mode,
+    concurrency,
+    size,
+    backend,
+    firstCallMs,
+    calls: latencies.length,
+    opsPerSec: latencies.length / m.seconds,
+    latencyP50Ms: median(latencies),
+    latencyP99Ms: percentile(latencies, 99),
+    ...m,
+  }),
+);
