@@ -113,8 +113,6 @@ async function step(r: Rng, file: ModelFile, n: number): Promise<string> {
     }
     const start = r.int(0, length + 8192);
     const data = dataFor(r.int(1, 3 * MAX_IO));
-    // Drawn for the write streams' former chunkSize option (they have none now), so a seed still replays the same run.
-    r.pick([4096, 65536]);
     const stream = createWriteStream(file.path, { flags: 'r+', start });
     await new Promise<void>((resolve, reject) => {
       stream.on('error', reject).on('close', () => resolve());
