@@ -112,6 +112,7 @@ export interface NativeBinding {
   /**
    * preadv2(RWF_NOWAIT) into all of `view` from `position`: bytes read (all, or up to end of file),
    * -errno, or a result at or below {@link MISSED} when the page cache missed. Never waits for the device.
+   * A `position` of -1 reads at the descriptor's own offset and advances it, as read(2) does.
    */
   readCached(fd: number, view: Uint8Array, position: number): number;
   /** close(2) of a descriptor aiofs opened itself (and owns until then): 0, -errno, or -EBADF for any other. */

@@ -31,7 +31,7 @@ import { ERR_INVALID_ARG_VALUE, systemError } from './errors';
 import { engine } from './backend';
 import type { Account } from './fair-share';
 import type { MemoryBudget } from './memory-budget';
-import { inheritNodeStream } from './stream-class';
+import { errorOrDestroy, inheritNodeStream } from './stream-class';
 import { MAX_PLAIN_LENGTH, plainPath } from './plain-arguments';
 import { MIN_REQUEST, ReadAhead } from './read-ahead';
 import {
@@ -43,7 +43,9 @@ import {
   streamHandle,
   streamOperations,
 } from './node-originals';
+import { SmallFileReader } from './small-file-reader';
 import { validateInteger } from './validate';
+import { openInJob } from './whole-file';
 
 /** Most requests in flight per stream, by default (chosen with bench/sequential-read.mjs). */
 export const DEFAULT_READ_AHEAD = 8;
@@ -87,7 +89,10 @@ interface Tuning {
 
 const DEFAULT_TUNING: Tuning = { readAhead: DEFAULT_READ_AHEAD, chunkSize: DEFAULT_CHUNK_SIZE, cache: 'auto' };
 const kTuning = Symbol('aiofs.readTuning');
-/** The stream's reader: undefined until its first _read, then a DirectReader or null (node reads). */
+/**
+ * The stream's reader: undefined until its first _read, then a SmallFileReader (until it hands off), a
+ * DirectReader, or null (node reads).
+ */
 const kReader = Symbol('aiofs.reader');
 
 /** The parts of node's ReadStream that the data path uses. */
@@ -98,7 +103,7 @@ interface NodeReadStreamFields extends Readable {
   pos: number | undefined;
   bytesRead: number;
   [kTuning]?: Tuning;
-  [kReader]?: DirectReader | null;
+  [kReader]?: DirectReader | SmallFileReader | null;
 }
 
 /** The stream class: node's fs.ReadStream with aiofs's data path. */
@@ -136,10 +141,27 @@ export const AioReadStream = function ReadStream(
 } as unknown as ReadStreamConstructor;
 inheritNodeStream(AioReadStream, NodeReadStream);
 
-/** _read: read-ahead over kernel AIO where the stream's file allows it, else node's own. */
+/**
+ * _read: a small file the stream opened itself is read whole at once (SmallFileReader); otherwise
+ * read-ahead over kernel AIO where the stream's file allows it, else node's own.
+ */
 export function aioRead(this: NodeReadStreamFields, size: number): void {
   let reader = this[kReader];
-  if (reader === undefined) reader = this[kReader] = DirectReader.attach(this);
+  if (reader === undefined) {
+    const small = smallFile(this, size);
+    if (small !== null) {
+      this[kReader] = new SmallFileReader(this, small.fd, small.size, (pushed) => {
+        // Read on from the offset reached; with nothing pushed, node's stream still waits for this _read.
+        const next = (this[kReader] = DirectReader.attach(this));
+        if (pushed) return;
+        if (next === null) nodeRead.call(this, size);
+        else next.read(size);
+      });
+      this[kReader].read();
+      return;
+    }
+    reader = this[kReader] = DirectReader.attach(this);
+  }
   if (reader === null) nodeRead.call(this, size);
   else reader.read(size);
 }
@@ -183,13 +205,12 @@ export function createReadStream(path: fs.PathLike | null, options?: BufferEncod
 }
 
 /**
- * On the operations cachedOpenOperations() makes: what their open learned of the file it opened from the
- * dentry cache (null until then, and after its close), so attaching the reader asks the kernel none of it
- * again.
+ * On the operations cachedOpenOperations() makes: what their open learned of the file it opened (null
+ * until then, and after its close), so attaching the reader asks the kernel none of it again.
  */
 const kCachedOpen = Symbol('aiofs.cachedOpen');
 
-/** The descriptor a cached open made, read-only, and the regular file's size and mode then. */
+/** The descriptor cachedOpenOperations' open made, read-only, and the regular file's size and mode then. */
 interface CachedOpened {
   fd: number;
   size: number;
@@ -199,9 +220,10 @@ interface CachedOpened {
 /**
  * One stream's I/O operations: node:fs's (looked up on the module at each call, as node's stream does),
  * except open, which takes a regular file from the dentry cache on the event loop (openat2
- * RESOLVE_CACHED, never waiting for the device) and answers on the next tick, and close, which closes
- * that descriptor at once (read-only: nothing to flush). A miss, a path that is not a regular file, or
- * a kernel without RESOLVE_CACHED: node:fs's own open (and close) do it.
+ * RESOLVE_CACHED, never waiting for the device) and answers on the next tick, or on a miss opens it
+ * in a blocking job on aiofs's threads; and close, which closes that descriptor at once (read-only:
+ * nothing to flush). A path that is not a regular file, or a kernel without RESOLVE_CACHED: node:fs's
+ * own open (and close) do it.
  */
 function cachedOpenOperations(): object {
   const operations = Object.create(fs, {
@@ -209,6 +231,24 @@ function cachedOpenOperations(): object {
     open: {
       value(path: unknown, flags: unknown, mode: unknown, callback: (error: Error | null, fd?: number) => void): void {
         const binding = loaded.binding!;
+        // Missed the dentry cache: opened by a blocking job on aiofs's threads (where a regular file is
+        // one), learning what the cached open learns.
+        const openMissed = (file: string | Buffer): void => {
+          openInJob(engine()!, binding, file).then((fd) => {
+            if (fd === binding.ops.notRegular) {
+              fs.open(path as string, flags as string, mode as number, callback);
+              return;
+            }
+            const described = binding.describe(fd);
+            if (typeof described === 'number') {
+              binding.closeFd(fd);
+              callback(systemError(described, 'fstat'));
+              return;
+            }
+            operations[kCachedOpen] = { fd, size: described[0], mode: described[1] } satisfies CachedOpened;
+            callback(null, fd);
+          }, callback);
+        };
         // What node's open would validate (the path, the mode) must be plain, or node's open does it all.
         const file = typeof mode === 'number' && Number.isInteger(mode) && mode >= 0 && mode <= 0o7777 ? plainPath(path) : null;
         const result = file === null ? -constants.errno.EAGAIN : binding.openCached(file);
@@ -223,8 +263,12 @@ function cachedOpenOperations(): object {
           result === -constants.errno.EINVAL ||
           result === -constants.errno.EPERM
         ) {
-          if (result === -constants.errno.EAGAIN && file !== null) engine()!.cached.openMisses++;
-          fs.open(path as string, flags as string, mode as number, callback);
+          if (result === -constants.errno.EAGAIN && file !== null) {
+            engine()!.cached.openMisses++;
+            openMissed(file);
+          } else {
+            fs.open(path as string, flags as string, mode as number, callback);
+          }
         } else {
           process.nextTick(callback, systemError(result, 'open', file!));
         }
@@ -243,6 +287,20 @@ function cachedOpenOperations(): object {
     },
   }) as { [kCachedOpen]: CachedOpened | null };
   return operations;
+}
+
+/**
+ * What the stream's own open learned of its file (cachedOpenOperations), when the stream reads the whole of it (no start,
+ * no end), has read nothing yet, and the file is small: no larger than one read of node's stream
+ * (`wanted`, its highWaterMark), so fs would read it in one chunk too, and no larger than MIN_REQUEST,
+ * which every stream may hold whatever the memory budget (memory-budget.ts). Null otherwise.
+ */
+function smallFile(stream: NodeReadStreamFields, wanted: number): CachedOpened | null {
+  if (stream.start !== undefined || stream.end !== Infinity || stream.bytesRead !== 0) return null;
+  const opened = (streamOperations(stream) as { [kCachedOpen]?: CachedOpened | null })[kCachedOpen];
+  if (opened === undefined || opened === null || opened.fd !== stream.fd) return null;
+  // Size 0 is an empty file or one whose size fstat does not tell (/proc): the reader finds out which.
+  return opened.size > 0 && opened.size <= Math.min(wanted, MIN_REQUEST) ? opened : null;
 }
 
 /** `size` (a power of two times MIN_REQUEST), halved until it fits in `share`, but at least MIN_REQUEST. */
@@ -431,7 +489,7 @@ class DirectReader {
       const result = head.result;
       if (typeof result === 'number') {
         this.#drop();
-        this.#fail(systemError(result, 'read'));
+        errorOrDestroy(this.#stream, systemError(result, 'read'));
         return;
       }
       if (result.length === 0) {
@@ -449,13 +507,6 @@ class DirectReader {
       if (this.#followsFilePosition && stream.fd !== null) setFilePosition(stream.fd, head.position + result.length);
       this.#wantsData = stream.push(result);
     }
-  }
-
-  /** As node's errorOrDestroy: destroy when autoClose, else only report. */
-  #fail(error: Error): void {
-    const stream = this.#stream;
-    if ((stream as unknown as { _readableState: { autoDestroy: boolean } })._readableState.autoDestroy) stream.destroy(error);
-    else stream.emit('error', error);
   }
 
   /** Issues chunk requests as ReadAhead and the budget allow, until the range is covered. */

@@ -1,4 +1,10 @@
 /**
+ * How aiofs's ReadStream and WriteStream become subclasses of node's, and how their data paths report a
+ * failed read as node's streams do. Owns nothing.
+ */
+import type { Readable } from 'node:stream';
+
+/**
  * How aiofs's ReadStream and WriteStream become subclasses of node's: the prototype chain node's own
  * classes use (ObjectSetPrototypeOf on the class and its prototype), and an instanceof check under
  * which every stream of node's class counts as one of aiofs's. aiofs/register puts aiofs's class in
@@ -16,4 +22,10 @@ export function inheritNodeStream(Class: { prototype: object }, NodeClass: { pro
         : Function.prototype[Symbol.hasInstance].call(this, value);
     },
   });
+}
+
+/** As node's errorOrDestroy for a read that failed: destroy the stream when autoDestroy, else only emit 'error'. */
+export function errorOrDestroy(stream: Readable, error: Error): void {
+  if ((stream as unknown as { _readableState: { autoDestroy: boolean } })._readableState.autoDestroy) stream.destroy(error);
+  else stream.emit('error', error);
 }

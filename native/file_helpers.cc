@@ -131,7 +131,8 @@ Napi::Value OpenCached(const Napi::CallbackInfo& info) {
 
 // readCached(fd, view, position) -> bytes read, all of the view or up to end of file; -errno; or, when
 // the page cache missed after `n` bytes, kStoppedByMiss - n (a number below -4096). preadv2(RWF_NOWAIT)
-// copies from the page cache or fails at once with EAGAIN: it never waits for the device.
+// copies from the page cache or fails at once with EAGAIN: it never waits for the device. A position of
+// -1 reads at the descriptor's own offset and advances it by what was read, as read(2) does.
 constexpr double kStoppedByMiss = -4097;
 Napi::Value ReadCached(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -143,7 +144,7 @@ Napi::Value ReadCached(const Napi::CallbackInfo& info) {
   size_t done = 0;
   while (done < length) {
     iovec iov{data + done, length - done};
-    ssize_t n = sys_preadv2(fd, &iov, 1, position + static_cast<off_t>(done), RWF_NOWAIT);
+    ssize_t n = sys_preadv2(fd, &iov, 1, position < 0 ? -1 : position + static_cast<off_t>(done), RWF_NOWAIT);
     if (n > 0) {
       done += static_cast<size_t>(n);
       continue;
