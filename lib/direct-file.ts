@@ -3,9 +3,11 @@
  * event loop never waits for the device, and another reader of the file sees exactly what was written
  * (docs/kernel-aio.md has the measurements cited below).
  *
- * Reads ("cache: auto"): cachestat(2) says whether the page cache holds the range. If it does, a
+ * Reads ("cache: auto"): cachestat(2) says whether the page cache holds the range (unless the last
+ * read found its pages there: then the read tries the cache without asking). If it does, a
  * buffered read with RWF_NOWAIT on the caller's descriptor copies it at memory speed (a miss fails
- * fast with -EAGAIN instead of blocking); if not, an O_DIRECT read through an aligned bounce buffer
+ * fast with -EAGAIN instead of blocking), at once or, for reads started together, in one io_submit
+ * (turn-budget.ts, copiesNow); if not, an O_DIRECT read through an aligned bounce buffer
  * goes to the device. A buffered kernel-AIO read of uncached data would run synchronously inside
  * io_submit, so it is never issued, and a range that is partly cached with dirty pages (which a direct
  * read would first write back, inside io_submit) is read by a blocking job on one of the context's
@@ -34,7 +36,7 @@ import { reopenDirect } from './descriptor';
 import type { Engine } from './engine';
 import { systemError } from './errors';
 import { nodeFs } from './node-originals';
-import { settle, workOnLoop } from './turn-budget';
+import { batchRead, copiesNow, settle, workOnLoop } from './turn-budget';
 
 const RWF_NOWAIT = 0x8;
 const EAGAIN = -constants.errno.EAGAIN;
@@ -112,6 +114,8 @@ export class DirectFile {
   #idleWaiters: (() => void)[] = [];
   readonly #locks = new Set<WriteLock>();
   #missStreak = 0;
+  /** The last read that tried the page cache found everything there (none has yet: false). */
+  #lastReadHit = false;
   #reads = 0;
 
   constructor(
@@ -271,7 +275,9 @@ export class DirectFile {
   #readPiece(target: Uint8Array, position: number, afterMiss = false): Promise<number> {
     switch (this.#readRoute(position, target.byteLength, afterMiss)) {
       case 'cache':
-        return target.byteLength <= SYNC_READ_MAX ? this.#readNow(target, position) : this.#readCachedFirst(target, position);
+        // A lone small read copies at once; reads started together join one io_submit (copiesNow).
+        if (target.byteLength > SYNC_READ_MAX) return this.#readCachedFirst(target, position);
+        return copiesNow() ? this.#readNow(target, position) : batchRead(this.#readCachedFirst(target, position));
       case 'buffered':
         return this.#readBuffered(target, position);
       default:
@@ -296,11 +302,13 @@ export class DirectFile {
       if (result >= 0) {
         this.#engine.cached.reads++;
         this.#missStreak = 0;
+        this.#lastReadHit = true;
       }
       return settle(result);
     }
     this.#engine.cached.readMisses++;
     this.#missStreak++;
+    this.#lastReadHit = false;
     const done = MISSED - result;
     return this.#readPiece(target.subarray(done), position + done, true).then((rest) =>
       rest < 0 ? (done > 0 ? done : rest) : done + rest,
@@ -313,6 +321,7 @@ export class DirectFile {
       const result = await this.#io(this.#ops.pread, this.#fd, target.subarray(done), position + done, RWF_NOWAIT);
       if (result > 0) {
         this.#missStreak = 0;
+        this.#lastReadHit = true;
         done += result;
         if (done === target.byteLength) return done;
         continue; // partly cached: the next probe takes more, reaches EOF, or misses
@@ -320,6 +329,7 @@ export class DirectFile {
       if (result === 0) return done;
       if (result === EAGAIN) {
         this.#missStreak++;
+        this.#lastReadHit = false;
         break;
       }
       // EOPNOTSUPP/EINVAL come from filesystems without RWF_NOWAIT for buffered reads: stop asking.
@@ -341,6 +351,8 @@ export class DirectFile {
    * starts no kernel readahead, which would read the same bytes from the device a second time.
    */
   #readRoute(position: number, length: number, afterMiss: boolean): 'cache' | 'direct' | 'buffered' {
+    // The last read came from the page cache: try it again without asking first (a system call fewer).
+    if (this.#lastReadHit && !afterMiss) return 'cache';
     if (cachestatWorks) {
       const state = this.#binding.cacheState(this.#fd, position, length);
       if (state >= 0) {

@@ -296,7 +296,8 @@ function cachedOpenOperations(): object {
  * which every stream may hold whatever the memory budget (memory-budget.ts). Null otherwise.
  */
 function smallFile(stream: NodeReadStreamFields, wanted: number): CachedOpened | null {
-  if (stream.start !== undefined || stream.end !== Infinity || stream.bytesRead !== 0) return null;
+  // A highWaterMark past what node reads in one call makes node's own _read fail in its own ways.
+  if (stream.start !== undefined || stream.end !== Infinity || stream.bytesRead !== 0 || wanted > MAX_PLAIN_LENGTH) return null;
   const opened = (streamOperations(stream) as { [kCachedOpen]?: CachedOpened | null })[kCachedOpen];
   if (opened === undefined || opened === null || opened.fd !== stream.fd) return null;
   // Size 0 is an empty file or one whose size fstat does not tell (/proc): the reader finds out which.
