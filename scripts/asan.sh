@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The addon built with AddressSanitizer and UndefinedBehaviorSanitizer, and the whole vitest suite run
-# against it (issue 7). The build goes to build-sanitize/ (a copy of binding.gyp beside a link to
+# against it. The build goes to build-sanitize/ (a copy of binding.gyp beside a link to
 # native/), so build/Release stays the normal build; lib/binding.ts loads it through AIOFS_ADDON.
 #
 # node itself is not instrumented: the ASan runtime is preloaded into it (LD_PRELOAD), and so into

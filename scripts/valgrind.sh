@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# valgrind memcheck over a smoke run of the addon (issue 7): a promise round trip, a ring smaller than
+# valgrind memcheck over a smoke run of the addon: a promise round trip, a ring smaller than
 # the load, process.exit() with requests in flight (the cleanup hook waits for them), workers
 # terminated mid-I/O, and read and write streams destroyed mid-flight. Every run must report zero
 # errors and no definitely-lost block; the script fails otherwise and prints the log.

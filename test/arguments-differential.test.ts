@@ -1,5 +1,5 @@
 /**
- * Issue 19: every argument of every function aiofs exports (fs/promises' and node:fs's callback
+ * Every argument of every function aiofs exports (fs/promises' and node:fs's callback
  * readFile, writeFile and appendFile), every FileHandle method and every stream option, against node:fs
  * on the running Node (about 3,200 variants from test/support/argument-variants.ts,
  * run by test/support/argument-differential.ts: node:fs and aiofs each in their own child processes,

@@ -1,5 +1,5 @@
 /**
- * Issue 14, "A true drop-in": aiofs's FileHandle against node's, each scenario run twice on the same
+ * A true drop-in: aiofs's FileHandle against node's, each scenario run twice on the same
  * Node (once through node:fs/promises, once through aiofs/promises) and the outcomes compared; nothing
  * is expected that node:fs on this Node does not show itself.
  *

@@ -1,5 +1,5 @@
 /**
- * Issue 14, "A true drop-in": aiofs's ReadStream and WriteStream as node's constructors. Every scenario
+ * A true drop-in: aiofs's ReadStream and WriteStream as node's constructors. Every scenario
  * runs the same script against node:fs and against aiofs on the same Node and compares what a program
  * can observe: events in order (with `pending` at each), bytes, bytesRead/bytesWritten, and the
  * stream's path/fd/flags/mode/start/end/pos; nothing is expected that node:fs does not show itself.

@@ -1,5 +1,5 @@
 /**
- * Issue 14, "what a reader sees is what was acknowledged": a second process reads the file with plain
+ * What a reader sees is what was acknowledged: a second process reads the file with plain
  * node:fs while this one writes it, and checks it at every acknowledgement and between them.
  *
  * The writer (this process) tells the poller, through its stdin, each time a write is acknowledged: a

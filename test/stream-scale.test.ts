@@ -1,5 +1,5 @@
 /**
- * Streams at server scale (issue 15): adaptive read-ahead, one memory budget per AIO context, fair
+ * Streams at server scale: adaptive read-ahead, one memory budget per AIO context, fair
  * share between files. Each case runs a fixture in a fresh process (a fresh context and budget), on the
  * default disk, and prints what it measured:
  *

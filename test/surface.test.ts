@@ -1,5 +1,5 @@
 /**
- * Issue 14, "A true drop-in": aiofs's surface against node's, on the Node that runs the test. Walks the
+ * A true drop-in: aiofs's surface against node's, on the Node that runs the test. Walks the
  * exports of node:fs and node:fs/promises (through require, and through ESM in a child process:
  * namespace, default and named imports of `aiofs` and `aiofs/promises`) and the methods of a real
  * FileHandle, and fails listing whatever aiofs lacks (the expected count is 0); checks that every name

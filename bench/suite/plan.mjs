@@ -63,7 +63,7 @@ export function makePlan({ quick = false, size: sizeText, runs: runsText } = {})
     // the streamed file is larger than the memory limit left after the hot file, so that a stream
     // through the page cache must evict something
     pageCache: { hot, streamed: Math.max(size, quick ? 256 * MiB : 1024 * MiB), memoryLimit: hot + 192 * MiB },
-    // issue 15: 400 curl clients at 1 MiB/s, 200 at 2 MiB/s, 50 at full speed (rate 0), each cold and
+    // 400 curl clients at 1 MiB/s, 200 at 2 MiB/s, 50 at full speed (rate 0), each cold and
     // warm, for a 20 s window, from one 512 MiB file (capped at --size); --quick: one small slow case
     // and one small full-speed case. At most 2 runs: a trial holds the machine for about half a minute
     // (8 minutes a run with three contenders), and its 20 s already average over many downloads.

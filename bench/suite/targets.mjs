@@ -1,4 +1,4 @@
-// Performance targets (issue 20's and the threadpool scenario's), checked on a scenario's cases: each
+// Performance targets (the whole-file, small-read and server figures, and the threadpool scenario's), checked on a scenario's cases: each
 // is one line, MET / NOT MET with the worst case's figure, printed by main.mjs and report.mjs from the
 // results JSON.
 import { fmtNum, fmtRatio } from '../lib/stats.mjs';
@@ -36,7 +36,7 @@ export function checkTarget(name, rows, { atLeast, atMost, unit = 'x', why = 'no
   };
 }
 
-/** aiofs's event-loop delay p99 within 1 ms of node:fs's, in every case (issue 20). */
+/** aiofs's event-loop delay p99 within 1 ms of node:fs's, in every case. */
 export const loopTarget = (cases) =>
   checkTarget(
     'loop p99 within 1 ms of node:fs',

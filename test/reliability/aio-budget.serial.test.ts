@@ -1,5 +1,5 @@
 /**
- * The system-wide AIO budget (fs.aio-max-nr) used up by other processes' contexts (issue 7). A holder
+ * The system-wide AIO budget (fs.aio-max-nr) used up by other processes' contexts. A holder
  * process (test/fixtures/aio-holder.mjs) sets up contexts until the kernel refuses one; meanwhile a
  * new environment here (a worker thread) and a fresh process fall back to node:fs, say why, and work,
  * while this thread keeps the context it had and stays on kernel AIO. Once the holder lets go, the

@@ -1,5 +1,5 @@
 /**
- * Crash consistency (issue 7): a child writes batches of concurrent unaligned writes through an
+ * Crash consistency: a child writes batches of concurrent unaligned writes through an
  * AioFileHandle, with datasync() every 1-4 batches (test/fixtures/datasync-kill.mjs), and is killed
  * with SIGKILL at a random moment after its k-th completed datasync; 50 rounds, each with its own seed.
  *

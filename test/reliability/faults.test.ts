@@ -1,5 +1,5 @@
 /**
- * Faults (issue 7), each ending in an fs-style error or in fs's outcome, and a process that keeps
+ * Faults, each ending in an fs-style error or in fs's outcome, and a process that keeps
  * working: EMFILE under a low `ulimit -n` (a child, test/fixtures/emfile.mjs), EACCES for write
  * streams (a child as uid 65534), EBADF from a descriptor closed under a stream, a file truncated
  * while it is read, a file unlinked while open. Covered elsewhere: ENOSPC for promises on a small

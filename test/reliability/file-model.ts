@@ -1,5 +1,5 @@
 /**
- * Model-based testing of aiofs (issue 7): a seeded random mix of opens, reads, writes (alone and
+ * Model-based testing of aiofs: a seeded random mix of opens, reads, writes (alone and
  * several at once), truncates, fsyncs, datasyncs, stats, closes, whole-file reads and streams on a few
  * files, each checked against an in-memory model of every file, and after every step every file on
  * disk (read with node:fs) must equal its model byte for byte. The run stops at the first mismatch,

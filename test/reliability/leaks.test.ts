@@ -1,5 +1,5 @@
 /**
- * Leaks (issue 7): 10,000 open/write/read/close cycles and 1,000 streams destroyed mid-flight, in a
+ * Leaks: 10,000 open/write/read/close cycles and 1,000 streams destroyed mid-flight, in a
  * fresh process (test/fixtures/leak-cycles.mjs), with what the process holds sampled after a warm-up
  * and at 20 checkpoints of each run (test/fixtures/resources.mjs), each after gc() and malloc_trim(0)
  * (test/support/malloc-probe.c).

@@ -1,5 +1,5 @@
 /**
- * Lifecycle (issue 7): 8 worker threads at a time, each doing FileHandle reads and writes and streaming
+ * Lifecycle: 8 worker threads at a time, each doing FileHandle reads and writes and streaming
  * a read stream and a write stream through kernel AIO, each terminated at a random moment mid-I/O;
  * 200 rounds, 1,600 workers (test/fixtures/worker-terminate.mjs). No crash, every worker on kernel
  * AIO (a context that outlived its worker would use up fs.aio-max-nr), and what aiofs opens is gone

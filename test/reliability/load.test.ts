@@ -1,5 +1,5 @@
 /**
- * Load (issue 7): 1,000 streams at once on one thread's AIO context with a ring of 16 requests
+ * Load: 1,000 streams at once on one thread's AIO context with a ring of 16 requests
  * (test/fixtures/stream-load.mjs): 500 read and 500 write 1 MiB each in 64 KiB pieces, the reads
  * 8,000 requests through the ring, so ~500 wait in the queue for every 16 in the kernel. All must
  * complete with the right bytes, and none may starve: requests reach the kernel in the order they were made, so the streams progress

@@ -1,5 +1,5 @@
 /**
- * Model-based soak (issue 7, test/reliability/file-model.ts): on the default disk, ext4 with 4 KiB
+ * Model-based soak (test/reliability/file-model.ts): on the default disk, ext4 with 4 KiB
  * sectors and tmpfs (node-fs files), zero mismatches allowed.
  *
  * `npm test`: one fixed seed per filesystem, 1,500 steps. `npm run test:soak` sets AIOFS_SOAK_SECONDS

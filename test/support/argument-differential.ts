@@ -1,5 +1,5 @@
 /**
- * The runner of issue 19's differential argument suite (the variants are in argument-variants.ts).
+ * The runner of the differential argument suite (the variants are in argument-variants.ts).
  *
  * A side (node:fs, aiofs, aiofs through aiofs/register, or a stand-in for either) runs in child
  * processes of the running Node: a child makes the call of each variant it is given, each on a fresh

@@ -1,5 +1,5 @@
 /**
- * The variants of issue 19's differential argument suite: for every function aiofs exports (fs/promises'
+ * The variants of the differential argument suite: for every function aiofs exports (fs/promises'
  * and node:fs's callback readFile, writeFile and appendFile), every FileHandle method and every stream
  * option, one call per (parameter, odd value) with the other arguments valid. A variant is a label and
  * a function that builds the argument list from a VariantContext (the variant's own fresh 64-byte file,

@@ -1,4 +1,4 @@
-// A file server under many slow clients (issue 15): an http server piping createReadStream of one
+// A file server under many slow clients: an http server piping createReadStream of one
 // large file into every response (trials/file-server.mjs), downloaded by real HTTP clients in their
 // own processes (curl, --limit-rate for the slow ones), while a tiny endpoint and a pbkdf2 login
 // endpoint of the same server are timed. node:fs streams read on the libuv threadpool, so the login
@@ -227,7 +227,7 @@ export function fileServer(ctx) {
       `/tiny and /login (pbkdf2, ${iterations} iterations, ~${p.loginMs} ms idle, libuv threadpool of ${process.env.UV_THREADPOOL_SIZE ?? 4}) ` +
       `requested ${p.probesPerSecond} times a second each, open loop; ` +
       `${ctx.cold.ok ? 'cold: page cache dropped before every trial; ' : ''}warm: the file read once before; ` +
-      `${p.runs} run(s) per contender and case; issue 15's targets below, its single-stream figures are the sequential-read scenario's`,
+      `${p.runs} run(s) per contender and case; the targets below, its single-stream figures are the sequential-read scenario's`,
     fileSize: p.fileSize,
     iterations,
     targets: measured.length > 0 ? targets(measured) : [],

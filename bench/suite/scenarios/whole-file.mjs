@@ -1,4 +1,4 @@
-// Whole files through fs/promises and aiofs/promises, issue 20's matrix: readFile, writeFile of a new
+// Whole files through fs/promises and aiofs/promises, a matrix: readFile, writeFile of a new
 // file, writeFile over an existing one ('w'), appendFile, and writeFile with flush: true; 0 B to 256 MiB
 // (capped at --size); one call at a time and 64 at once on 64 distinct files (where 64 files of the size
 // fit in --size). Reads warm (the files cached by the parent before every trial) and cold (page cache
