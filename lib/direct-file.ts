@@ -351,8 +351,9 @@ export class DirectFile {
    * starts no kernel readahead, which would read the same bytes from the device a second time.
    */
   #readRoute(position: number, length: number, afterMiss: boolean): 'cache' | 'direct' | 'buffered' {
-    // The last read came from the page cache: try it again without asking first (a system call fewer).
-    if (this.#lastReadHit && !afterMiss) return 'cache';
+    // The last read came from the page cache: try it again without asking first (a system call fewer),
+    // unless the policy is to bypass it (a bypassing file reads dirty ranges only from the cache).
+    if (this.#lastReadHit && this.#probeCache && !afterMiss) return 'cache';
     if (cachestatWorks) {
       const state = this.#binding.cacheState(this.#fd, position, length);
       if (state >= 0) {

@@ -152,10 +152,8 @@ export function aioRead(this: NodeReadStreamFields, size: number): void {
     if (small !== null) {
       this[kReader] = new SmallFileReader(this, small.fd, small.size, (pushed) => {
         // Read on from the offset reached; with nothing pushed, node's stream still waits for this _read.
-        const next = (this[kReader] = DirectReader.attach(this));
-        if (pushed) return;
-        if (next === null) nodeRead.call(this, size);
-        else next.read(size);
+        this[kReader] = DirectReader.attach(this);
+        if (!pushed) aioRead.call(this, size);
       });
       this[kReader].read();
       return;
