@@ -732,6 +732,26 @@ interface FileId {
   ino: number;
 }
 
+/**
+ * Whether `chunk` lies in node's own Buffer pool (the one Buffer.allocUnsafe, Buffer.concat and so
+ * readable.read()'s joining of several chunks carve small buffers from). Node 24's pool is 64 KiB
+ * (Node 20's 8 KiB): a small chunk joined there shares it as every small Buffer does, which is node's
+ * doing, not a read buffer of aiofs's kept alive. Called right after the chunk was made, so the pool
+ * has not been replaced.
+ */
+function inNodesBufferPool(chunk: Buffer): boolean {
+  return Buffer.allocUnsafe(1).buffer === chunk.buffer;
+}
+
+/** node's FileHandle[kUnref], found on `handle`'s prototype chain (aiofs's handles are node's subclass). */
+function fileHandleUnref(handle: object): (() => void) | undefined {
+  for (let proto = Object.getPrototypeOf(handle); proto !== null; proto = Object.getPrototypeOf(proto)) {
+    const key = Object.getOwnPropertySymbols(proto).find((symbol) => symbol.description === 'kUnref');
+    if (key !== undefined) return proto[key];
+  }
+  return undefined;
+}
+
 function fileId(p: string): FileId | undefined {
   try {
     const st = fs.statSync(p);
@@ -1052,7 +1072,13 @@ export async function runSide(spec: StreamCase, ctx: SideContext): Promise<SideR
     record('data');
     if (stopped) dataAfterStop++;
     chunks.push(chunk);
-    if (side === 'aiofs' && Buffer.isBuffer(chunk) && chunk.length < 8 * KiB && chunk.buffer.byteLength >= 64 * KiB) {
+    if (
+      side === 'aiofs' &&
+      Buffer.isBuffer(chunk) &&
+      chunk.length < 8 * KiB &&
+      chunk.buffer.byteLength >= 64 * KiB &&
+      !inNodesBufferPool(chunk)
+    ) {
       pinned.push(`${chunk.length}-byte chunk in a ${chunk.buffer.byteLength}-byte ArrayBuffer`);
     }
     if (chunks.length === 1) {
@@ -1168,17 +1194,19 @@ export async function runSide(spec: StreamCase, ctx: SideContext): Promise<SideR
 
   async function closeLeftovers(extraFd?: number): Promise<void> {
     if (handle !== undefined && handle.fd >= 0) {
-      // fs subscribes the stream to the FileHandle's 'close' before validating the other options, so
-      // closing the handle of a stream whose constructor threw makes fs's close() throw: ignore that.
+      // fs takes a reference on the FileHandle and subscribes the stream to its 'close' before
+      // validating the other options, so closing the handle of a stream whose constructor threw makes
+      // fs's close() throw (in that listener) and leaves the descriptor open for the stream's reference.
+      // Node 26 makes a FileHandle closed by garbage collection an uncaught error, so that reference is
+      // dropped here as the stream would have dropped it (FileHandle's kUnref), which closes it.
       try {
         await handle.close();
       } catch {
-        // see above
+        if (handle.fd >= 0) fileHandleUnref(handle)?.call(handle);
       }
     }
-    // Only raw descriptors: a FileHandle that fs's constructor took a reference on before throwing
-    // cannot be closed any more (see above) and closes itself on garbage collection; closing its fd
-    // here would make that fail with an uncaught EBADF.
+    // Only raw descriptors: a FileHandle's descriptor is closed through the handle (above); closing it
+    // here would make the handle's own close fail with an uncaught EBADF.
     for (const fd of [spec.fd?.kind === 'number' ? fdNumber : undefined, extraFd]) {
       if (fd !== undefined && fdOpenOn(fd, id)) {
         try {
