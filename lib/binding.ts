@@ -13,6 +13,12 @@ export interface Ops {
   readonly pwrite: number;
   readonly fsync: number;
   readonly fdsync: number;
+  /**
+   * A pread request (RWF_NOWAIT, of cached pages) that a pool thread may copy instead when the loop's
+   * turn has spent its io_submit time (threadCopies); same result. For reads whose bytes the loop does
+   * not go on to touch at once (whole files, handle reads), not a stream's.
+   */
+  readonly preadAnyThread: number;
   /** pread(2) on a pool thread; read(2) at the file position for a negative position. */
   readonly jobPread: number;
   /** pwrite(2) on a pool thread. */
@@ -41,6 +47,9 @@ export const EVENTFD_FAILED = 1 << 20;
 /** readCached()'s results at or below this mean: the page cache missed after (MISSED - result) bytes. */
 export const MISSED = -4097;
 
+/** A read request's rwFlags, RWF_NOWAIT: answer from the page cache or fail with -EAGAIN (-EOPNOTSUPP where unsupported). */
+export const RWF_NOWAIT = 0x8;
+
 /** {@link NativeBinding.cacheState} flags. */
 export const CACHED = 1;
 export const DIRTY = 2;
@@ -61,6 +70,8 @@ export interface ContextStats {
   jobs: number;
   jobsOutstanding: number;
   threads: number;
+  /** Of the jobs, reads of cached pages the threads copied because the loop's turn had no io_submit time left. */
+  threadCopies: number;
   /** Whole-file reads and small reads served from memory on the event loop: opens from the dentry cache
    * and their misses (sent to a pool thread), reads from the page cache and their misses. */
   cachedOpens: number;

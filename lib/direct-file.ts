@@ -31,14 +31,13 @@ import { constants } from 'node:os';
 
 import { alignDown, alignUp, sharedPool, type AlignedBufferPool } from './aligned-buffer';
 import { backend as threadBackend, engine as threadEngine } from './backend';
-import { CACHED, DIRTY, MISSED, loaded, type NativeBinding, type Ops } from './binding';
+import { CACHED, DIRTY, MISSED, RWF_NOWAIT, loaded, type NativeBinding, type Ops } from './binding';
 import { reopenDirect } from './descriptor';
 import type { Engine } from './engine';
 import { systemError } from './errors';
 import { nodeFs } from './node-originals';
 import { batchRead, copiesNow, settle, workOnLoop } from './turn-budget';
 
-const RWF_NOWAIT = 0x8;
 const EAGAIN = -constants.errno.EAGAIN;
 const EOPNOTSUPP = -constants.errno.EOPNOTSUPP;
 const EINVAL = -constants.errno.EINVAL;
@@ -276,8 +275,10 @@ export class DirectFile {
     switch (this.#readRoute(position, target.byteLength, afterMiss)) {
       case 'cache':
         // A lone small read copies at once; reads started together join one io_submit (copiesNow).
-        if (target.byteLength > SYNC_READ_MAX) return this.#readCachedFirst(target, position);
-        return copiesNow() ? this.#readNow(target, position) : batchRead(this.#readCachedFirst(target, position));
+        if (target.byteLength > SYNC_READ_MAX) return this.#readCachedFirst(target, position, this.#ops.preadAnyThread);
+        return copiesNow()
+          ? this.#readNow(target, position)
+          : batchRead(this.#readCachedFirst(target, position, this.#ops.preadAnyThread));
       case 'buffered':
         return this.#readBuffered(target, position);
       default:
@@ -315,10 +316,15 @@ export class DirectFile {
     );
   }
 
-  async #readCachedFirst(target: Uint8Array, position: number): Promise<number> {
+  /**
+   * Cached pages by RWF_NOWAIT requests, on through #readPiece from the first miss. `op`: pread for a
+   * stream's chunk (copied on the loop, whose consumer reads it next), preadAnyThread where a pool thread
+   * may copy it once the turn is out of io_submit time (Ops.preadAnyThread).
+   */
+  async #readCachedFirst(target: Uint8Array, position: number, op = this.#ops.pread): Promise<number> {
     let done = 0;
     for (;;) {
-      const result = await this.#io(this.#ops.pread, this.#fd, target.subarray(done), position + done, RWF_NOWAIT);
+      const result = await this.#io(op, this.#fd, target.subarray(done), position + done, RWF_NOWAIT);
       if (result > 0) {
         this.#missStreak = 0;
         this.#lastReadHit = true;

@@ -60,6 +60,10 @@ Request* Prepare(const Napi::CallbackInfo& info, AioContext* ctx) {
   r->cb.aio_rw_flags = info[4].As<Napi::Number>().Int32Value();
   r->id = info[5].As<Napi::Number>().DoubleValue();
   r->job = r->cb.aio_lio_opcode >= kJobPread;
+  if (r->cb.aio_lio_opcode == kPreadAnyThread) {
+    r->cb.aio_lio_opcode = kCmdPread;
+    r->anyThread = true;
+  }
   return r;
 }
 
@@ -146,6 +150,7 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   out["cancelAsked"] = ctx->stats.cancelAsked;
   out["cancelRefused"] = ctx->stats.cancelRefused;
   out["jobs"] = ctx->stats.jobs;
+  out["threadCopies"] = ctx->stats.threadCopies;
   out["jobsOutstanding"] = ctx->jobsOutstanding();
   out["threads"] = ctx->threads();
   return out;
@@ -168,6 +173,7 @@ Napi::Object InitAiofs(Napi::Env env, Napi::Object exports) {
   ops["pwrite"] = static_cast<uint32_t>(kCmdPwrite);
   ops["fsync"] = static_cast<uint32_t>(kCmdFsync);
   ops["fdsync"] = static_cast<uint32_t>(kCmdFdsync);
+  ops["preadAnyThread"] = static_cast<uint32_t>(kPreadAnyThread);
   ops["jobPread"] = static_cast<uint32_t>(kJobPread);
   ops["jobPwrite"] = static_cast<uint32_t>(kJobPwrite);
   ops["jobPwriteWriteback"] = static_cast<uint32_t>(kJobPwriteWriteback);

@@ -144,7 +144,8 @@ void AioContext::Flush() {
   bool overBudget = false;
   while (!pending_.empty() && inFlight_ < capacity_) {
     if (turnSubmitNs_ >= kTurnTimeNs) {
-      overBudget = true;
+      SpillCachedCopies();
+      overBudget = !pending_.empty();
       break;
     }
     size_t most = std::min({pending_.size(), static_cast<size_t>(capacity_ - inFlight_), kSubmitBatch});
@@ -205,6 +206,7 @@ void AioContext::Release(Request* r) {
   r->next->prev = r->prev;
   r->cb = iocb{};
   r->job = false;
+  r->anyThread = false;
   r->path.clear();
   r->jobFlags = 0;
   free_.push_back(r);
@@ -295,11 +297,28 @@ AioContext* AioContext::Of(napi_env env) {
   return static_cast<AioContext*>(data);
 }
 
+// The turn has spent its io_submit time: the cached copies (RWF_NOWAIT reads submitted as
+// kPreadAnyThread) at the head of the queue go to the pool's threads as they are, as long as a thread is
+// free for each, rather than waiting for the next turn. They copy on the machine's other cores beside the loop, as
+// node:fs's threadpool reads do, with the same result an io_submit would give (bytes, or -EAGAIN for pages not cached).
+void AioContext::SpillCachedCopies() {
+  while (!pending_.empty() && pool_.outstanding() < pool_.maxThreads()) {
+    Request* r = pending_.front();
+    if (!r->anyThread || (r->cb.aio_rw_flags & kRwfNowait) == 0) return;
+    pending_.pop_front();
+    r->cb.aio_lio_opcode = kJobCopyCached;
+    r->job = true;
+    r->submitted = true;
+    pool_.Post(r);
+  }
+}
+
 // Takes back every job the pool has finished. A descriptor a job opened is owned from here on.
 void AioContext::ReapJobs() {
   pool_.TakeDone(jobsDone_);
   for (Request* r : jobsDone_) {
     stats.jobs++;
+    if (r->cb.aio_lio_opcode == kJobCopyCached) stats.threadCopies++;
     if (r->cb.aio_lio_opcode == kJobOpenRegular && r->result >= 0) OwnFd(static_cast<int>(r->result));
     Finish(r, r->result);
   }

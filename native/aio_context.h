@@ -33,6 +33,7 @@ struct ContextStats {
   double cancelAsked = 0;    // io_cancel calls made for requests already in the kernel
   double cancelRefused = 0;  // ...that the kernel refused (EINVAL for regular files): result dropped
   double jobs = 0;           // blocking jobs run on the context's own threads
+  double threadCopies = 0;   // ...of which cached reads handed over by a turn out of time (Flush)
 };
 
 // Added to the errno of a failed eventfd(2) in Create's *err, to tell it from io_setup's.
@@ -76,6 +77,7 @@ class AioContext {
   ~AioContext();
 
   void Flush();
+  void SpillCachedCopies();                 // Flush, out of time: cached copies at the queue's head go to pool threads
   void Finish(Request* r, int64_t result);  // unlinks r and records its result for delivery
   void Deliver();  // hands recorded results to JavaScript in calls of up to slots/2, flushing between calls
   void Reap();

@@ -80,6 +80,12 @@ int64_t BlockingPool::Execute(const Request& r) {
       do done = offset < 0 ? read(fd, buffer, length) : pread(fd, buffer, length, offset);
       while (done < 0 && errno == EINTR);
       return done < 0 ? -errno : done;
+    case kJobCopyCached: {
+      iovec iov{buffer, length};
+      do done = sys_preadv2(fd, &iov, 1, offset, job.aio_rw_flags);
+      while (done < 0 && errno == EINTR);
+      return done < 0 ? -errno : done;
+    }
     case kJobPwrite:
     case kJobPwriteWriteback:
       do done = pwrite(fd, buffer, length, offset);

@@ -1,6 +1,7 @@
 // A few threads of the AIO context's own for the system calls that must block the thread that makes
 // them: a buffered write (the page cache path for writes that grow a file; a buffered write cannot be
-// made non-blocking, docs/kernel-aio.md), a read of a range whose pages are dirty. They never run on
+// made non-blocking, docs/kernel-aio.md), a read of a range whose pages are dirty; and for copies of
+// cached pages that the event loop's turn has no time left for (AioContext::Flush). They never run on
 // the event loop, and never on libuv's threadpool, so they neither stall the loop nor wait behind (or
 // hold up) crypto, zlib and dns work there. Their results come back through the context's eventfd, as
 // kernel AIO completions do.
@@ -38,6 +39,7 @@ class BlockingPool {
   // Loop thread: jobs lent and not yet taken back.
   unsigned outstanding() const { return outstanding_; }
   unsigned threads() const { return static_cast<unsigned>(threads_.size()); }
+  unsigned maxThreads() const { return maxThreads_; }
   // Loop thread, once: no job starts after this; waits for the running ones, joins the threads, and
   // moves every lent Request (queued or finished) into `out`.
   void Stop(std::vector<Request*>& out);

@@ -25,6 +25,7 @@ struct Request {
   double id = 0;                 // JavaScript's name for the request, echoed in its completion
   bool submitted = false;        // accepted by io_submit, or taken by a pool thread: only its completion may end it
   bool job = false;              // a blocking job (cb.aio_lio_opcode is one of the kJob* opcodes)
+  bool anyThread = false;        // submitted as kPreadAnyThread: a pool thread may copy it instead
   int64_t result = 0;            // a job's outcome: bytes, or -errno (written by the pool thread)
   std::string path;              // a path job's path (kJobOpenRegular, kJobWriteFile)
   uint32_t jobFlags = 0;         // a job's options (kJobWriteFileSync: fsync before close)
