@@ -47,7 +47,7 @@ export const EVENTFD_FAILED = 1 << 20;
 /** readCached()'s results at or below this mean: the page cache missed after (MISSED - result) bytes. */
 export const MISSED = -4097;
 
-/** A read request's rwFlags, RWF_NOWAIT: answer from the page cache or fail with -EAGAIN (-EOPNOTSUPP where unsupported). */
+/** A read request's rwFlags, RWF_NOWAIT: from the page cache, or -EAGAIN (-EOPNOTSUPP where unsupported). */
 export const RWF_NOWAIT = 0x8;
 
 /** {@link NativeBinding.cacheState} flags. */

@@ -298,9 +298,10 @@ AioContext* AioContext::Of(napi_env env) {
 }
 
 // The turn has spent its io_submit time: the cached copies (RWF_NOWAIT reads submitted as
-// kPreadAnyThread) at the head of the queue go to the pool's threads as they are, as long as a thread is
-// free for each, rather than waiting for the next turn. They copy on the machine's other cores beside the loop, as
-// node:fs's threadpool reads do, with the same result an io_submit would give (bytes, or -EAGAIN for pages not cached).
+// kPreadAnyThread) at the head of the queue go to the pool's threads as they are, as long as a thread
+// is free for each, rather than waiting for the next turn. They copy on the machine's other cores
+// beside the loop, as node:fs's threadpool reads do, with the result an io_submit would give (bytes,
+// or -EAGAIN for pages not cached). docs/kernel-aio.md, "Cached copies on other cores".
 void AioContext::SpillCachedCopies() {
   while (!pending_.empty() && pool_.outstanding() < pool_.maxThreads()) {
     Request* r = pending_.front();

@@ -35,6 +35,17 @@ function countTurns(): { stop(): number } {
 }
 
 let dir: string;
+
+/** A file in `dir` whose every 4-byte word holds its own offset, read once so that it is cached. */
+function cachedCountingFile(name: string, size: number): { file: string; data: Buffer } {
+  const file = join(dir, name);
+  const data = Buffer.alloc(size);
+  for (let i = 0; i < data.length; i += 4) data.writeUInt32LE(i, i);
+  writeFileSync(file, data);
+  readFileSync(file);
+  return { file, data };
+}
+
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'aiofs-edges-'));
 });
@@ -66,12 +77,8 @@ describe.skipIf(!kernel)('native engine', () => {
 
   it('offers large requests about 1 MiB per io_submit, and leaves the rest for the next turn once io_submit has taken 0.25 ms', async () => {
     // io_submit does a request's per-byte work on the loop thread (a cached read is copied inside it).
-    const file = join(dir, 'budget.bin');
     const size = 64 << 20;
-    const data = Buffer.alloc(size);
-    for (let i = 0; i < size; i += 4) data.writeUInt32LE(i, i);
-    writeFileSync(file, data);
-    readFileSync(file); // cached, so each read is a copy inside io_submit
+    const { file, data } = cachedCountingFile('budget.bin', size); // cached, so each read is a copy inside io_submit
     const fh = await fsp.open(file, 'r');
     const aio = engine()!;
     const readAll = async (count: number, length: number) => {
@@ -170,11 +177,7 @@ describe.skipIf(!kernel)('native engine', () => {
   it('cached reads that a turn has no io_submit time left for are copied by the threads (threadCopies)', async () => {
     // One 32 MiB read of a cached file: 32 RWF_NOWAIT requests of 1 MiB, about 0.1-0.35 ms of copying
     // each inside io_submit; a turn submits 0.25 ms of them and hands the next to free threads.
-    const file = join(dir, 'spill.bin');
-    const data = Buffer.alloc(32 << 20);
-    for (let i = 0; i < data.length; i += 4) data.writeUInt32LE(i, i);
-    writeFileSync(file, data);
-    readFileSync(file); // cached
+    const { file, data } = cachedCountingFile('spill.bin', 32 << 20);
     const fh = await open(file, 'r');
     try {
       const before = contextStats()!;
@@ -196,11 +199,7 @@ describe.skipIf(!kernel)('native engine', () => {
   });
 
   it('small cached reads: a lone reader copies each at once, reads started together go in one io_submit (copiesNow)', async () => {
-    const file = join(dir, 'batch.bin');
-    const data = Buffer.alloc(4 << 20);
-    for (let i = 0; i < data.length; i += 4) data.writeUInt32LE(i, i);
-    writeFileSync(file, data);
-    readFileSync(file); // cached
+    const { file, data } = cachedCountingFile('batch.bin', 4 << 20);
     const fh = await open(file, 'r');
     try {
       const at = (i: number) => ((i * 7919) % 1024) * 4096;
