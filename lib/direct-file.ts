@@ -3,8 +3,8 @@
  * event loop never waits for the device, and another reader of the file sees exactly what was written
  * (docs/kernel-aio.md has the measurements cited below).
  *
- * Reads ("cache: auto"): cachestat(2) says whether the page cache holds the range (unless the last
- * read found its pages there: then the read tries the cache without asking). If it does, a
+ * Reads ("cache: auto"): where each goes is its CacheProbe's answer (cache-probe.ts: cachestat(2),
+ * unless the last read found its pages in the page cache). If they are cached, a
  * buffered read with RWF_NOWAIT on the caller's descriptor copies it at memory speed (a miss fails
  * fast with -EAGAIN instead of blocking), at once or, for reads started together, in one io_submit
  * (turn-budget.ts, copiesNow); if not, an O_DIRECT read through an aligned bounce buffer
@@ -31,18 +31,18 @@ import { constants } from 'node:os';
 
 import { alignDown, alignUp, sharedPool, type AlignedBufferPool } from './aligned-buffer';
 import { backend as threadBackend, engine as threadEngine } from './backend';
-import { CACHED, DIRTY, MISSED, RWF_NOWAIT, loaded, type NativeBinding, type Ops } from './binding';
+import { MISSED, RWF_NOWAIT, loaded, type NativeBinding, type Ops } from './binding';
+import { CacheProbe, type CachePolicy } from './cache-probe';
 import { reopenDirect } from './descriptor';
 import type { Engine } from './engine';
 import { systemError } from './errors';
 import { nodeFs } from './node-originals';
+import { PageLocks } from './page-locks';
 import { batchRead, copiesNow, settle, workOnLoop } from './turn-budget';
 
 const EAGAIN = -constants.errno.EAGAIN;
 const EOPNOTSUPP = -constants.errno.EOPNOTSUPP;
 const EINVAL = -constants.errno.EINVAL;
-const ENOSYS = -constants.errno.ENOSYS;
-const EPERM = -constants.errno.EPERM;
 
 /** Largest single request: bigger transfers go as several requests in flight at once. */
 export const PIECE_SIZE = 1024 * 1024;
@@ -55,13 +55,6 @@ const SYNC_READ_MAX = 128 * 1024;
 /** #directFd before the first direct read, and after close(). */
 const NOT_OPENED = -1_000_000;
 const CLOSED = -1_000_001;
-/** The page cache's unit: writes lock whole pages (see #lock). */
-const PAGE_SIZE = 4096;
-/** After this many cache misses in a row, only one read in PROBE_INTERVAL tries the cache first. */
-const MISS_STREAK_LIMIT = 8;
-const PROBE_INTERVAL = 32;
-/** Cleared the first time cachestat(2) fails (kernels before 6.5, seccomp filters). */
-let cachestatWorks = true;
 
 /** The DirectFile behind an AioFileHandle, for aiofs's streams reading or writing through the handle. */
 export const kDirectFile = Symbol('aiofs.directFile');
@@ -74,8 +67,7 @@ export interface DirectGeometry {
   offsetAlign: number;
 }
 
-/** Page-cache policy for reads. */
-export type CachePolicy = 'auto' | 'bypass';
+export type { CachePolicy } from './cache-probe';
 
 /**
  * Of `wanted` bytes starting `skip` bytes into a span that holds `available` bytes (a transfer's
@@ -90,13 +82,6 @@ function isOnePiece(position: number, length: number): boolean {
   return alignDown(position, PIECE_SIZE) === alignDown(position + length - 1, PIECE_SIZE);
 }
 
-/** A write in flight over the pages [start, end). */
-interface WriteLock {
-  start: number;
-  end: number;
-  released: Promise<void>;
-}
-
 export class DirectFile {
   readonly #engine: Engine;
   readonly #binding: NativeBinding;
@@ -107,15 +92,12 @@ export class DirectFile {
   #directFd = NOT_OPENED;
   readonly #memoryAlign: number;
   readonly #offsetAlign: number;
-  #probeCache: boolean;
+  readonly #probe: CacheProbe;
+  readonly #locks: PageLocks;
+  readonly #directUsable = (): boolean => this.#direct() >= 0;
 
   #inFlight = 0;
   #idleWaiters: (() => void)[] = [];
-  readonly #locks = new Set<WriteLock>();
-  #missStreak = 0;
-  /** The last read that tried the page cache found everything there (none has yet: false). */
-  #lastReadHit = false;
-  #reads = 0;
 
   constructor(
     engine: Engine,
@@ -132,7 +114,8 @@ export class DirectFile {
     this.#fd = fd;
     this.#memoryAlign = geometry.memoryAlign;
     this.#offsetAlign = geometry.offsetAlign;
-    this.#probeCache = cache === 'auto';
+    this.#probe = new CacheProbe(binding, fd, cache);
+    this.#locks = new PageLocks(geometry.offsetAlign);
   }
 
   /**
@@ -141,20 +124,17 @@ export class DirectFile {
    * several in flight only make one longer stall of the event loop.
    */
   get mayServeFromCache(): boolean {
-    return this.#probeCache && this.#missStreak === 0;
+    return this.#probe.mayServeFromCache;
   }
 
   /**
    * Reads into all of `target` from `position`: bytes read (short only at end of file), or -errno. A read
-   * over a range a write of this file is still changing waits for that write (see #lock).
+   * over a range a write of this file is still changing waits for that write (page-locks.ts).
    */
   read(target: Uint8Array, position: number): Promise<number> {
     const length = target.byteLength;
     if (length === 0) return Promise.resolve(0);
-    if (this.#locks.size > 0) {
-      const [start, end] = this.#lockSpan(position, length);
-      return this.#unlocked(start, end).then(() => this.#readUnlocked(target, position));
-    }
+    if (this.#locks.held) return this.#locks.whenFree(position, length).then(() => this.#readUnlocked(target, position));
     return this.#readUnlocked(target, position);
   }
 
@@ -175,8 +155,8 @@ export class DirectFile {
    */
   async readChunk(position: number, length: number): Promise<Buffer | number> {
     if (length === 0) return Buffer.alloc(0);
-    if (this.#locks.size > 0) await this.#unlocked(...this.#lockSpan(position, length));
-    const route = this.#readRoute(position, length, false);
+    if (this.#locks.held) await this.#locks.whenFree(position, length);
+    const route = this.#probe.route(position, length, false, this.#directUsable);
     if (route !== 'direct') {
       const chunk = Buffer.allocUnsafeSlow(length);
       const done =
@@ -207,7 +187,7 @@ export class DirectFile {
   async write(source: Uint8Array, position: number, startWriteback = false): Promise<number> {
     const length = source.byteLength;
     if (length === 0) return 0;
-    const unlock = this.#lock(position, length);
+    const unlock = this.#locks.lock(position, length);
     try {
       return await this.#io(startWriteback ? this.#ops.jobPwriteWriteback : this.#ops.jobPwrite, this.#fd, source, position, 0);
     } finally {
@@ -223,11 +203,11 @@ export class DirectFile {
 
   /** Waits until no request of this file is in flight and no write is pending. */
   async quiesce(): Promise<void> {
-    while (this.#inFlight > 0 || this.#locks.size > 0) {
+    while (this.#inFlight > 0 || this.#locks.held) {
       if (this.#inFlight > 0) {
         await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
       } else {
-        await Promise.all([...this.#locks].map((lock) => lock.released));
+        await this.#locks.allReleased();
       }
     }
   }
@@ -272,7 +252,7 @@ export class DirectFile {
 
   /** Reads one piece by its route; `afterMiss`: the page cache just said EAGAIN, so not from it again. */
   #readPiece(target: Uint8Array, position: number, afterMiss = false): Promise<number> {
-    switch (this.#readRoute(position, target.byteLength, afterMiss)) {
+    switch (this.#probe.route(position, target.byteLength, afterMiss, this.#directUsable)) {
       case 'cache':
         // A lone small read copies at once; reads started together join one io_submit (copiesNow).
         if (target.byteLength > SYNC_READ_MAX) return this.#readCachedFirst(target, position, this.#ops.preadAnyThread);
@@ -302,14 +282,12 @@ export class DirectFile {
     if (result > MISSED) {
       if (result >= 0) {
         this.#engine.cached.reads++;
-        this.#missStreak = 0;
-        this.#lastReadHit = true;
+        this.#probe.hit();
       }
       return settle(result);
     }
     this.#engine.cached.readMisses++;
-    this.#missStreak++;
-    this.#lastReadHit = false;
+    this.#probe.missed();
     const done = MISSED - result;
     return this.#readPiece(target.subarray(done), position + done, true).then((rest) =>
       rest < 0 ? (done > 0 ? done : rest) : done + rest,
@@ -326,60 +304,25 @@ export class DirectFile {
     for (;;) {
       const result = await this.#io(op, this.#fd, target.subarray(done), position + done, RWF_NOWAIT);
       if (result > 0) {
-        this.#missStreak = 0;
-        this.#lastReadHit = true;
+        this.#probe.hit();
         done += result;
         if (done === target.byteLength) return done;
         continue; // partly cached: the next probe takes more, reaches EOF, or misses
       }
       if (result === 0) return done;
       if (result === EAGAIN) {
-        this.#missStreak++;
-        this.#lastReadHit = false;
+        this.#probe.missed();
         break;
       }
       // EOPNOTSUPP/EINVAL come from filesystems without RWF_NOWAIT for buffered reads: stop asking.
       if (result === EOPNOTSUPP || result === EINVAL) {
-        this.#probeCache = false;
+        this.#probe.unsupported();
         break;
       }
       return done > 0 ? done : result;
     }
     const rest = await this.#readPiece(target.subarray(done), position + done, true);
     return rest < 0 ? (done > 0 ? done : rest) : done + rest;
-  }
-
-  /**
-   * How to read a range: 'cache' tries the page cache first (RWF_NOWAIT); 'direct' goes to the device;
-   * 'buffered' reads through node:fs off the event loop, for a range the page cache holds partly with
-   * some of it dirty, where a direct read would first write the dirty pages back inside io_submit.
-   * Where cachestat(2) works it decides: a miss then costs no read and, unlike a RWF_NOWAIT read,
-   * starts no kernel readahead, which would read the same bytes from the device a second time.
-   */
-  #readRoute(position: number, length: number, afterMiss: boolean): 'cache' | 'direct' | 'buffered' {
-    // The last read came from the page cache: try it again without asking first (a system call fewer),
-    // unless the policy is to bypass it (a bypassing file reads dirty ranges only from the cache).
-    if (this.#lastReadHit && this.#probeCache && !afterMiss) return 'cache';
-    if (cachestatWorks) {
-      const state = this.#binding.cacheState(this.#fd, position, length);
-      if (state >= 0) {
-        const dirty = (state & DIRTY) !== 0;
-        if ((state & CACHED) !== 0 && !afterMiss && (this.#probeCache || dirty)) return 'cache';
-        if ((state & CACHED) === 0 && this.#probeCache) this.#missStreak++;
-        return dirty || this.#direct() < 0 ? 'buffered' : 'direct';
-      }
-      // ENOSYS before Linux 6.5, EPERM from a seccomp filter: RWF_NOWAIT alone decides from now on. Any
-      // other error (EBADF: the file was closed meanwhile) belongs to the read, which reports it.
-      if (state === ENOSYS || state === EPERM) cachestatWorks = false;
-    }
-    if (!afterMiss && this.#shouldProbe()) return 'cache';
-    return this.#direct() < 0 ? 'buffered' : 'direct';
-  }
-
-  #shouldProbe(): boolean {
-    if (!this.#probeCache) return false;
-    this.#reads++;
-    return this.#missStreak < MISS_STREAK_LIMIT || this.#reads % PROBE_INTERVAL === 0;
   }
 
   /**
@@ -411,39 +354,6 @@ export class DirectFile {
   /** A read on the caller's descriptor on one of the context's threads (a blocking job): bytes or -errno. */
   #readBuffered(target: Uint8Array, position: number): Promise<number> {
     return this.#io(this.#ops.jobPread, this.#fd, target, position, 0);
-  }
-
-  /**
-   * Marks [position, position + length) as being written, rounded out to whole pages: a read of those
-   * pages waits for the write, so that it neither sees half of it nor meets pages that the write is
-   * dirtying (a direct read would write them back inside io_submit).
-   */
-  #lock(position: number, length: number): () => void {
-    const [start, end] = this.#lockSpan(position, length);
-    let release!: () => void;
-    const lock: WriteLock = { start, end, released: new Promise<void>((resolve) => (release = resolve)) };
-    this.#locks.add(lock);
-    return () => {
-      this.#locks.delete(lock);
-      release();
-    };
-  }
-
-  #lockSpan(position: number, length: number): [number, number] {
-    const unit = Math.max(this.#offsetAlign, PAGE_SIZE);
-    return [alignDown(position, unit), alignUp(position + length, unit)];
-  }
-
-  /** Waits until no write holds a lock on [start, end). */
-  async #unlocked(start: number, end: number): Promise<void> {
-    for (;;) {
-      let busy: WriteLock | undefined;
-      for (const lock of this.#locks) {
-        if (lock.start < end && start < lock.end) busy = lock;
-      }
-      if (busy === undefined) return;
-      await busy.released;
-    }
   }
 
   #io(op: number, fd: number, memory: Uint8Array | null, position: number, rwFlags: number): Promise<number> {
