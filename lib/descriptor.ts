@@ -1,11 +1,13 @@
 /**
- * What the kernel knows about a descriptor, and its file position: shared by the file handle and the
- * streams, for descriptors aiofs opened and ones the caller handed in.
+ * What the kernel knows about a descriptor, and its file position (and the queue of operations at
+ * it): shared by the file handle and the streams, for descriptors aiofs opened and ones the caller
+ * handed in.
  */
 import * as fs from 'node:fs';
 import { constants } from 'node:os';
 
 import { loaded, type NativeBinding } from './binding';
+import { systemError } from './errors';
 import { nodeFs } from './node-originals';
 
 /** open(2) access-mode bits (Linux); node:fs does not export O_ACCMODE. */
@@ -59,4 +61,31 @@ export function filePosition(fd: number): number {
 /** Moves the descriptor's file position to `position`, as read(2)/write(2) would have. */
 export function setFilePosition(fd: number, position: number): void {
   binding().seek(fd, position, SEEK_SET);
+}
+
+/**
+ * Operations at one descriptor's file position, run one after another as read(2) and write(2) would
+ * be: each reads the position when its turn comes, moves `count` bytes from there, and leaves the
+ * position past them. Owns nothing; a failed operation does not stop the ones queued after it.
+ */
+export class FilePositionQueue {
+  #last: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Runs `io` from the descriptor's position (`fd()` asked when its turn comes) and advances the
+   * position by what it moved (a count, or a Buffer's length); `syscall` names a failed lseek.
+   */
+  run<T extends number | Buffer>(fd: () => number, io: (start: number) => Promise<T>, syscall: string): Promise<T> {
+    const turn = this.#last.then(async () => {
+      const descriptor = fd();
+      const start = filePosition(descriptor);
+      if (start < 0) throw systemError(start, syscall);
+      const moved = await io(start);
+      const count = typeof moved === 'number' ? moved : moved.byteLength;
+      if (count > 0) setFilePosition(descriptor, start + count);
+      return moved;
+    });
+    this.#last = turn.catch(() => undefined);
+    return turn;
+  }
 }

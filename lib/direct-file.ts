@@ -7,7 +7,7 @@
  * unless the last read found its pages in the page cache). If they are cached, a
  * buffered read with RWF_NOWAIT on the caller's descriptor copies it at memory speed (a miss fails
  * fast with -EAGAIN instead of blocking), at once or, for reads started together, in one io_submit
- * (turn-budget.ts, copiesNow); if not, an O_DIRECT read through an aligned bounce buffer
+ * (cached-reads.ts; turn-budget.ts, copiesNow); if not, an O_DIRECT read through an aligned bounce buffer
  * goes to the device. A buffered kernel-AIO read of uncached data would run synchronously inside
  * io_submit, so it is never issued, and a range that is partly cached with dirty pages (which a direct
  * read would first write back, inside io_submit) is read by a blocking job on one of the context's
@@ -23,26 +23,24 @@
  * does, and every reader sees it at once.
  *
  * Ownership: this object owns its O_DIRECT descriptor (opened at the first read that needs the device,
- * closed by close()); the caller owns `fd`.
+ * closed by close()); the caller owns `fd`. Its requests in flight are counted by requests-in-flight.ts,
+ * and close() comes only after quiesce() has seen none left.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { constants } from 'node:os';
 
 import { alignDown, alignUp, sharedPool, type AlignedBufferPool } from './aligned-buffer';
 import { backend as threadBackend, engine as threadEngine } from './backend';
-import { MISSED, RWF_NOWAIT, loaded, type NativeBinding, type Ops } from './binding';
+import { loaded, type NativeBinding, type Ops } from './binding';
+import { CachedReads } from './cached-reads';
 import { CacheProbe, type CachePolicy } from './cache-probe';
 import { reopenDirect } from './descriptor';
 import type { Engine } from './engine';
 import { systemError } from './errors';
 import { nodeFs } from './node-originals';
 import { PageLocks } from './page-locks';
-import { batchRead, copiesNow, settle, workOnLoop } from './turn-budget';
-
-const EAGAIN = -constants.errno.EAGAIN;
-const EOPNOTSUPP = -constants.errno.EOPNOTSUPP;
-const EINVAL = -constants.errno.EINVAL;
+import { RequestsInFlight } from './requests-in-flight';
+import { batchRead, copiesNow } from './turn-budget';
 
 /** Largest single request: bigger transfers go as several requests in flight at once. */
 export const PIECE_SIZE = 1024 * 1024;
@@ -82,9 +80,31 @@ function isOnePiece(position: number, length: number): boolean {
   return alignDown(position, PIECE_SIZE) === alignDown(position + length - 1, PIECE_SIZE);
 }
 
+/**
+ * Splits [position, position + length) at multiples of PIECE_SIZE (so pieces share no block), runs
+ * the pieces at once, and sums them like one pread/pwrite: up to the first short piece, or -errno.
+ */
+async function allPieces(position: number, length: number, run: (offset: number, size: number) => Promise<number>) {
+  const pieces: Promise<number>[] = [];
+  const sizes: number[] = [];
+  for (let offset = 0; offset < length;) {
+    const size = Math.min(length - offset, alignDown(position + offset + PIECE_SIZE, PIECE_SIZE) - position - offset);
+    pieces.push(run(offset, size));
+    sizes.push(size);
+    offset += size;
+  }
+  const results = await Promise.all(pieces);
+  let total = 0;
+  for (let i = 0; i < results.length; i++) {
+    if (results[i] < 0) return total > 0 ? total : results[i];
+    total += results[i];
+    if (results[i] < sizes[i]) break;
+  }
+  return total;
+}
+
 export class DirectFile {
   readonly #engine: Engine;
-  readonly #binding: NativeBinding;
   readonly #ops: Ops;
   readonly #pool: AlignedBufferPool;
   readonly #fd: number;
@@ -94,10 +114,9 @@ export class DirectFile {
   readonly #offsetAlign: number;
   readonly #probe: CacheProbe;
   readonly #locks: PageLocks;
+  readonly #requests: RequestsInFlight;
+  readonly #cached: CachedReads;
   readonly #directUsable = (): boolean => this.#direct() >= 0;
-
-  #inFlight = 0;
-  #idleWaiters: (() => void)[] = [];
 
   constructor(
     engine: Engine,
@@ -108,7 +127,6 @@ export class DirectFile {
     cache: CachePolicy,
   ) {
     this.#engine = engine;
-    this.#binding = binding;
     this.#ops = binding.ops;
     this.#pool = pool;
     this.#fd = fd;
@@ -116,6 +134,11 @@ export class DirectFile {
     this.#offsetAlign = geometry.offsetAlign;
     this.#probe = new CacheProbe(binding, fd, cache);
     this.#locks = new PageLocks(geometry.offsetAlign);
+    this.#requests = new RequestsInFlight(engine);
+    // What the page cache misses part way goes on by the route the cache then gives (never the cache).
+    this.#cached = new CachedReads(engine, binding, fd, this.#probe, this.#requests, (target, position) =>
+      this.#readPiece(target, position, true),
+    );
   }
 
   /**
@@ -141,7 +164,7 @@ export class DirectFile {
   #readUnlocked(target: Uint8Array, position: number): Promise<number> {
     const length = target.byteLength;
     if (isOnePiece(position, length)) return this.#readPiece(target, position);
-    return this.#allPieces(position, length, (offset, size) =>
+    return allPieces(position, length, (offset, size) =>
       this.#readPiece(target.subarray(offset, offset + size), position + offset),
     );
   }
@@ -163,15 +186,15 @@ export class DirectFile {
         route === 'buffered'
           ? await this.#readBuffered(chunk, position)
           : length <= SYNC_READ_MAX
-            ? await this.#readNow(chunk, position)
-            : await this.#readCachedFirst(chunk, position);
+            ? await this.#cached.copy(chunk, position)
+            : await this.#cached.viaKernel(chunk, position, this.#ops.pread);
       if (done < 0) return done;
       return done === length ? chunk : Buffer.from(chunk.subarray(0, done));
     }
     const start = alignDown(position, this.#offsetAlign);
     const span = alignUp(position + length, this.#offsetAlign) - start;
     const memory = this.#pool.allocate(span, this.#memoryAlign);
-    const result = await this.#io(this.#ops.pread, this.#direct(), memory, start, 0);
+    const result = await this.#requests.submit(this.#ops.pread, this.#direct(), memory, start, 0);
     if (result < 0) return result;
     const count = bytesIn(result, position - start, length);
     const chunk = memory.subarray(position - start, position - start + count);
@@ -189,7 +212,8 @@ export class DirectFile {
     if (length === 0) return 0;
     const unlock = this.#locks.lock(position, length);
     try {
-      return await this.#io(startWriteback ? this.#ops.jobPwriteWriteback : this.#ops.jobPwrite, this.#fd, source, position, 0);
+      const op = startWriteback ? this.#ops.jobPwriteWriteback : this.#ops.jobPwrite;
+      return await this.#requests.submit(op, this.#fd, source, position, 0);
     } finally {
       unlock();
     }
@@ -198,17 +222,13 @@ export class DirectFile {
   /** FSYNC or FDSYNC through the kernel, after every write issued before it has completed. */
   async sync(op: 'fsync' | 'fdsync'): Promise<number> {
     await this.quiesce();
-    return this.#io(this.#ops[op], this.#fd, null, 0, 0);
+    return this.#requests.submit(this.#ops[op], this.#fd, null, 0, 0);
   }
 
   /** Waits until no request of this file is in flight and no write is pending. */
   async quiesce(): Promise<void> {
-    while (this.#inFlight > 0 || this.#locks.held) {
-      if (this.#inFlight > 0) {
-        await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
-      } else {
-        await this.#locks.allReleased();
-      }
+    while (this.#requests.busy || this.#locks.held) {
+      await (this.#requests.busy ? this.#requests.idle() : this.#locks.allReleased());
     }
   }
 
@@ -216,6 +236,15 @@ export class DirectFile {
   close(): void {
     if (this.#directFd >= 0) nodeFs.closeSync(this.#directFd);
     this.#directFd = CLOSED;
+  }
+
+  /**
+   * Asks the kernel to cancel this file's requests in flight. Regular files cannot cancel (EINVAL), so
+   * they run to completion; their memory stays pinned until then and quiesce()/close() still wait.
+   */
+  cancelAll(): void {
+    if (this.#directFd >= 0) this.#engine.cancel(this.#directFd);
+    this.#engine.cancel(this.#fd);
   }
 
   /**
@@ -227,102 +256,20 @@ export class DirectFile {
     return this.#directFd;
   }
 
-  /**
-   * Splits [position, position + length) at multiples of PIECE_SIZE (so pieces share no block), runs
-   * the pieces at once, and sums them like one pread/pwrite: up to the first short piece, or -errno.
-   */
-  async #allPieces(position: number, length: number, run: (offset: number, size: number) => Promise<number>) {
-    const pieces: Promise<number>[] = [];
-    const sizes: number[] = [];
-    for (let offset = 0; offset < length;) {
-      const size = Math.min(length - offset, alignDown(position + offset + PIECE_SIZE, PIECE_SIZE) - position - offset);
-      pieces.push(run(offset, size));
-      sizes.push(size);
-      offset += size;
-    }
-    const results = await Promise.all(pieces);
-    let total = 0;
-    for (let i = 0; i < results.length; i++) {
-      if (results[i] < 0) return total > 0 ? total : results[i];
-      total += results[i];
-      if (results[i] < sizes[i]) break;
-    }
-    return total;
-  }
-
   /** Reads one piece by its route; `afterMiss`: the page cache just said EAGAIN, so not from it again. */
   #readPiece(target: Uint8Array, position: number, afterMiss = false): Promise<number> {
     switch (this.#probe.route(position, target.byteLength, afterMiss, this.#directUsable)) {
-      case 'cache':
+      case 'cache': {
         // A lone small read copies at once; reads started together join one io_submit (copiesNow).
-        if (target.byteLength > SYNC_READ_MAX) return this.#readCachedFirst(target, position, this.#ops.preadAnyThread);
-        return copiesNow()
-          ? this.#readNow(target, position)
-          : batchRead(this.#readCachedFirst(target, position, this.#ops.preadAnyThread));
+        const anyThread = this.#ops.preadAnyThread;
+        if (target.byteLength > SYNC_READ_MAX) return this.#cached.viaKernel(target, position, anyThread);
+        return copiesNow() ? this.#cached.copy(target, position) : batchRead(this.#cached.viaKernel(target, position, anyThread));
+      }
       case 'buffered':
         return this.#readBuffered(target, position);
       default:
         return this.#readDirect(target, position);
     }
-  }
-
-  /**
-   * A read of cached pages copied on the event loop (preadv2 with RWF_NOWAIT): no round trip. At once,
-   * or on a later turn once this one has run long enough (turn-budget.ts). A miss part way continues,
-   * for the rest, by the route the page cache then gives.
-   */
-  #readNow(target: Uint8Array, position: number): Promise<number> {
-    const later = workOnLoop();
-    return later === null ? this.#copyNow(target, position) : later.then(() => this.#copyNow(target, position));
-  }
-
-  /** #readNow's copy, on a turn that may do it. */
-  #copyNow(target: Uint8Array, position: number): Promise<number> {
-    const result = this.#binding.readCached(this.#fd, target, position);
-    if (result > MISSED) {
-      if (result >= 0) {
-        this.#engine.cached.reads++;
-        this.#probe.hit();
-      }
-      return settle(result);
-    }
-    this.#engine.cached.readMisses++;
-    this.#probe.missed();
-    const done = MISSED - result;
-    return this.#readPiece(target.subarray(done), position + done, true).then((rest) =>
-      rest < 0 ? (done > 0 ? done : rest) : done + rest,
-    );
-  }
-
-  /**
-   * Cached pages by RWF_NOWAIT requests, on through #readPiece from the first miss. `op`: pread for a
-   * stream's chunk (copied on the loop, whose consumer reads it next), preadAnyThread where a pool thread
-   * may copy it once the turn is out of io_submit time (Ops.preadAnyThread).
-   */
-  async #readCachedFirst(target: Uint8Array, position: number, op = this.#ops.pread): Promise<number> {
-    let done = 0;
-    for (;;) {
-      const result = await this.#io(op, this.#fd, target.subarray(done), position + done, RWF_NOWAIT);
-      if (result > 0) {
-        this.#probe.hit();
-        done += result;
-        if (done === target.byteLength) return done;
-        continue; // partly cached: the next probe takes more, reaches EOF, or misses
-      }
-      if (result === 0) return done;
-      if (result === EAGAIN) {
-        this.#probe.missed();
-        break;
-      }
-      // EOPNOTSUPP/EINVAL come from filesystems without RWF_NOWAIT for buffered reads: stop asking.
-      if (result === EOPNOTSUPP || result === EINVAL) {
-        this.#probe.unsupported();
-        break;
-      }
-      return done > 0 ? done : result;
-    }
-    const rest = await this.#readPiece(target.subarray(done), position + done, true);
-    return rest < 0 ? (done > 0 ? done : rest) : done + rest;
   }
 
   /**
@@ -335,10 +282,10 @@ export class DirectFile {
     const bounce = this.#pool.take(span, this.#memoryAlign);
     // The hottest path (small random reads): one promise, no async frames.
     return new Promise((resolve) => {
-      this.#begin();
+      this.#requests.begin();
       const memory = bounce.byteLength === span ? bounce : bounce.subarray(0, span);
       this.#engine.submit(this.#ops.pread, this.#direct(), memory, start, 0, (result) => {
-        this.#end();
+        this.#requests.end();
         if (result >= 0) {
           const skip = position - start;
           const count = bytesIn(result, skip, target.byteLength);
@@ -353,37 +300,7 @@ export class DirectFile {
 
   /** A read on the caller's descriptor on one of the context's threads (a blocking job): bytes or -errno. */
   #readBuffered(target: Uint8Array, position: number): Promise<number> {
-    return this.#io(this.#ops.jobPread, this.#fd, target, position, 0);
-  }
-
-  #io(op: number, fd: number, memory: Uint8Array | null, position: number, rwFlags: number): Promise<number> {
-    this.#begin();
-    return new Promise((resolve) => {
-      this.#engine.submit(op, fd, memory, position, rwFlags, (result) => {
-        this.#end();
-        resolve(result);
-      });
-    });
-  }
-
-  /**
-   * Asks the kernel to cancel this file's requests in flight. Regular files cannot cancel (EINVAL), so
-   * they run to completion; their memory stays pinned until then and quiesce()/close() still wait.
-   */
-  cancelAll(): void {
-    if (this.#directFd >= 0) this.#engine.cancel(this.#directFd);
-    this.#engine.cancel(this.#fd);
-  }
-
-  #begin(): void {
-    this.#inFlight++;
-  }
-
-  #end(): void {
-    if (--this.#inFlight > 0) return;
-    const waiters = this.#idleWaiters;
-    this.#idleWaiters = [];
-    for (const wake of waiters) wake();
+    return this.#requests.submit(this.#ops.jobPread, this.#fd, target, position, 0);
   }
 }
 

@@ -18,7 +18,7 @@
 import type * as fsp from 'node:fs/promises';
 
 import { backend as threadBackend, type Backend } from './backend';
-import { allowsReading, allowsWriting, filePosition, setFilePosition } from './descriptor';
+import { allowsReading, allowsWriting, FilePositionQueue } from './descriptor';
 import { attachDirect, kDirectFile, type CachePolicy, type DirectFile } from './direct-file';
 import { systemError } from './errors';
 import { fileHandleInternalsOf, nodeFs, type FileHandleInternals } from './node-originals';
@@ -85,7 +85,7 @@ class FileHandle extends Adopted {
   readonly #writable: boolean;
   readonly #appending: boolean;
   /** Operations at the file position (position null) run one after another, as read(2) would. */
-  #positionChain: Promise<unknown> = Promise.resolve();
+  readonly #atPosition = new FilePositionQueue();
   /** This file's backend: kernel-aio, or node-fs and why (not a regular file, no direct I/O, ...). */
   declare readonly backend: Backend;
   /** node's getter (FileHandle.prototype.fd): the descriptor, -1 once closed or transferred. */
@@ -121,24 +121,7 @@ class FileHandle extends Adopted {
     const adopted = new FileHandle(handle, flags, cache);
     Object.setPrototypeOf(handle, FileHandle.prototype);
     const direct = adopted.#direct;
-    if (direct !== null) {
-      // Every way node closes a FileHandle (close(), the last reference dropped, closeSync on exit
-      // paths) ends in its native handle's close or closeSync: the direct descriptor goes first. No
-      // aiofs request is in flight then, since each holds a reference the native close waits for.
-      const native = (handle as unknown as Record<symbol, { close(): Promise<void>; closeSync(): void }>)[node.kHandle];
-      const { close, closeSync } = native;
-      native.close = function () {
-        abandoned.unregister(adopted);
-        direct.close();
-        return close.call(this);
-      };
-      native.closeSync = function () {
-        abandoned.unregister(adopted);
-        direct.close();
-        closeSync.call(this);
-      };
-      abandoned.register(adopted, direct, adopted);
-    }
+    if (direct !== null) closeBeforeNative(adopted, direct, node.kHandle);
     return adopted as unknown as AioFileHandle;
   }
 
@@ -306,18 +289,7 @@ class FileHandle extends Adopted {
    * moved), in turn with the other file-position operations of this handle.
    */
   #at<T extends number | Buffer>(position: number | null, io: (start: number) => Promise<T>, syscall = 'read'): Promise<T> {
-    if (position !== null) return io(position);
-    const turn = this.#positionChain.then(async () => {
-      const fd = this.fd;
-      const start = filePosition(fd);
-      if (start < 0) throw systemError(start, syscall);
-      const moved = await io(start);
-      const count = typeof moved === 'number' ? moved : moved.byteLength;
-      if (count > 0) setFilePosition(fd, start + count);
-      return moved;
-    });
-    this.#positionChain = turn.catch(() => undefined);
-    return turn;
+    return position !== null ? io(position) : this.#atPosition.run(() => this.fd, io, syscall);
   }
 
   /** Runs an accelerated call as node's fsCall runs its own: holding a reference on the handle. */
@@ -335,6 +307,28 @@ class FileHandle extends Adopted {
   #node(method: string, ...args: unknown[]): Promise<unknown> {
     return (node!.prototype as unknown as Record<string, Method>)[method].apply(this, args);
   }
+}
+
+/**
+ * Closes `direct` whenever node closes `handle`: every way node closes a FileHandle (close(), the last
+ * reference dropped, closeSync on exit paths) ends in its native handle (`kHandle`) close or closeSync,
+ * and the direct descriptor goes first. No aiofs request is in flight then, since each holds a
+ * reference the native close waits for. A handle collected unclosed closes it too (abandoned).
+ */
+function closeBeforeNative(handle: FileHandle, direct: DirectFile, kHandle: symbol): void {
+  const native = (handle as unknown as Record<symbol, { close(): Promise<void>; closeSync(): void }>)[kHandle];
+  const { close, closeSync } = native;
+  native.close = function () {
+    abandoned.unregister(handle);
+    direct.close();
+    return close.call(this);
+  };
+  native.closeSync = function () {
+    abandoned.unregister(handle);
+    direct.close();
+    closeSync.call(this);
+  };
+  abandoned.register(handle, direct, handle);
 }
 
 /**

@@ -152,13 +152,13 @@ export function aioRead(this: NodeReadStreamFields, size: number): void {
     if (small !== null) {
       this[kReader] = new SmallFileReader(this, small.fd, small.size, (pushed) => {
         // Read on from the offset reached; with nothing pushed, node's stream still waits for this _read.
-        this[kReader] = DirectReader.attach(this);
+        this[kReader] = attachReader(this);
         if (!pushed) aioRead.call(this, size);
       });
       this[kReader].read();
       return;
     }
-    reader = this[kReader] = DirectReader.attach(this);
+    reader = this[kReader] = attachReader(this);
   }
   if (reader === null) nodeRead.call(this, size);
   else reader.read(size);
@@ -320,6 +320,12 @@ interface Ahead {
   readMs: number;
 }
 
+/** The file's size now; on failure, unknown (Infinity: requests then find the end as fs's reads do). */
+function fileSizeOf(fd: number): number {
+  const size = loaded.binding!.fileSize(fd);
+  return size < 0 ? Infinity : size;
+}
+
 /**
  * The read-ahead data path of one stream: chunk requests in flight through a DirectFile, pushed in
  * file order. How many, and how large, ReadAhead decides from how the consumer keeps up; every
@@ -361,7 +367,7 @@ class DirectReader {
   #idle: (() => void) | null = null;
 
   /** `size`: the file's size, when the caller has just learned it. */
-  private constructor(
+  constructor(
     stream: NodeReadStreamFields,
     direct: DirectFile,
     ownsDirect: boolean,
@@ -380,39 +386,7 @@ class DirectReader {
     this.#followsFilePosition = stream.start === undefined;
     this.#next = stream.start ?? Math.max(0, filePosition(fd));
     this.#limit = stream.end === Infinity ? Infinity : (stream.start === undefined ? this.#next : 0) + stream.end + 1;
-    this.#size = size ?? this.#fileSize();
-  }
-
-  /** The file's size now; on failure, unknown (Infinity: requests then find the end as fs's reads do). */
-  #fileSize(): number {
-    const size = loaded.binding!.fileSize(this.#stream.fd as number);
-    return size < 0 ? Infinity : size;
-  }
-
-  /**
-   * The reader for a stream that has just opened its file, or null where node reads: a custom `fs`,
-   * a FileHandle that is not aiofs's, a descriptor not open for reading, or a file without direct I/O.
-   */
-  static attach(stream: NodeReadStreamFields): DirectReader | null {
-    const fd = stream.fd;
-    const budget = engine()?.budget;
-    // A highWaterMark past what node reads in one call makes node's own _read fail in its own ways.
-    if (typeof fd !== 'number' || budget === undefined || stream.readableHighWaterMark > MAX_PLAIN_LENGTH) return null;
-    const handle = streamHandle(stream);
-    if (handle !== undefined) {
-      const borrowed = (handle as { [kDirectFile]?: DirectFile | null })[kDirectFile];
-      const flags = descriptorFlags(fd);
-      return borrowed && flags !== null && allowsReading(flags) ? new DirectReader(stream, borrowed, false, fd, budget) : null;
-    }
-    const operations = streamOperations(stream) as { [kCachedOpen]?: CachedOpened | null };
-    if (operations !== fs && operations[kCachedOpen] === undefined) return null;
-    // Opened by the cached open: read-only, a regular file of this size then.
-    const opened = operations[kCachedOpen]?.fd === fd ? operations[kCachedOpen] : undefined;
-    const flags = opened !== undefined ? fs.constants.O_RDONLY : descriptorFlags(fd);
-    // A write-only descriptor is read through fs, which fails as read(2) does (EBADF).
-    if (flags === null || !allowsReading(flags)) return null;
-    const attached = attachDirect(fd, flags, (stream[kTuning] ?? DEFAULT_TUNING).cache, opened?.mode);
-    return typeof attached === 'string' ? null : new DirectReader(stream, attached, true, fd, budget, opened?.size);
+    this.#size = size ?? fileSizeOf(fd);
   }
 
   read(size: number): void {
@@ -527,7 +501,7 @@ class DirectReader {
       ? 1
       : Math.max(1, Math.min(this.#readAhead.depth, Math.floor(share / this.#readAhead.requestSize)));
     // At the size last seen, ask again: the file may have grown, as fs's next read would find.
-    if (this.#next >= this.#size && this.#window.length === 0) this.#size = this.#fileSize();
+    if (this.#next >= this.#size && this.#window.length === 0) this.#size = fileSizeOf(this.#stream.fd as number);
     while (this.#window.length < depth && this.#next < this.#limit && this.#next < this.#size) {
       // Requests end on multiples of their size, so only the first can start unaligned.
       // Without room (the budget spent, or ahead in the fair share), a stream holding nothing asks for the
@@ -563,4 +537,30 @@ class DirectReader {
       });
     }
   }
+}
+
+/**
+ * The reader for a stream that has just opened its file, or null where node reads: a custom `fs`,
+ * a FileHandle that is not aiofs's, a descriptor not open for reading, or a file without direct I/O.
+ */
+function attachReader(stream: NodeReadStreamFields): DirectReader | null {
+  const fd = stream.fd;
+  const budget = engine()?.budget;
+  // A highWaterMark past what node reads in one call makes node's own _read fail in its own ways.
+  if (typeof fd !== 'number' || budget === undefined || stream.readableHighWaterMark > MAX_PLAIN_LENGTH) return null;
+  const handle = streamHandle(stream);
+  if (handle !== undefined) {
+    const borrowed = (handle as { [kDirectFile]?: DirectFile | null })[kDirectFile];
+    const flags = descriptorFlags(fd);
+    return borrowed && flags !== null && allowsReading(flags) ? new DirectReader(stream, borrowed, false, fd, budget) : null;
+  }
+  const operations = streamOperations(stream) as { [kCachedOpen]?: CachedOpened | null };
+  if (operations !== fs && operations[kCachedOpen] === undefined) return null;
+  // Opened by the cached open: read-only, a regular file of this size then.
+  const opened = operations[kCachedOpen]?.fd === fd ? operations[kCachedOpen] : undefined;
+  const flags = opened !== undefined ? fs.constants.O_RDONLY : descriptorFlags(fd);
+  // A write-only descriptor is read through fs, which fails as read(2) does (EBADF).
+  if (flags === null || !allowsReading(flags)) return null;
+  const attached = attachDirect(fd, flags, (stream[kTuning] ?? DEFAULT_TUNING).cache, opened?.mode);
+  return typeof attached === 'string' ? null : new DirectReader(stream, attached, true, fd, budget, opened?.size);
 }
