@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 
 #include "linux_aio_abi.h"
 
@@ -26,30 +27,50 @@ int OpenAt(const char* path, int flags, bool cachedOnly) {
   return fd < 0 ? -errno : fd;
 }
 
+// The file an O_PATH descriptor names, opened read-only through its /proc/self/fd link: the very inode
+// fstat described, whatever the path names by now, so nothing renamed over the path meanwhile (a FIFO,
+// whose open waits for a writer) is ever opened. The lookup stays in procfs: it never waits for the
+// device. -ENOENT only where /proc is not mounted.
+int ReopenForReading(int pathFd) {
+  char link[32];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", pathFd);
+  int fd;
+  do fd = open(link, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+  while (fd < 0 && errno == EINTR);
+  return fd < 0 ? -errno : fd;
+}
+
+// Without /proc: the path opened read-only again, and kept only if it is still the file `found`
+// describes (renamed over meanwhile, it is that file's turn to be looked at, by node:fs). Here a FIFO
+// renamed over the path between the two opens would hold the open until a writer came.
+int OpenSameFileAgain(const char* path, bool cachedOnly, const struct stat& found) {
+  int fd = OpenAt(path, O_RDONLY | O_NOCTTY, cachedOnly);
+  if (fd < 0) return fd;
+  struct stat now {};
+  if (sys_fstat(fd, &now) != 0 || now.st_ino != found.st_ino || now.st_dev != found.st_dev) {
+    close(fd);
+    return kNotRegular;
+  }
+  return fd;
+}
+
 }  // namespace
 
 int OpenRegularFile(const char* path, bool cachedOnly, struct stat* st) {
   int pathFd = OpenAt(path, O_PATH, cachedOnly);
   if (pathFd < 0) return pathFd;
-  struct stat found {};
-  if (sys_fstat(pathFd, &found) != 0) {
+  if (sys_fstat(pathFd, st) != 0) {
     int error = -errno;
     close(pathFd);
     return error;
   }
-  if (!S_ISREG(found.st_mode)) {
+  if (!S_ISREG(st->st_mode)) {
     close(pathFd);
     return kNotRegular;
   }
-  int fd = OpenAt(path, O_RDONLY | O_NOCTTY, cachedOnly);
+  int fd = ReopenForReading(pathFd);
+  if (fd == -ENOENT) fd = OpenSameFileAgain(path, cachedOnly, *st);  // no /proc here
   close(pathFd);
-  if (fd < 0) return fd;
-  // The path may name another file by now (renamed over meanwhile): then it is that file's turn to be
-  // looked at, by whoever takes over (node:fs).
-  if (sys_fstat(fd, st) != 0 || st->st_ino != found.st_ino || st->st_dev != found.st_dev) {
-    close(fd);
-    return kNotRegular;
-  }
   return fd;
 }
 

@@ -1,7 +1,7 @@
 // Opening a path read-only only if it is a regular file, with no side effect otherwise: the path is
 // first opened with O_PATH (which opens neither a FIFO, nor a device, nor anything else), fstat'ed, and
-// opened for reading only when it is a regular file. Used on the event loop with the dentry cache only
-// (RESOLVE_CACHED: never waits for the device) and on pool threads for the misses.
+// the same inode opened for reading (through /proc/self/fd) only when it is a regular file. Used on the event loop with
+// the dentry cache only (RESOLVE_CACHED: never waits for the device) and on pool threads for the misses.
 #pragma once
 
 #include <sys/stat.h>

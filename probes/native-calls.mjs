@@ -39,7 +39,7 @@ function perCall(items, fn) {
 
 const rows = [
   [
-    'openCached + closeFd (O_PATH open, fstat, open, fstat, close x2)',
+    'openCached + closeFd (O_PATH open, fstat, /proc/self/fd reopen, close x2)',
     perCall(paths, (p) => binding.closeFd(binding.openCached(p)[0])),
   ],
   ['fs.openSync + fs.closeSync', perCall(paths, (p) => closeSync(openSync(p, 'r')))],

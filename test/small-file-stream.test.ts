@@ -99,6 +99,26 @@ describe('a cached small file', () => {
     }
   });
 
+  it("opened from the dentry cache: the stream's descriptor has the open flags node's stream's has", async () => {
+    const file = fileWith(randomBytes(4096));
+    fs.readFileSync(file); // cached
+    /** The descriptor's open(2) flags as the kernel reports them (octal in /proc/self/fdinfo). */
+    const flagsOnOpen = (stream: Readable & { fd?: number | null }) =>
+      new Promise<number>((resolve, reject) =>
+        stream.once('error', reject).once('open', (fd: number) => {
+          const info = fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
+          resolve(parseInt(/^flags:\s+([0-7]+)$/m.exec(info)![1], 8));
+          stream.destroy();
+        }),
+      );
+    const before = counters();
+    const aiofsFlags = await flagsOnOpen(aiofs.createReadStream(file));
+    expect(delta(before).cachedOpens).toBe(1);
+    const nodeFlags = await flagsOnOpen(fs.createReadStream(file));
+    expect(aiofsFlags & fs.constants.O_NONBLOCK).toBe(0);
+    expect(aiofsFlags).toBe(nodeFlags);
+  });
+
   it("with an encoding, a smaller highWaterMark or a range: the same strings and bytes as node's", async () => {
     const file = fileWith(randomBytes(20_000));
     fs.readFileSync(file);
