@@ -50,6 +50,10 @@ export interface WriteResult<T> {
   buffer: T;
 }
 
+/** Results of readv and writev, as fs/promises returns them. */
+type ReadvResult = { bytesRead: number; buffers: NodeJS.ArrayBufferView[] };
+type WritevResult = { bytesWritten: number; buffers: NodeJS.ArrayBufferView[] };
+
 /** Everything writeFile accepts, as fs/promises does. */
 export type WriteFileData = Parameters<typeof fsp.writeFile>[1];
 /** readFile's options, as fs/promises takes them. */
@@ -81,9 +85,9 @@ const Adopted = class {
  */
 class FileHandle extends Adopted {
   readonly #direct: DirectFile | null;
-  readonly #readable: boolean;
-  readonly #writable: boolean;
-  readonly #appending: boolean;
+  /** #direct where this handle may read through it, and where it may write (not appending). */
+  readonly #readsDirect: DirectFile | null;
+  readonly #writesDirect: DirectFile | null;
   /** Operations at the file position (position null) run one after another, as read(2) would. */
   readonly #atPosition = new FilePositionQueue();
   /** This file's backend: kernel-aio, or node-fs and why (not a regular file, no direct I/O, ...). */
@@ -93,18 +97,13 @@ class FileHandle extends Adopted {
 
   private constructor(handle: fsp.FileHandle, flags: number, cache: CachePolicy) {
     super(handle);
-    this.#readable = allowsReading(flags);
-    this.#writable = allowsWriting(flags);
-    this.#appending = (flags & nodeFs.constants.O_APPEND) !== 0;
     const attached = threadBackend.name === 'kernel-aio' ? attachDirect(handle.fd, flags, cache) : threadBackend.reason;
-    this.#direct = typeof attached === 'string' ? null : attached;
-    Object.defineProperty(this, 'backend', {
-      value:
-        typeof attached === 'string'
-          ? { name: 'node-fs', reason: attached }
-          : { name: 'kernel-aio', reason: 'regular file with direct I/O' },
-      enumerable: false,
-    });
+    const direct = (this.#direct = typeof attached === 'string' ? null : attached);
+    this.#readsDirect = allowsReading(flags) ? direct : null;
+    this.#writesDirect = allowsWriting(flags) && (flags & nodeFs.constants.O_APPEND) === 0 ? direct : null;
+    const backend =
+      direct === null ? { name: 'node-fs', reason: attached } : { name: 'kernel-aio', reason: 'regular file with direct I/O' };
+    Object.defineProperty(this, 'backend', { value: backend, enumerable: false });
   }
 
   /**
@@ -132,15 +131,15 @@ class FileHandle extends Adopted {
 
   /** Reads like fs/promises' FileHandle.read, in all of its forms. */
   read(buffer?: unknown, offset?: unknown, length?: unknown, position?: unknown): Promise<ReadResult<NodeJS.ArrayBufferView>> {
-    const direct = this.#direct;
+    const direct = this.#reader();
     if (this.fd !== -1) {
-      const plain = direct !== null && this.#readable ? plainRead(buffer, offset, length, position) : null;
+      const plain = direct !== null ? plainRead(buffer, offset, length, position) : null;
       if (plain !== null) {
         const { buffer: target, length: count, position: at } = plain;
         if (count === 0)
           return Promise.resolve({ __proto__: null, bytesRead: 0, buffer: target } as ReadResult<NodeJS.ArrayBufferView>);
         const bytes = bytesOf(target, plain.offset, count);
-        return this.#run('read', async () => {
+        return this.#run(async () => {
           const bytesRead = await this.#at(at, (start) => direct!.read(bytes, start));
           if (bytesRead < 0) throw systemError(bytesRead, 'read');
           return { __proto__: null, bytesRead, buffer: target } as ReadResult<NodeJS.ArrayBufferView>;
@@ -153,22 +152,16 @@ class FileHandle extends Adopted {
   }
 
   /** Reads into several buffers in order, like fs/promises' FileHandle.readv. */
-  readv(buffers: unknown, position?: unknown): Promise<{ bytesRead: number; buffers: NodeJS.ArrayBufferView[] }> {
-    const direct = this.#direct;
-    const plain = direct !== null && this.#readable && this.fd !== -1 ? plainVector(buffers, position) : null;
-    if (plain === null || plain.total === 0)
-      return this.#node('readv', buffers, position) as Promise<{ bytesRead: number; buffers: NodeJS.ArrayBufferView[] }>;
-    return this.#run('readv', async () => {
+  readv(buffers: unknown, position?: unknown): Promise<ReadvResult> {
+    const direct = this.#reader();
+    const plain = direct !== null ? plainVector(buffers, position) : null;
+    if (plain === null || plain.total === 0) return this.#node('readv', buffers, position) as Promise<ReadvResult>;
+    return this.#run(async () => {
       const gathered = Buffer.allocUnsafe(plain.total);
       const bytesRead = await this.#at(plain.position, (start) => direct!.read(gathered, start));
       if (bytesRead < 0) throw systemError(bytesRead, 'read');
-      let offset = 0;
-      for (const view of plain.buffers) {
-        if (offset >= bytesRead) break;
-        bytesOf(view).set(gathered.subarray(offset, Math.min(bytesRead, offset + view.byteLength)));
-        offset += view.byteLength;
-      }
-      return { __proto__: null, bytesRead, buffers: plain.buffers } as { bytesRead: number; buffers: NodeJS.ArrayBufferView[] };
+      scatter(gathered.subarray(0, bytesRead), plain.buffers);
+      return { __proto__: null, bytesRead, buffers: plain.buffers } as ReadvResult;
     });
   }
 
@@ -181,26 +174,22 @@ class FileHandle extends Adopted {
       if (aborts !== null) return Promise.reject(aborts);
       return this.#node('write', data, offsetOrOptions, lengthOrEncoding, position) as Promise<WriteResult<unknown>>;
     }
-    return this.#run('write', async () => {
+    return this.#run(async () => {
       const bytesWritten = await this.#writeAt(direct!, plain.bytes, plain.position);
       return { __proto__: null, bytesWritten, buffer: data } as WriteResult<unknown>;
     });
   }
 
   /** Writes several buffers in order, like fs/promises' FileHandle.writev. */
-  writev(buffers: unknown, position?: unknown): Promise<{ bytesWritten: number; buffers: NodeJS.ArrayBufferView[] }> {
+  writev(buffers: unknown, position?: unknown): Promise<WritevResult> {
     const direct = this.#writer();
     const plain = direct !== null ? plainVector(buffers, position) : null;
-    if (plain === null || plain.total === 0)
-      return this.#node('writev', buffers, position) as Promise<{ bytesWritten: number; buffers: NodeJS.ArrayBufferView[] }>;
-    return this.#run('writev', async () => {
+    if (plain === null || plain.total === 0) return this.#node('writev', buffers, position) as Promise<WritevResult>;
+    return this.#run(async () => {
       const bytes =
         plain.buffers.length === 1 ? bytesOf(plain.buffers[0]) : Buffer.concat(plain.buffers.map((view) => bytesOf(view)));
       const bytesWritten = await this.#writeAt(direct!, bytes, plain.position);
-      return { __proto__: null, bytesWritten, buffers: plain.buffers } as {
-        bytesWritten: number;
-        buffers: NodeJS.ArrayBufferView[];
-      };
+      return { __proto__: null, bytesWritten, buffers: plain.buffers } as WritevResult;
     });
   }
 
@@ -217,7 +206,7 @@ class FileHandle extends Adopted {
   #sync(method: 'sync' | 'datasync', syscall: 'fsync' | 'fdatasync'): Promise<void> {
     const direct = this.#direct;
     if (direct === null || this.fd === -1) return this.#node(method) as Promise<void>;
-    return this.#run(method, async () => {
+    return this.#run(async () => {
       const result = await direct.sync(syscall === 'fsync' ? 'fsync' : 'fdsync');
       if (result < 0) throw systemError(result, syscall);
     });
@@ -231,10 +220,10 @@ class FileHandle extends Adopted {
 
   /** Reads from the current position to end of file, like fs/promises' FileHandle.readFile. */
   readFile(options?: unknown): Promise<string | Buffer> {
-    const direct = this.#direct;
-    const plain = direct !== null && this.#readable && this.fd !== -1 ? plainReadFileOptions(options) : null;
+    const direct = this.#reader();
+    const plain = direct !== null ? plainReadFileOptions(options) : null;
     if (plain === null) return this.#node('readFile', options) as Promise<string | Buffer>;
-    return this.#run('readFile', async () => {
+    return this.#run(async () => {
       const contents = await this.#at(null, (start) => readToEnd(direct!, this.fd, start));
       return plain.encoding ? contents.toString(plain.encoding) : contents;
     });
@@ -255,7 +244,7 @@ class FileHandle extends Adopted {
     const plain = direct !== null ? plainWriteFileOptions(options, 'w') : null;
     const bytes = plain !== null ? plainWriteFileData(data, plain.encoding) : null;
     if (bytes === null) return this.#node(method, data, options) as Promise<void>;
-    return this.#run(method, async () => {
+    return this.#run(async () => {
       for (let done = 0; done < bytes.byteLength; done += WHOLE_FILE_CHUNK) {
         await this.#writeAt(direct!, bytes.subarray(done, done + WHOLE_FILE_CHUNK), null);
       }
@@ -272,9 +261,13 @@ class FileHandle extends Adopted {
     return new AioWriteStream(undefined as unknown as string, { ...options, fd: this as unknown as fsp.FileHandle });
   }
 
-  /** The direct file, when this handle may write through it (open, writable, not appending). */
+  /** The direct file, while open, when this handle may read through it, or write (not appending). */
+  #reader(): DirectFile | null {
+    return this.fd !== -1 ? this.#readsDirect : null;
+  }
+
   #writer(): DirectFile | null {
-    return this.#writable && !this.#appending && this.fd !== -1 ? this.#direct : null;
+    return this.fd !== -1 ? this.#writesDirect : null;
   }
 
   /** One write through the direct path: bytes written, or a thrown fs-style error. */
@@ -293,7 +286,7 @@ class FileHandle extends Adopted {
   }
 
   /** Runs an accelerated call as node's fsCall runs its own: holding a reference on the handle. */
-  async #run<T>(_method: string, io: () => Promise<T>): Promise<T> {
+  async #run<T>(io: () => Promise<T>): Promise<T> {
     const self = this as unknown as Record<symbol, () => void>;
     self[node!.kRef]();
     try {
@@ -306,6 +299,16 @@ class FileHandle extends Adopted {
   /** node's own method on this same handle, with the caller's arguments as given. */
   #node(method: string, ...args: unknown[]): Promise<unknown> {
     return (node!.prototype as unknown as Record<string, Method>)[method].apply(this, args);
+  }
+}
+
+/** Copies `gathered` into `views` in order, as far as it goes (readv's scatter). */
+function scatter(gathered: Buffer, views: NodeJS.ArrayBufferView[]): void {
+  let offset = 0;
+  for (const view of views) {
+    if (offset >= gathered.length) return;
+    bytesOf(view).set(gathered.subarray(offset, offset + view.byteLength));
+    offset += view.byteLength;
   }
 }
 

@@ -20,7 +20,7 @@ import type { Readable } from 'node:stream';
 import { engine } from './backend';
 import { MISSED, loaded } from './binding';
 import { systemError } from './errors';
-import { errorOrDestroy } from './stream-class';
+import { errorOrDestroy } from './stream-shell';
 import { workOnLoop } from './turn-budget';
 
 /** readCached's and jobPread's position that reads at the descriptor's own offset and advances it, as read(2). */
