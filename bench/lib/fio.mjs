@@ -4,8 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-// Throws (-> non-zero exit) if fio is not installed: without the reference
-// the benchmark is meaningless.
+// fio's version; throws if fio is not installed (the suite then runs without its column).
 export function fioVersion() {
   const r = spawnSync('fio', ['--version'], { encoding: 'utf8' });
   if (r.error)
@@ -40,6 +39,20 @@ export function summarize(json, dir = 'read', jobIndex = 0) {
     // fio reports CPU as % of the job's wall time; turn it into CPU seconds
     cpuSec: ((job.usr_cpu + job.sys_cpu) / 100) * runtimeSec,
   };
+}
+
+/**
+ * One job's figures (summarize()) with MB/s, and CPU s/GiB over `bytes`, as the suite reports them. The job
+ * must have moved `bytes` ('read' | 'write'), or, given `ios`, done that many I/Os (a replayed iolog's
+ * byte count can fall a few blocks short).
+ */
+export function runFioJob(args, dir, bytes, ios) {
+  const r = summarize(runFio(args), dir);
+  if (ios === undefined ? r.bytes !== bytes : r.ios !== ios)
+    throw new Error(
+      `fio did ${r.ios} I/Os of ${r.bytes} bytes in all, expected ${ios === undefined ? `${bytes} bytes` : `${ios} I/Os`}`,
+    );
+  return { ...r, mbPerSec: r.bytesPerSec / 1e6, cpuSecPerGiB: r.cpuSec / (bytes / 2 ** 30) };
 }
 
 // iolog v2 for --read_iolog. fio's parser splits lines on whitespace, so the

@@ -14,8 +14,6 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileC } from './cc.mjs';
 
-/** The environment variable naming the built loop addon, for benchmarks that a suite starts. */
-export const ADDON_VAR = 'AIOFS_BENCH_IO_URING_ADDON';
 const ADDON_SOURCE = fileURLToPath(new URL('./io-uring-loop.c', import.meta.url));
 
 /** The environment without the variable: node:fs as it runs by default. */
@@ -26,10 +24,8 @@ export function ioUringEnv(addon) {
   const env = { ...process.env, UV_USE_IO_URING: '1' };
   if (!addon) return env;
   const require = `--require ${JSON.stringify(addon)}`;
-  return { ...env, [ADDON_VAR]: addon, NODE_OPTIONS: [process.env.NODE_OPTIONS, require].filter(Boolean).join(' ') };
+  return { ...env, NODE_OPTIONS: [process.env.NODE_OPTIONS, require].filter(Boolean).join(' ') };
 }
-/** ioUringEnv() with the addon a suite named in this process's environment. */
-export const IO_URING_ENV = ioUringEnv(process.env[ADDON_VAR]);
 
 /** How many io_uring file rings this process holds: io_uring descriptors whose ring has an SQ thread. */
 export function ioUringRings() {

@@ -53,7 +53,7 @@ export function referenceDigest(path, blocks, every) {
 //     after the clock has stopped.
 // Per chunk that is a couple of small copies at most and 3 word reads per
 // 4 KiB block (~1 ms of CPU per GiB), the same for every contender.
-export const EDGE = 1 << 20;
+const EDGE = 1 << 20;
 const HDR = 12; // 8-byte header + the 4 random bytes we hash
 
 export class StreamVerifier {

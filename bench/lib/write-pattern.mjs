@@ -7,10 +7,11 @@
 // repeated, lost or zero-filled blocks wherever they land; the random bytes
 // catch shifted or torn data inside a block. Making a chunk is one memcpy and
 // a couple of word stores per block, the same for every contender.
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { BLOCK, MAGIC, stampBlock } from './datafile.mjs';
 import { sfc32 } from './offsets.mjs';
 
-export const PATTERN_SIZE = 1 << 20;
+const PATTERN_SIZE = 1 << 20;
 const SEED = 0x5eed_3717;
 const HEADER = 8;
 
@@ -59,7 +60,7 @@ export function fillExpected(pattern, target, offset) {
  * What is wrong in `actual` (the file's bytes from `offset` on), given `expected` (fillExpected's
  * output for the same range): the first wrong block, described, or null when they are equal.
  */
-export function describeMismatch(actual, expected, offset) {
+function describeMismatch(actual, expected, offset) {
   if (actual.equals(expected)) return null;
   for (let at = 0; at < actual.length; at += BLOCK - ((offset + at) % BLOCK)) {
     const end = Math.min(actual.length, at + BLOCK - ((offset + at) % BLOCK));
@@ -83,4 +84,29 @@ export function describeMismatch(actual, expected, offset) {
     return `block ${blk} (offset ${blk * BLOCK}) holds ${what}; first wrong byte at offset ${pos + first}`;
   }
   return 'bytes differ'; // not reached: equals() said they differ
+}
+
+/**
+ * Reads `path` back (plain 1 MiB readSync) and compares every byte with the pattern: what is wrong (its
+ * size, or the first wrong block), or null.
+ */
+export function checkWrittenFile(path, size, pattern) {
+  const actualSize = statSync(path).size;
+  if (actualSize !== size) return `the file has ${actualSize} bytes, expected ${size}`;
+  const actual = Buffer.allocUnsafe(PATTERN_SIZE);
+  const expected = Buffer.allocUnsafe(PATTERN_SIZE);
+  const fd = openSync(path, 'r');
+  try {
+    for (let off = 0; off < size;) {
+      const n = readSync(fd, actual, 0, Math.min(PATTERN_SIZE, size - off), off);
+      if (n === 0) return `the file ends at ${off} while reading it back`;
+      fillExpected(pattern, expected.subarray(0, n), off);
+      const wrong = describeMismatch(actual.subarray(0, n), expected.subarray(0, n), off);
+      if (wrong) return wrong;
+      off += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return null;
 }

@@ -3,12 +3,12 @@
 // measured that this changes what node:fs does on this Node and kernel, and aiofs: the build under test
 // (--aiofs), named to every trial by bench/lib/aiofs-build.mjs's variable.
 import { AIOFS_BUILD_VAR } from '../lib/aiofs-build.mjs';
-import { ADDON_VAR, DEFAULT_FS_ENV, ioUringEnv } from '../lib/io-uring.mjs';
+import { DEFAULT_FS_ENV, ioUringEnv } from '../lib/io-uring.mjs';
 
 export const LABELS = { idle: 'idle (no I/O)', fs: 'node:fs', 'fs-uring': 'node:fs io_uring', aiofs: 'aiofs' };
 
-/** The environment of a trial or a benchmark command the suite starts, from `base`. */
-export const trialEnv = (ctx, base = DEFAULT_FS_ENV) => ({ ...base, [AIOFS_BUILD_VAR]: ctx.aiofs.dir });
+/** The environment of a contender's trials (and servers), from `base`. */
+const trialEnv = (ctx, base = DEFAULT_FS_ENV) => ({ ...base, [AIOFS_BUILD_VAR]: ctx.aiofs.dir });
 
 /** [{ id, label, impl, env }] for this run, from the suite's context (its io_uring probe and aiofs build). */
 export function nodeContenders(ctx) {
@@ -21,10 +21,5 @@ export function nodeContenders(ctx) {
   ];
 }
 
-/** The environment of a standalone benchmark command: its fs-uring contender loads the loop addon too. */
-export const commandEnv = (ctx) =>
-  trialEnv(ctx, ctx.ioUring.addon ? { ...DEFAULT_FS_ENV, [ADDON_VAR]: ctx.ioUring.addon } : DEFAULT_FS_ENV);
-
-/** The standalone commands' --only list for the same contenders (they call fs's io_uring variant fs-uring too). */
-export const onlyList = (ioUring, withFio) =>
-  [...(withFio ? ['fio'] : []), 'fs', ...(ioUring.distinctContender ? ['fs-uring'] : []), 'aiofs'].join(',');
+/** fio (when installed: the device limit) and then nodeContenders(ctx). */
+export const withFio = (ctx) => [...(ctx.fio ? [{ id: 'fio', label: 'fio' }] : []), ...nodeContenders(ctx)];

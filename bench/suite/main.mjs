@@ -25,10 +25,12 @@ import { table } from '../lib/stats.mjs';
 import { makePlan } from './plan.mjs';
 import { COST_COLUMNS, RESULT_COLUMNS, costRows, resultRows } from './rows.mjs';
 import { concurrency } from './scenarios/concurrency.mjs';
-import { randomRead, sequentialRead, sequentialWrite } from './scenarios/existing-commands.mjs';
 import { fhRead } from './scenarios/fh-read.mjs';
 import { fileServer } from './scenarios/file-server.mjs';
 import { pageCache } from './scenarios/page-cache.mjs';
+import { randomRead } from './scenarios/random-read.mjs';
+import { sequentialRead } from './scenarios/sequential-read.mjs';
+import { sequentialWrite } from './scenarios/sequential-write.mjs';
 import { smallFileServer } from './scenarios/small-file-server.mjs';
 import { threadpool } from './scenarios/threadpool.mjs';
 import { wholeFile } from './scenarios/whole-file.mjs';
@@ -63,7 +65,7 @@ const HELP = `usage: aiofs bench [options]     (or: node bench/suite/main.mjs [o
   --json FILE     write the results there (default for a full run: bench/results/<date>-<machine>.json;
                   --quick and --only write none unless asked)
   --machine NAME  the <machine> in the default file name (default: the host name)
-  --node PATH     the Node binary of every trial, server and benchmark command (default: this one)
+  --node PATH     the Node binary of every trial and server (default: this one)
   --aiofs DIR     the aiofs checkout to benchmark, built (dist/, build/) (default: this one), e.g. an
                   older worktree to compare with
   --verbose       show every trial of every scenario

@@ -1,4 +1,4 @@
-// One measured random-read trial, run by bench/random-read.mjs in a fresh process.
+// One measured random-read trial, run by the suite (scenarios random-read, fh-read) in a fresh process.
 //
 //   node bench/trials/random-read-trial.mjs <fs|aiofs> <file> <count> <depth> [seed=1] [sampleEvery=16]
 //

@@ -1,4 +1,4 @@
-// One measured sequential-read trial, run by bench/sequential-read.mjs in a fresh process.
+// One measured sequential-read trial, run by the suite (scenarios sequential-read, page-cache) in a fresh process.
 //
 //   node bench/trials/sequential-read-trial.mjs <fs|aiofs> <file> [optionsJSON] [minSeconds]
 //

@@ -1,4 +1,4 @@
-// One measured sequential-write trial, run by bench/sequential-write.mjs in a fresh process.
+// One measured sequential-write trial, run by the suite (scenario sequential-write) in a fresh process.
 //
 //   node bench/trials/sequential-write-trial.mjs <fs|aiofs> <file> <size> <chunkBytes> [optionsJSON] [minSeconds]
 //

@@ -10,7 +10,7 @@ import { formatSize } from '../../lib/datafile.mjs';
 import { runFio, summarize as fioFigures } from '../../lib/fio.mjs';
 import { median } from '../../lib/stats.mjs';
 import { compareStream } from '../../lib/verify.mjs';
-import { nodeContenders } from '../contenders.mjs';
+import { withFio } from '../contenders.mjs';
 import { dataFiles, references } from '../data.mjs';
 import { runRounds, summarizeCase } from '../summary.mjs';
 
@@ -47,7 +47,7 @@ function fioStreams(files, fileSize) {
 
 export function concurrency(ctx) {
   const { total, streams } = ctx.plan.concurrency;
-  const contenders = [...(ctx.fio ? [{ id: 'fio' }] : []), ...nodeContenders(ctx)];
+  const contenders = withFio(ctx);
   const cases = streams.map((n) => {
     const fileSize = total / n;
     const files = dataFiles(ctx, `streams-${n}`, n, fileSize);

@@ -1,34 +1,24 @@
 // Warm 4 KiB FileHandle.read at depth 1 and 16, random offsets over a cached file of 256 MiB (capped at
-// --size): bench/trials/random-read-trial.mjs (the random-read command's trial: the same seeded offsets
-// for every contender, every read's block header checked, a sample checksummed against the parent's
-// reference, every read timed) with the whole file read into the page cache before every trial.
-import { fileURLToPath } from 'node:url';
+// --size): the random-read scenario's trial (the same seeded offsets for every contender, every read's
+// block header checked, a sample checksummed against the parent's reference, every read timed) with the
+// whole file read into the page cache before every trial.
 import { warmFile } from '../../lib/cache.mjs';
-import { runNodeTrial } from '../../lib/child.mjs';
-import { BLOCK, formatSize } from '../../lib/datafile.mjs';
-import { randomBlocks } from '../../lib/offsets.mjs';
-import { referenceDigest } from '../../lib/verify.mjs';
+import { formatSize } from '../../lib/datafile.mjs';
 import { nodeContenders } from '../contenders.mjs';
 import { dataFiles } from '../data.mjs';
 import { addMedians, runRounds, summarizeCase } from '../summary.mjs';
 import { checkTarget, fig, figures, loopTarget } from '../targets.mjs';
-
-const TRIAL = fileURLToPath(new URL('../../trials/random-read-trial.mjs', import.meta.url));
-const SEED = 1;
-const SAMPLE_EVERY = 16;
+import { randomReadTrial, randomReads } from './random-read.mjs';
 
 export function fhRead(ctx) {
   const { size, depths, count } = ctx.plan.fhRead;
   const [file] = dataFiles(ctx, 'fh-read', 1, size);
-  const reference = referenceDigest(file, randomBlocks({ seed: SEED, nBlocks: size / BLOCK, count }), SAMPLE_EVERY);
+  const { reference } = randomReads(file, size, count);
   const contenders = nodeContenders(ctx);
   const cases = depths.map((depth) => {
     const trials = runRounds(contenders, ctx.plan.runs, (c) => {
       warmFile(file);
-      const r = runNodeTrial(TRIAL, [c.impl, file, count, depth, SEED, SAMPLE_EVERY], c.env, { node: ctx.node });
-      if (r.sampleDigest !== reference)
-        throw new Error(`${c.label} read WRONG DATA: the checksum of ${r.samples} sampled blocks differs from the reference`);
-      return r;
+      return randomReadTrial(ctx, c, file, count, depth, reference);
     });
     const results = addMedians(
       summarizeCase(contenders, trials, (t) => t.iops),
