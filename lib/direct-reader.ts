@@ -84,6 +84,8 @@ export class DirectReader {
   /** Reading at the descriptor's own position (no `start`): keep it advanced as read(2) would. */
   readonly #followsFilePosition: boolean;
   #wantsData = false;
+  /** When the last chunk was pushed (performance.now(), ms): how soon the consumer asks again tells its pace. */
+  #pushedAt = 0;
   #ended = false;
   #stopped = false;
 
@@ -116,6 +118,7 @@ export class DirectReader {
       this.#end();
       return;
     }
+    this.#readAhead.asked(performance.now() - this.#pushedAt);
     this.#wantsData = true;
     this.#deliver();
   }
@@ -195,6 +198,7 @@ export class DirectReader {
         this.#next = head.position + result.length;
       }
       if (this.#followsFilePosition && stream.fd !== null) setFilePosition(stream.fd, head.position + result.length);
+      this.#pushedAt = performance.now();
       this.#wantsData = stream.push(result);
     }
   }
@@ -212,11 +216,17 @@ export class DirectReader {
     // Cache hits are memory copies done on the event loop (or inside io_submit): one at a time is
     // fastest (measured: 1 GiB cached, 1 MiB chunks, ~7 GB/s with one in flight, ~3.5-4 GB/s with 4)
     // and keeps each stall of the event loop to one chunk's copy.
-    // Read-ahead within this stream's share of the budget: requests no larger, and no more of them.
+    // Read-ahead within this stream's share of the budget: no more requests than fit in it, each at most
+    // half of it, so a chunk handed on (in the Readable's buffer, or in a socket's write) costs at most
+    // that much again outside the budget.
+    // On demand (depth 0): one request, only while the consumer wants data.
     const share = this.#budget.share;
-    const depth = this.#file.direct.mayServeFromCache
-      ? 1
-      : Math.max(1, Math.min(this.#readAhead.depth, Math.floor(share / this.#readAhead.requestSize)));
+    const depth =
+      this.#readAhead.depth === 0
+        ? Number(this.#wantsData)
+        : this.#file.direct.mayServeFromCache
+          ? 1
+          : Math.max(1, Math.min(this.#readAhead.depth, Math.floor(share / this.#readAhead.requestSize)));
     // At the size last seen, ask again: the file may have grown, as fs's next read would find.
     if (this.#next >= this.#size && this.#window.length === 0) this.#size = fileSizeOf(this.#stream.fd as number);
     while (this.#window.length < depth && this.#next < this.#limit && this.#next < this.#size) {
@@ -225,7 +235,7 @@ export class DirectReader {
       // smallest request only: the exemption that keeps it moving costs the budget at most MIN_REQUEST
       // per such stream.
       const size =
-        this.#held === 0 && !this.#budget.hasRoom(this.#account) ? MIN_REQUEST : fitted(this.#readAhead.requestSize, share);
+        this.#held === 0 && !this.#budget.hasRoom(this.#account) ? MIN_REQUEST : fitted(this.#readAhead.requestSize, share / 2);
       const length = Math.min(this.#next - (this.#next % size) + size, this.#limit, this.#size) - this.#next;
       if (!this.#budget.tryTake(length, this.#held, this.#account)) {
         this.#waitingTurn = true;
