@@ -112,6 +112,8 @@ class AioContext {
   uv_prepare_t prepare_;
   uv_idle_t idle_;             // active only while requests wait for the next turn's budget
   uint64_t turnSubmitNs_ = 0;  // time spent in io_submit in this turn of the loop (see kTurnTimeNs)
+  unsigned copyJobs_ = 0;      // cached copies on pool threads (SpillCachedCopies), not yet reaped
+  unsigned maxCopyJobs_;       // at most one per CPU this process may run on, but one (the loop's)
   int openHandles_ = 0;
   Napi::FunctionReference onComplete_;
   Napi::Reference<Napi::Float64Array> slots_;  // [id, result] pairs shared with JavaScript

@@ -2,8 +2,10 @@
 // process.exit() and gc() with requests in flight, the threadpool out of the picture, cancel/abort.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { engine } from '../dist/backend.js';
@@ -11,7 +13,7 @@ import { backend, contextStats, createReadStream } from '../dist/index.js';
 import { CACHED, NATIVE_EXPORTS, loaded } from '../dist/binding.js';
 import { open } from '../dist/promises.js';
 import { evictFromPageCache } from './support/page-cache.mjs';
-import { runFixture } from './support/run-fixture.js';
+import { lastLineReport, runFixture } from './support/run-fixture.js';
 
 const kernel = backend.name === 'kernel-aio';
 if (!kernel) console.log(`native-edges: skipped, backend is node-fs (${backend.reason})`);
@@ -196,6 +198,31 @@ describe.skipIf(!kernel)('native engine', () => {
     } finally {
       await fh.close();
     }
+  });
+
+  it('cached copies on the threads leave the loop a CPU: on 2 CPUs, one copy at a time (one thread started)', () => {
+    // Eight 16 MiB cached readFiles at once, four times: hundreds of 1 MiB copies go to the threads. With
+    // a copy per thread (up to 4) on 2 CPUs the loop waited for a CPU; now at most CPUs - 1 (at least 1)
+    // copy at once, so the context starts one thread for them. taskset pins the process to 2 CPUs (1 on
+    // a machine with one).
+    const cpus = availableParallelism() >= 2 ? '0,1' : '0';
+    const script = fileURLToPath(new URL('./fixtures/thread-copies.mjs', import.meta.url));
+    const child = spawnSync('taskset', ['-c', cpus, process.execPath, script], {
+      env: { ...process.env, AIOFS_TEST_DIR: dir },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    if (child.error) {
+      console.log(`thread copies under taskset: SKIPPED, taskset cannot run (${child.error.message})`);
+      return;
+    }
+    const report = lastLineReport(child.stdout);
+    console.log(`thread copies under taskset -c ${cpus}: ${JSON.stringify(report)}`);
+    expect(child.stderr).toBe('');
+    expect(child.status).toBe(0);
+    expect(report.wrong).toBe(0);
+    expect(report.threadCopies).toBeGreaterThan(0);
+    expect(report.threads).toBe(1);
   });
 
   it('small cached reads: a lone reader copies each at once, reads started together go in one io_submit (copiesNow)', async () => {
