@@ -24,7 +24,8 @@ export interface WriteStreamFields extends Writable {
   bytesWritten: number;
 }
 
-type Callback = (error?: Error | null) => void;
+/** A write's callback, as Writable's _write and _writev take it. */
+export type Callback = (error?: Error | null) => void;
 
 export class DirectWriter {
   readonly #stream: WriteStreamFields;

@@ -26,7 +26,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { WritableOptions } from 'node:stream';
 
 import { allowsWriting, descriptorFlags } from './descriptor';
-import { DirectWriter, type WriteStreamFields } from './direct-writer';
+import { DirectWriter, type Callback, type WriteStreamFields } from './direct-writer';
 import { systemError } from './errors';
 import { NodeWriteStream, nodeFs, nodeWrite, nodeWritev, nodeWriteDestroy } from './node-originals';
 import { MAX_PLAIN_POSITION } from './plain-arguments';
@@ -60,8 +60,6 @@ const kWriter = Symbol('aiofs.writer');
 interface NodeWriteStreamFields extends WriteStreamFields {
   [kWriter]?: DirectWriter | null;
 }
-
-type Callback = (error?: Error | null) => void;
 
 /** The stream class: node's fs.WriteStream with aiofs's data path. */
 export interface AioWriteStream extends fs.WriteStream {
