@@ -14,6 +14,17 @@ export interface Backend {
   readonly reason: string;
 }
 
+/** An AioFileHandle's backend: also the alignment of aiofs's direct I/O on the file, null under node-fs. */
+export interface FileBackend extends Backend {
+  readonly directIoAlignment: DirectIoAlignment | null;
+}
+
+/** Direct I/O on a file: buffers start, and file offsets and lengths fall, on multiples of these bytes. */
+export interface DirectIoAlignment {
+  readonly memory: number;
+  readonly offset: number;
+}
+
 const DEFAULT_QUEUE_DEPTH = 512;
 /** Threads of the context's own for blocking jobs (buffered writes); chosen with probes/write-paths.c. */
 const DEFAULT_THREADS = 4;

@@ -110,8 +110,8 @@ export class DirectFile {
   readonly #fd: number;
   /** The O_DIRECT descriptor: NOT_OPENED until a read needs the device, -errno if it cannot be opened. */
   #directFd = NOT_OPENED;
-  readonly #memoryAlign: number;
-  readonly #offsetAlign: number;
+  /** The alignment its direct I/O keeps (for aiofs's own requests; callers never see it). */
+  readonly geometry: Readonly<DirectGeometry>;
   readonly #probe: CacheProbe;
   readonly #locks: PageLocks;
   readonly #requests: RequestsInFlight;
@@ -130,8 +130,7 @@ export class DirectFile {
     this.#ops = binding.ops;
     this.#pool = pool;
     this.#fd = fd;
-    this.#memoryAlign = geometry.memoryAlign;
-    this.#offsetAlign = geometry.offsetAlign;
+    this.geometry = geometry;
     this.#probe = new CacheProbe(binding, fd, cache);
     this.#locks = new PageLocks(geometry.offsetAlign);
     this.#requests = new RequestsInFlight(engine);
@@ -191,9 +190,9 @@ export class DirectFile {
       if (done < 0) return done;
       return done === length ? chunk : Buffer.from(chunk.subarray(0, done));
     }
-    const start = alignDown(position, this.#offsetAlign);
-    const span = alignUp(position + length, this.#offsetAlign) - start;
-    const memory = this.#pool.allocate(span, this.#memoryAlign);
+    const start = alignDown(position, this.geometry.offsetAlign);
+    const span = alignUp(position + length, this.geometry.offsetAlign) - start;
+    const memory = this.#pool.allocate(span, this.geometry.memoryAlign);
     const result = await this.#requests.submit(this.#ops.pread, this.#direct(), memory, start, 0);
     if (result < 0) return result;
     const count = bytesIn(result, position - start, length);
@@ -277,9 +276,9 @@ export class DirectFile {
    * straight into the caller's memory could overwrite bytes past end of file that pread leaves alone.
    */
   #readDirect(target: Uint8Array, position: number): Promise<number> {
-    const start = alignDown(position, this.#offsetAlign);
-    const span = alignUp(position + target.byteLength, this.#offsetAlign) - start;
-    const bounce = this.#pool.take(span, this.#memoryAlign);
+    const start = alignDown(position, this.geometry.offsetAlign);
+    const span = alignUp(position + target.byteLength, this.geometry.offsetAlign) - start;
+    const bounce = this.#pool.take(span, this.geometry.memoryAlign);
     // The hottest path (small random reads): one promise, no async frames.
     return new Promise((resolve) => {
       this.#requests.begin();

@@ -9,19 +9,19 @@
  * method on the same handle, which validates and fails exactly as the running Node does.
  *
  * Ownership: node's FileHandle owns the descriptor, as always. This object owns a DirectFile (with an
- * O_DIRECT descriptor of its own) on the kernel-aio backend. Every accelerated call holds one of node's
- * references on the handle while it runs (kRef/kUnref, as node's own calls do), so close() waits for it
- * and a transfer refuses meanwhile; after close the descriptor number is never used again. The
- * DirectFile is closed when node closes the native handle (every way of closing ends there), when the
- * handle is transferred to a worker, or when the handle is collected unclosed.
+ * O_DIRECT descriptor of its own) on the kernel-aio backend, which its data path (handle-io.ts)
+ * borrows. Every accelerated call holds one of node's references on the handle while it runs
+ * (kRef/kUnref, as node's own calls do), so close() waits for it and a transfer refuses meanwhile;
+ * after close the descriptor number is never used again. The DirectFile is closed when node closes
+ * the native handle (every way of closing ends there), when the handle is transferred to a worker, or
+ * when the handle is collected unclosed.
  */
 import type * as fsp from 'node:fs/promises';
 
-import { backend as threadBackend, type Backend } from './backend';
-import { allowsReading, allowsWriting, FilePositionQueue } from './descriptor';
+import { backend as threadBackend, type FileBackend } from './backend';
 import { attachDirect, kDirectFile, type CachePolicy, type DirectFile } from './direct-file';
-import { systemError } from './errors';
-import { fileHandleInternalsOf, nodeFs, type FileHandleInternals } from './node-originals';
+import { HandleIo } from './handle-io';
+import { fileHandleInternalsOf, type FileHandleInternals } from './node-originals';
 import {
   bytesOf,
   modeAbortError,
@@ -35,7 +35,7 @@ import {
   writeLengthAbortError,
 } from './plain-arguments';
 import { AioReadStream, type AioReadStreamOptions } from './read-stream';
-import { readToEnd, WHOLE_FILE_CHUNK } from './whole-file';
+import { WHOLE_FILE_CHUNK } from './whole-file';
 import { AioWriteStream, type AioWriteStreamOptions } from './write-stream';
 
 /** Result of {@link AioFileHandle.read}, as fs/promises returns it. */
@@ -84,26 +84,18 @@ const Adopted = class {
  * as node's class is, since libraries recognise handles by `constructor.name`.
  */
 class FileHandle extends Adopted {
-  readonly #direct: DirectFile | null;
-  /** #direct where this handle may read through it, and where it may write (not appending). */
-  readonly #readsDirect: DirectFile | null;
-  readonly #writesDirect: DirectFile | null;
-  /** Operations at the file position (position null) run one after another, as read(2) would. */
-  readonly #atPosition = new FilePositionQueue();
+  /** The data path over kernel AIO, or null where node:fs does this file's I/O. */
+  readonly #io: HandleIo | null;
   /** This file's backend: kernel-aio, or node-fs and why (not a regular file, no direct I/O, ...). */
-  declare readonly backend: Backend;
+  declare readonly backend: FileBackend;
   /** node's getter (FileHandle.prototype.fd): the descriptor, -1 once closed or transferred. */
   declare readonly fd: number;
 
   private constructor(handle: fsp.FileHandle, flags: number, cache: CachePolicy) {
     super(handle);
     const attached = threadBackend.name === 'kernel-aio' ? attachDirect(handle.fd, flags, cache) : threadBackend.reason;
-    const direct = (this.#direct = typeof attached === 'string' ? null : attached);
-    this.#readsDirect = allowsReading(flags) ? direct : null;
-    this.#writesDirect = allowsWriting(flags) && (flags & nodeFs.constants.O_APPEND) === 0 ? direct : null;
-    const backend =
-      direct === null ? { name: 'node-fs', reason: attached } : { name: 'kernel-aio', reason: 'regular file with direct I/O' };
-    Object.defineProperty(this, 'backend', { value: backend, enumerable: false });
+    this.#io = typeof attached === 'string' ? null : new HandleIo(attached, flags, () => this.fd);
+    Object.defineProperty(this, 'backend', { value: backendOf(attached), enumerable: false });
   }
 
   /**
@@ -119,29 +111,28 @@ class FileHandle extends Adopted {
     }
     const adopted = new FileHandle(handle, flags, cache);
     Object.setPrototypeOf(handle, FileHandle.prototype);
-    const direct = adopted.#direct;
-    if (direct !== null) closeBeforeNative(adopted, direct, node.kHandle);
+    const io = adopted.#io;
+    if (io !== null) closeBeforeNative(adopted, io.direct, node.kHandle);
     return adopted as unknown as AioFileHandle;
   }
 
   /** @internal This file's direct-I/O side, or null when node:fs does its I/O (for aiofs's streams). */
   get [kDirectFile](): DirectFile | null {
-    return this.#direct;
+    return this.#io?.direct ?? null;
   }
 
   /** Reads like fs/promises' FileHandle.read, in all of its forms. */
   read(buffer?: unknown, offset?: unknown, length?: unknown, position?: unknown): Promise<ReadResult<NodeJS.ArrayBufferView>> {
-    const direct = this.#reader();
+    const io = this.#reader();
     if (this.fd !== -1) {
-      const plain = direct !== null ? plainRead(buffer, offset, length, position) : null;
+      const plain = io !== null ? plainRead(buffer, offset, length, position) : null;
       if (plain !== null) {
         const { buffer: target, length: count, position: at } = plain;
         if (count === 0)
           return Promise.resolve({ __proto__: null, bytesRead: 0, buffer: target } as ReadResult<NodeJS.ArrayBufferView>);
         const bytes = bytesOf(target, plain.offset, count);
         return this.#run(async () => {
-          const bytesRead = await this.#at(at, (start) => direct!.read(bytes, start));
-          if (bytesRead < 0) throw systemError(bytesRead, 'read');
+          const bytesRead = await io!.read(bytes, at);
           return { __proto__: null, bytesRead, buffer: target } as ReadResult<NodeJS.ArrayBufferView>;
         });
       }
@@ -153,13 +144,12 @@ class FileHandle extends Adopted {
 
   /** Reads into several buffers in order, like fs/promises' FileHandle.readv. */
   readv(buffers: unknown, position?: unknown): Promise<ReadvResult> {
-    const direct = this.#reader();
-    const plain = direct !== null ? plainVector(buffers, position) : null;
+    const io = this.#reader();
+    const plain = io !== null ? plainVector(buffers, position) : null;
     if (plain === null || plain.total === 0) return this.#node('readv', buffers, position) as Promise<ReadvResult>;
     return this.#run(async () => {
       const gathered = Buffer.allocUnsafe(plain.total);
-      const bytesRead = await this.#at(plain.position, (start) => direct!.read(gathered, start));
-      if (bytesRead < 0) throw systemError(bytesRead, 'read');
+      const bytesRead = await io!.read(gathered, plain.position);
       scatter(gathered.subarray(0, bytesRead), plain.buffers);
       return { __proto__: null, bytesRead, buffers: plain.buffers } as ReadvResult;
     });
@@ -167,28 +157,28 @@ class FileHandle extends Adopted {
 
   /** Writes like fs/promises' FileHandle.write: buffer forms and string form. */
   write(data: unknown, offsetOrOptions?: unknown, lengthOrEncoding?: unknown, position?: unknown): Promise<WriteResult<unknown>> {
-    const direct = this.#writer();
-    const plain = direct !== null ? plainWrite(data, offsetOrOptions, lengthOrEncoding, position) : null;
+    const io = this.#writer();
+    const plain = io !== null ? plainWrite(data, offsetOrOptions, lengthOrEncoding, position) : null;
     if (plain === null) {
       const aborts = this.fd !== -1 ? writeLengthAbortError(data, offsetOrOptions, lengthOrEncoding) : null;
       if (aborts !== null) return Promise.reject(aborts);
       return this.#node('write', data, offsetOrOptions, lengthOrEncoding, position) as Promise<WriteResult<unknown>>;
     }
     return this.#run(async () => {
-      const bytesWritten = await this.#writeAt(direct!, plain.bytes, plain.position);
+      const bytesWritten = await io!.write(plain.bytes, plain.position);
       return { __proto__: null, bytesWritten, buffer: data } as WriteResult<unknown>;
     });
   }
 
   /** Writes several buffers in order, like fs/promises' FileHandle.writev. */
   writev(buffers: unknown, position?: unknown): Promise<WritevResult> {
-    const direct = this.#writer();
-    const plain = direct !== null ? plainVector(buffers, position) : null;
+    const io = this.#writer();
+    const plain = io !== null ? plainVector(buffers, position) : null;
     if (plain === null || plain.total === 0) return this.#node('writev', buffers, position) as Promise<WritevResult>;
     return this.#run(async () => {
       const bytes =
         plain.buffers.length === 1 ? bytesOf(plain.buffers[0]) : Buffer.concat(plain.buffers.map((view) => bytesOf(view)));
-      const bytesWritten = await this.#writeAt(direct!, bytes, plain.position);
+      const bytesWritten = await io!.write(bytes, plain.position);
       return { __proto__: null, bytesWritten, buffers: plain.buffers } as WritevResult;
     });
   }
@@ -204,12 +194,9 @@ class FileHandle extends Adopted {
   }
 
   #sync(method: 'sync' | 'datasync', syscall: 'fsync' | 'fdatasync'): Promise<void> {
-    const direct = this.#direct;
-    if (direct === null || this.fd === -1) return this.#node(method) as Promise<void>;
-    return this.#run(async () => {
-      const result = await direct.sync(syscall === 'fsync' ? 'fsync' : 'fdsync');
-      if (result < 0) throw systemError(result, syscall);
-    });
+    const io = this.#io;
+    if (io === null || this.fd === -1) return this.#node(method) as Promise<void>;
+    return this.#run(() => io.sync(syscall));
   }
 
   /** node's FileHandle.chmod, but a mode node's binding would abort the process on is rejected instead. */
@@ -220,11 +207,11 @@ class FileHandle extends Adopted {
 
   /** Reads from the current position to end of file, like fs/promises' FileHandle.readFile. */
   readFile(options?: unknown): Promise<string | Buffer> {
-    const direct = this.#reader();
-    const plain = direct !== null ? plainReadFileOptions(options) : null;
+    const io = this.#reader();
+    const plain = io !== null ? plainReadFileOptions(options) : null;
     if (plain === null) return this.#node('readFile', options) as Promise<string | Buffer>;
     return this.#run(async () => {
-      const contents = await this.#at(null, (start) => readToEnd(direct!, this.fd, start));
+      const contents = await io!.readToEnd();
       return plain.encoding ? contents.toString(plain.encoding) : contents;
     });
   }
@@ -240,13 +227,13 @@ class FileHandle extends Adopted {
   }
 
   #writeWhole(method: 'writeFile' | 'appendFile', data: unknown, options: unknown): Promise<void> {
-    const direct = this.#writer();
-    const plain = direct !== null ? plainWriteFileOptions(options, 'w') : null;
+    const io = this.#writer();
+    const plain = io !== null ? plainWriteFileOptions(options, 'w') : null;
     const bytes = plain !== null ? plainWriteFileData(data, plain.encoding) : null;
     if (bytes === null) return this.#node(method, data, options) as Promise<void>;
     return this.#run(async () => {
       for (let done = 0; done < bytes.byteLength; done += WHOLE_FILE_CHUNK) {
-        await this.#writeAt(direct!, bytes.subarray(done, done + WHOLE_FILE_CHUNK), null);
+        await io!.write(bytes.subarray(done, done + WHOLE_FILE_CHUNK), null);
       }
     });
   }
@@ -261,28 +248,13 @@ class FileHandle extends Adopted {
     return new AioWriteStream(undefined as unknown as string, { ...options, fd: this as unknown as fsp.FileHandle });
   }
 
-  /** The direct file, while open, when this handle may read through it, or write (not appending). */
-  #reader(): DirectFile | null {
-    return this.fd !== -1 ? this.#readsDirect : null;
+  /** The data path, while the handle is open, when it may read through it, or write (not appending). */
+  #reader(): HandleIo | null {
+    return this.fd !== -1 && this.#io?.reads === true ? this.#io : null;
   }
 
-  #writer(): DirectFile | null {
-    return this.fd !== -1 ? this.#writesDirect : null;
-  }
-
-  /** One write through the direct path: bytes written, or a thrown fs-style error. */
-  async #writeAt(direct: DirectFile, bytes: Uint8Array, position: number | null): Promise<number> {
-    const written = await this.#at(position, (start) => direct.write(bytes, start), 'write');
-    if (written < 0) throw systemError(written, 'write');
-    return written;
-  }
-
-  /**
-   * Runs `io` at `position`, or, for null, at the descriptor's file position (advanced by the bytes
-   * moved), in turn with the other file-position operations of this handle.
-   */
-  #at<T extends number | Buffer>(position: number | null, io: (start: number) => Promise<T>, syscall = 'read'): Promise<T> {
-    return position !== null ? io(position) : this.#atPosition.run(() => this.fd, io, syscall);
+  #writer(): HandleIo | null {
+    return this.fd !== -1 && this.#io?.writes === true ? this.#io : null;
   }
 
   /** Runs an accelerated call as node's fsCall runs its own: holding a reference on the handle. */
@@ -300,6 +272,13 @@ class FileHandle extends Adopted {
   #node(method: string, ...args: unknown[]): Promise<unknown> {
     return (node!.prototype as unknown as Record<string, Method>)[method].apply(this, args);
   }
+}
+
+/** A handle's backend, from what attaching its direct side gave: the DirectFile, or why there is none. */
+function backendOf(attached: DirectFile | string): FileBackend {
+  if (typeof attached === 'string') return { name: 'node-fs', reason: attached, directIoAlignment: null };
+  const { memoryAlign: memory, offsetAlign: offset } = attached.geometry;
+  return { name: 'kernel-aio', reason: 'regular file with direct I/O', directIoAlignment: { memory, offset } };
 }
 
 /** Copies `gathered` into `views` in order, as far as it goes (readv's scatter). */
@@ -358,8 +337,8 @@ function defineTransfer(internals: FileHandleInternals): void {
  * plus its backend.
  */
 export interface AioFileHandle extends fsp.FileHandle {
-  /** This file's backend: kernel-aio, or node-fs and why (not a regular file, no direct I/O, ...). */
-  readonly backend: Backend;
+  /** This file's backend: kernel-aio with its direct-I/O alignment, or node-fs and why (a pipe, no direct I/O...). */
+  readonly backend: FileBackend;
   /** @internal */
   readonly [kDirectFile]: DirectFile | null;
 }

@@ -9,7 +9,7 @@
 import * as promises from './promises';
 
 export * from 'node:fs';
-export { backend, configure, contextStats, type Backend } from './backend';
+export { backend, configure, contextStats, type Backend, type DirectIoAlignment, type FileBackend } from './backend';
 export { appendFile, readFile, writeFile } from './callbacks';
 export type { ContextStats } from './binding';
 export { AioFileHandle } from './file-handle';

@@ -100,7 +100,7 @@ describe('aiofs info', () => {
       expect([512, 1024, 2048, 4096]).toContain(report.directIoAlignment?.memory);
     }
     const text = runCli(['info', file]).stdout.toString();
-    expect(text).toMatch(/\ndirect I\/O: +memory \d+, file offset 4096 bytes \(statx STATX_DIOALIGN\)\n/);
+    expect(text).toMatch(/\ndirect I\/O: +memory \d+, file offset 4096 bytes \(what aiofs aligns to: statx STATX_DIOALIGN\)\n/);
     expect(text).toMatch(/\nasynchronous: +yes: kernel AIO \(regular file with direct I\/O\)\n/);
     expect(fs.readdirSync(ext4.dir).sort()).toEqual(['data.bin', 'lost+found']);
   });

@@ -21,6 +21,17 @@ describe('the aiofs command', () => {
     expect(npx.status).toBe(0);
   });
 
+  it("uses only aiofs's public API: its modules import node's, each other, and aiofs and aiofs/promises", () => {
+    const dir = path.join(REPO, 'lib', 'cli');
+    const files = fs.readdirSync(dir).filter((name) => name.endsWith('.ts'));
+    expect(files.length).toBeGreaterThan(5);
+    for (const name of files) {
+      const sources = [...fs.readFileSync(path.join(dir, name), 'utf8').matchAll(/^import [^;]* from '([^']+)';$/gm)];
+      const outside = sources.map((m) => m[1]!).filter((from) => !/^(node:|\.\/|\.\.\/(index|promises)$)/.test(from));
+      expect({ name, outside }).toEqual({ name, outside: [] });
+    }
+  });
+
   it("--help lists every command on stdout; a command's --help shows its options", () => {
     const help = runCli(['--help']);
     expect(help.status).toBe(0);

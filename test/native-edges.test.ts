@@ -447,6 +447,7 @@ describe.skipIf(!kernel)('native engine', () => {
     const fh = await open('/proc/self/status', 'r');
     expect(fh.backend.name).toBe('node-fs');
     expect(fh.backend.reason).toMatch(/direct I\/O|regular file/);
+    expect(fh.backend.directIoAlignment).toBeNull();
     const { bytesRead } = await fh.read(Buffer.alloc(100), 0, 100, 0);
     expect(bytesRead).toBeGreaterThan(0);
     await fh.close();

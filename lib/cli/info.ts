@@ -10,27 +10,18 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-// The direct-I/O alignment alone comes from the addon itself (see alignmentOf): no public export tells it.
-import { loaded } from '../binding';
-import { systemError } from '../errors';
-import { backend, type AioFileHandle, type Backend } from '../index';
+import { backend, type AioFileHandle, type Backend, type DirectIoAlignment } from '../index';
 import { open } from '../promises';
 import { parseCommandArgs, UsageError, type Command } from './args';
 import { describeError } from './format';
 import { filesystemOf, type FilesystemName } from './filesystem-names';
 
-/** Direct-I/O alignment from statx(STATX_DIOALIGN): memory and file offsets may differ. */
-interface Alignment {
-  memory: number;
-  offset: number;
-}
-
 interface PathInfo {
   path: string;
   kind: 'file' | 'directory' | 'other';
   filesystem: FilesystemName;
-  /** null: no alignment reported (no direct I/O, a kernel before 6.1, or no addon): see `alignmentNote`. */
-  directIoAlignment: Alignment | null;
+  /** null: aiofs does no direct I/O on it (node:fs does the file's I/O): see `reason`. */
+  directIoAlignment: DirectIoAlignment | null;
   alignmentNote: string;
   /** Whether aiofs does this file's I/O with asynchronous kernel AIO (else node:fs's threadpool). */
   asynchronous: boolean | null;
@@ -60,29 +51,13 @@ function aioEvents(): Info['aioEvents'] {
   }
 }
 
-/**
- * statx(STATX_DIOALIGN) through the addon (or why the addon did not load): the one thing `aiofs info` asks
- * that neither aiofs's exports (an AioFileHandle's `backend` names only the decision) nor node:fs (its stat
- * has no DIOALIGN) can tell.
- */
-function alignmentOf(fd: number): Pick<PathInfo, 'directIoAlignment' | 'alignmentNote'> {
-  const binding = loaded.binding;
-  if (binding === null) return { directIoAlignment: null, alignmentNote: `unknown: ${loaded.reason}` };
-  const result = binding.dioAlignment(fd);
-  if (typeof result === 'number')
-    return { directIoAlignment: null, alignmentNote: `unknown: statx failed (${describeError(systemError(result, 'statx'))})` };
-  const [memory, offset, reported] = result;
-  if (reported === 0) {
-    return {
-      directIoAlignment: null,
-      alignmentNote: 'none reported (statx STATX_DIOALIGN: no direct I/O here, or a kernel before 6.1)',
-    };
-  }
-  if (offset === 0)
-    return { directIoAlignment: null, alignmentNote: 'none: statx STATX_DIOALIGN says this file has no direct I/O' };
+/** The alignment of aiofs's direct I/O on the file the handle has open, as its `backend` tells it. */
+function alignmentOf(handle: AioFileHandle): Pick<PathInfo, 'directIoAlignment' | 'alignmentNote'> {
+  const alignment = handle.backend.directIoAlignment;
+  if (alignment === null) return { directIoAlignment: null, alignmentNote: 'none: node:fs does the I/O on this file' };
   return {
-    directIoAlignment: { memory, offset },
-    alignmentNote: `memory ${memory}, file offset ${offset} bytes (statx STATX_DIOALIGN)`,
+    directIoAlignment: { ...alignment },
+    alignmentNote: `memory ${alignment.memory}, file offset ${alignment.offset} bytes (what aiofs aligns to: statx STATX_DIOALIGN)`,
   };
 }
 
@@ -119,7 +94,7 @@ async function probe(target: string): Promise<PathInfo> {
       path: target,
       kind,
       filesystem,
-      ...alignmentOf(handle.fd),
+      ...alignmentOf(handle),
       asynchronous: handle.backend.name === 'kernel-aio',
       reason: handle.backend.reason,
     };
