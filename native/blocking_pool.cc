@@ -10,6 +10,34 @@
 
 namespace aiofs {
 
+namespace {
+
+// Buffered writes reach the kernel in pieces of at most this size. One write(2) of many MiB into a new
+// file (new page-cache memory) at times waits long for the large folios it asks for: a new 256 MiB
+// file took 315-606 ms in one write, 124-193 ms in 512 KiB pieces (docs/kernel-aio.md, "Writing";
+// probes/write-pieces.c). node's fs/promises writeFile writes 512 KiB at a time as well.
+constexpr size_t kWritePiece = 512 * 1024;
+
+// pwrite(2) of `length` bytes at `offset` in pieces of kWritePiece, on after short writes; with
+// `writeback`, each piece's writeback starts at once (sync_file_range, without waiting: a failure is
+// the later fsync's to report). The bytes written, or -errno when the first piece failed: a failure
+// part way reports what was written before it, as a short write.
+int64_t PwritePieces(int fd, const uint8_t* data, size_t length, off_t offset, bool writeback) {
+  size_t done = 0;
+  while (done < length) {
+    ssize_t n =
+        pwrite(fd, data + done, std::min<size_t>(length - done, kWritePiece), offset + static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return done > 0 ? static_cast<int64_t>(done) : -errno;
+    if (n == 0) break;
+    if (writeback) sync_file_range(fd, offset + static_cast<off_t>(done), n, SYNC_FILE_RANGE_WRITE);
+    done += static_cast<size_t>(n);
+  }
+  return static_cast<int64_t>(done);
+}
+
+}  // namespace
+
 void BlockingPool::Post(Request* r) {
   outstanding_++;
   std::lock_guard<std::mutex> lock(mutex_);
@@ -88,15 +116,9 @@ int64_t BlockingPool::Execute(const Request& r) {
     }
     case kJobPwrite:
     case kJobPwriteWriteback:
-      do done = pwrite(fd, buffer, length, offset);
-      while (done < 0 && errno == EINTR);
-      if (done < 0) return -errno;
-      // Starts writeback of what was just written, without waiting for it, so that a writer who will
-      // fsync at the end finds most of it on the device by then (docs/kernel-aio.md). Its failure is
-      // the later fsync's to report.
-      if (job.aio_lio_opcode == kJobPwriteWriteback && done > 0)
-        sync_file_range(fd, offset, done, SYNC_FILE_RANGE_WRITE);
-      return done;
+      // The writeback variant starts writing what it wrote to the device at once, so that a writer who
+      // will fsync at the end finds most of it there by then (docs/kernel-aio.md, "Writing").
+      return PwritePieces(fd, buffer, length, offset, job.aio_lio_opcode == kJobPwriteWriteback);
     case kJobOpenRegular: {
       struct stat st {};
       return OpenRegularFile(r.path.c_str(), false, &st);
@@ -120,8 +142,9 @@ int64_t BlockingPool::WriteFile(const Request& r) {
   size_t done = 0;
   int64_t failed = 0;
   while (done < job.aio_nbytes) {
-    // At the file's position, as node's writeFile writes (O_APPEND appends; otherwise from 0).
-    ssize_t n = write(fd, data + done, job.aio_nbytes - done);
+    // At the file's position, as node's writeFile writes (O_APPEND appends; otherwise from 0), in
+    // pieces (kWritePiece).
+    ssize_t n = write(fd, data + done, std::min<size_t>(job.aio_nbytes - done, kWritePiece));
     if (n < 0) {
       if (errno == EINTR) continue;
       failed = -(kStepWrite * kJobStepUnit + errno);

@@ -3,14 +3,19 @@
 //   plain:   open + fstat + read + close (blocking syscalls, what readFileSync costs at the bottom)
 //   nowait:  openat2(RESOLVE_CACHED) + fstat + preadv2(RWF_NOWAIT) + close: every step either completes
 //            from memory or fails at once with EAGAIN (a dentry or page-cache miss), so it never blocks
-//   write:   open(O_CREAT|O_TRUNC) + write + close, and pwritev2(RWF_NOWAIT) on a buffered fd (supported?)
+//   write:   open(O_CREAT|O_TRUNC) + write + close, and pwritev2(RWF_NOWAIT) on a buffered fd (supported?);
+//            every write below in pieces of at most 512 KiB
+//   new:     open(O_CREAT|O_EXCL) of a new name + write + close (the names unlinked after the clock stops)
+//   append:  open(O_APPEND) + write + close of the existing files, which grow
+//   flush:   open(O_TRUNC) + write + fsync + close of the existing files
 // Build: cc -O2 small-file.c -o /tmp/small-file     Run: /tmp/small-file DIR [SIZE ...]   (root drops caches
 // for the cold line: it counts how many RESOLVE_CACHED opens and RWF_NOWAIT reads fail after drop_caches).
 //
-// Copied from the team's shared probes (../shared/probes/small-file.c, 2026-12-05; its figures are in
-// AIO-FACTS.md, "Small whole files"). The bench suite builds it at run time as the whole-file scenario's
-// C floor (bench/suite/c-floor.mjs). One change: SMALL_FILE_MAX_BYTES=N in the environment caps the
-// files of one size at N bytes in all (fewer than 256 files, at least 1), so that 16 MiB and 256 MiB run.
+// Its figures are in docs/kernel-aio.md ("Reading", "Writing"). The bench suite builds it at run time
+// as the whole-file scenario's C floor (bench/suite/c-floor.mjs). Since its first version (2026-12-05):
+// SMALL_FILE_MAX_BYTES=N in the environment caps the files of one size at N bytes in all (fewer than
+// 256 files, at least 1), so that 16 MiB and 256 MiB run; and the new, append and flush floors of the
+// suite's other whole-file writes, each after a sync and in 512 KiB pieces.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +38,40 @@ static int open_cached(const char *p) {
   struct open_how how = {.flags = O_RDONLY | O_CLOEXEC, .resolve = RESOLVE_CACHED};
   return syscall(SYS_openat2, AT_FDCWD, p, &how, sizeof how);
 }
-enum { FILES = 256 };
+enum { FILES = 256, PIECE = 512 * 1024 };
+
+// One write mode over the files of one size, `rounds` times: microseconds per file written, or -1 when a
+// call fails. new_names: a new file per file and round (removed once the clock has stopped); otherwise
+// the existing file i, opened with `flags`.
+static double time_writes(const char *dir, long size, int nfiles, int rounds, const char *buf, int flags, int sync_it,
+                          int new_names) {
+  char path[4096];
+  sync();  // no writeback left from what was written before: each mode starts on a clean page cache
+  double t0 = now();
+  for (int r = 0; r < rounds; r++)
+    for (int i = 0; i < nfiles; i++) {
+      if (new_names)
+        snprintf(path, sizeof path, "%s/new-%ld-%d-%d", dir, size, r, i);
+      else
+        snprintf(path, sizeof path, "%s/sf-%ld-%d", dir, size, i);
+      int fd = open(path, flags | O_CLOEXEC, 0644);
+      if (fd < 0) return -1;
+      // In pieces of at most 512 KiB: one write(2) of many MiB into new memory can cost several times
+      // more (probes/write-pieces.c), and node's writeFile writes 512 KiB at a time.
+      for (long done = 0; done < size; done += PIECE) {
+        long piece = size - done < PIECE ? size - done : PIECE;
+        if (write(fd, buf + done, piece) != piece) return -1;
+      }
+      if ((sync_it && fsync(fd) != 0) || close(fd) != 0) return -1;
+    }
+  double us = (now() - t0) / (rounds * nfiles) * 1e6;
+  for (int r = 0; r < rounds && new_names; r++)
+    for (int i = 0; i < nfiles; i++) {
+      snprintf(path, sizeof path, "%s/new-%ld-%d-%d", dir, size, r, i);
+      unlink(path);
+    }
+  return us;
+}
 
 int main(int argc, char **argv) {
   if (argc < 2) {
@@ -97,16 +135,13 @@ int main(int argc, char **argv) {
         close(fd);
       }
     double nowait = (now() - t0) / (rounds * nfiles) * 1e6;
-    // write
-    t0 = now();
-    for (int r = 0; r < rounds / 4 + 1; r++)
-      for (int i = 0; i < nfiles; i++) {
-        snprintf(path, sizeof path, "%s/sf-%ld-%d", dir, size, i);
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (write(fd, buf, size) != size) return 1;
-        close(fd);
-      }
-    double wr = (now() - t0) / ((rounds / 4 + 1) * nfiles) * 1e6;
+    // write (a rewrite of the existing files), then the new, append and flush floors
+    int wrounds = rounds / 4 + 1;
+    double wr = time_writes(dir, size, nfiles, wrounds, buf, O_WRONLY | O_CREAT | O_TRUNC, 0, 0);
+    double wnew = time_writes(dir, size, nfiles, wrounds, buf, O_WRONLY | O_CREAT | O_EXCL, 0, 1);
+    double wflush = time_writes(dir, size, nfiles, wrounds, buf, O_WRONLY | O_CREAT | O_TRUNC, 1, 0);
+    double wappend = time_writes(dir, size, nfiles, wrounds, buf, O_WRONLY | O_APPEND, 0, 0);
+    if (wr < 0 || wnew < 0 || wflush < 0 || wappend < 0) return 1;
     snprintf(path, sizeof path, "%s/sf-%ld-0", dir, size);
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     struct iovec iov = {buf, size};
@@ -115,9 +150,10 @@ int main(int argc, char **argv) {
     close(fd);
     printf(
         "size %7ld: read plain %6.1f us (%7.0f MB/s), nowait %6.1f us (%7.0f MB/s, %d open EAGAIN, %d read EAGAIN);"
-        " write plain %6.1f us (%6.0f MB/s); buffered pwritev2 RWF_NOWAIT: %s\n",
-        size, plain, size / plain, nowait, size / nowait, eagain_open, eagain_read, wr, size / wr,
-        werr ? strerror(werr) : "ok");
+        " write plain %6.1f us (%6.0f MB/s), new %6.1f us, append %6.1f us, flush %6.1f us;"
+        " buffered pwritev2 RWF_NOWAIT: %s\n",
+        size, plain, size / plain, nowait, size / nowait, eagain_open, eagain_read, wr, size / wr, wnew, wappend,
+        wflush, werr ? strerror(werr) : "ok");
     if (geteuid() == 0) {
       sync();
       int dc = open("/proc/sys/vm/drop_caches", O_WRONLY);

@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCENARIOS } from '../bench/suite/main.mjs';
 // @ts-expect-error: plain ES modules of the benchmark, no type declarations
 import { BEGIN, END, renderMarkdown, renderSvg } from '../bench/suite/report.mjs';
+// @ts-expect-error: plain ES modules of the benchmark, no type declarations
+import { writeRows } from '../bench/suite/scenarios/whole-file.mjs';
 
 interface Summary {
   value: number;
@@ -176,6 +178,32 @@ describe('bench suite --quick', () => {
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/no <!-- bench:begin --> \.\.\. <!-- bench:end --> region/);
     expect(readFileSync(readme, 'utf8')).toBe('# no markers\n');
+  });
+
+  it('says where a write target lies past the C floor, and only where node:fs stays under that floor', () => {
+    const write = (label: string, fs: number, uring: number, aiofs: number, floor?: number) => ({
+      label,
+      op: 'writeFile-rewrite',
+      results: {
+        fs: { value: fs },
+        'fs-uring': { value: uring },
+        aiofs: { value: aiofs },
+        ...(floor && { floor: { value: floor } }),
+      },
+    });
+    const rows = writeRows([
+      write('under the floor', 90, 100, 110, 115), // 1.2 x 100 = 120 > 115: past it
+      write('well under', 50, 60, 70, 100), // 72 < 100
+      write('node:fs passes it', 150, 140, 160, 40), // no floor at all, for this machine
+      write('no floor', 10, 20, 30),
+      { label: 'a read', op: 'readFile', results: { fs: { value: 1 } } },
+    ]) as { label: string; value: number; note?: string }[];
+    expect(rows).toEqual([
+      { label: 'under the floor', value: 1.1, note: '1.2x node:fs is 1.04x the C floor' },
+      { label: 'well under', value: 70 / 60 },
+      { label: 'node:fs passes it', value: 160 / 150 },
+      { label: 'no floor', value: 1.5 },
+    ]);
   });
 
   it('prints --help and refuses unknown scenarios', () => {

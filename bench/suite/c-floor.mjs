@@ -1,6 +1,7 @@
 // The whole-file scenario's reference column: the syscall floor that probes/small-file.c measures for
 // one call at a time from a warm cache (open + fstat + read + close; open(O_TRUNC) + write + close of an
-// existing file), built with cc at run time into the suite's folder. Without cc the column is left out.
+// existing file; the same of a new file; open(O_APPEND) + write + close; open(O_TRUNC) + write + fsync +
+// close), built with cc at run time into the suite's folder. Without cc the column is left out.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,12 +9,14 @@ import { fileURLToPath } from 'node:url';
 import { compileC } from '../lib/cc.mjs';
 
 const SOURCE = fileURLToPath(new URL('../../probes/small-file.c', import.meta.url));
-const LINE = /^size\s+(\d+): read plain\s+([\d.]+) us.*write plain\s+([\d.]+) us/;
+const LINE =
+  /^size\s+(\d+): read plain\s+([\d.]+) us.*write plain\s+([\d.]+) us.*new\s+([\d.]+) us, append\s+([\d.]+) us, flush\s+([\d.]+) us/;
 const perSec = (us) => (us > 0 ? 1e6 / us : null);
 
 /**
  * The floor at `sizes` (each size's files up to `maxBytes` in all): { ok: true, bySize: { [size]:
- * { readOpsPerSec, rewriteOpsPerSec } }, output } or { ok: false, reason }.
+ * { readOpsPerSec, rewriteOpsPerSec, newOpsPerSec, appendOpsPerSec, flushOpsPerSec } }, output } or
+ * { ok: false, reason }.
  */
 export function cFloor(ctx, sizes, maxBytes) {
   const built = compileC(SOURCE, join(ctx.dir, 'small-file'));
@@ -31,7 +34,14 @@ export function cFloor(ctx, sizes, maxBytes) {
     .split('\n')
     .map((line) => LINE.exec(line))
     .filter((match) => match !== null)) {
-    bySize[m[1]] = { readOpsPerSec: perSec(Number(m[2])), rewriteOpsPerSec: perSec(Number(m[3])) };
+    const [read, rewrite, created, append, flush] = m.slice(2).map((us) => perSec(Number(us)));
+    bySize[m[1]] = {
+      readOpsPerSec: read,
+      rewriteOpsPerSec: rewrite,
+      newOpsPerSec: created,
+      appendOpsPerSec: append,
+      flushOpsPerSec: flush,
+    };
   }
   return { ok: true, bySize, output: r.stdout.trim() };
 }

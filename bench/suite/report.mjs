@@ -6,12 +6,13 @@
 //
 //   node bench/suite/report.mjs [RESULTS.json] [--readme README.md]
 //
-// Without a file: the newest full (not --quick) suite run in bench/results/.
+// Without a file: the newest full suite run in bench/results/ (every scenario, not --quick).
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { fmtRatio } from '../lib/stats.mjs';
+import { SCENARIOS } from './main.mjs';
 import { COST_COLUMNS, RESULT_COLUMNS, aiofsFactor, cases, costRows, fmtValue, resultRows } from './rows.mjs';
 import { formatTarget } from './targets.mjs';
 
@@ -104,7 +105,8 @@ export function newestFullRun(dir) {
     .map((f) => {
       try {
         const j = JSON.parse(readFileSync(join(dir, f), 'utf8'));
-        return j.suite === 'aiofs-bench' && !j.quick ? { file: join(dir, f), date: j.date } : null;
+        const every = SCENARIOS.every((/** @type {{ id: string }} */ s) => j.scenarios?.some((r) => r.id === s.id));
+        return j.suite === 'aiofs-bench' && !j.quick && every ? { file: join(dir, f), date: j.date } : null;
       } catch {
         return null;
       }

@@ -17,7 +17,7 @@ export const fasterFs = (r) => Math.max(...['fs', 'fs-uring'].map((id) => fig(r,
  * A target over `rows` (figures()): met when every finite value is >= atLeast (or <= atMost); `value`
  * is the worst one. `unit` 'x' for ratios, 'ms' for differences. Without any value: met null, `why`.
  * @param {string} name
- * @param {{ label: string, value: number | null }[]} rows
+ * @param {{ label: string, value: number | null, note?: string }[]} rows
  * @param {({ atLeast: number, atMost?: undefined } | { atLeast?: undefined, atMost: number }) & { unit?: string, why?: string }} bound
  */
 export function checkTarget(name, rows, { atLeast, atMost, unit = 'x', why = 'nothing to compare' }) {
@@ -57,6 +57,9 @@ export function formatTarget(t) {
   const worst = t.rows?.length > 1 ? `, worst of ${t.rows.length} cases: ${t.worstCase}` : t.worstCase ? ` (${t.worstCase})` : '';
   return {
     verdict: `${t.name}: ${fmtFigure(t, t.value)} ${t.met ? 'MET' : 'NOT MET'}${worst}`,
-    missed: t.missed?.length > 1 ? t.missed.map((r) => `missed: ${r.label} ${fmtFigure(t, r.value)}`) : [],
+    missed:
+      t.missed?.length > 1
+        ? t.missed.map((r) => `missed: ${r.label} ${fmtFigure(t, r.value)}${r.note ? ` (${r.note})` : ''}`)
+        : [],
   };
 }

@@ -16,6 +16,7 @@ import { cFloor } from '../c-floor.mjs';
 import { nodeContenders } from '../contenders.mjs';
 import { dataFiles } from '../data.mjs';
 import { addMedians, runRounds, summarizeCase } from '../summary.mjs';
+import { fmtRatio } from '../../lib/stats.mjs';
 import { checkTarget, fasterFs, fig, figures, loopTarget } from '../targets.mjs';
 
 const TRIAL = fileURLToPath(new URL('../trials/whole-file-trial.mjs', import.meta.url));
@@ -23,6 +24,13 @@ const KiB = 2 ** 10,
   MiB = 2 ** 20;
 const COLD_FILES = 256; // the most files a cold trial reads, once each
 const WRITES = /** @type {const} */ (['writeFile-new', 'writeFile-rewrite', 'appendFile', 'writeFile-flush']);
+/** The C floor (c-floor.mjs) of each write, one call at a time. */
+const WRITE_FLOOR = {
+  'writeFile-new': 'newOpsPerSec',
+  'writeFile-rewrite': 'rewriteOpsPerSec',
+  appendFile: 'appendOpsPerSec',
+  'writeFile-flush': 'flushOpsPerSec',
+};
 const LABEL = {
   readFile: 'readFile',
   'writeFile-new': 'writeFile new',
@@ -83,6 +91,24 @@ function runCase(ctx, contenders, { op, mode, concurrency, size, files, floor })
   return { ...c, results };
 }
 
+/**
+ * aiofs / the faster node:fs for every write case. Where the C floor was measured, node:fs does not
+ * pass it, and 1.2x the faster node:fs would, a note says how far past the floor the target lies. (A
+ * floor node:fs passes is no floor: the probe writes more than a trial, and on some machines fresh
+ * page-cache memory costs far more than reused memory.)
+ */
+export function writeRows(cases) {
+  return cases
+    .filter((c) => c.results && c.op !== 'readFile')
+    .map((c) => {
+      const r = c.results,
+        target = 1.2 * fasterFs(r),
+        floor = fig(r, 'floor');
+      const note = fasterFs(r) <= floor && target > floor ? `1.2x node:fs is ${fmtRatio(target / floor)} the C floor` : undefined;
+      return { label: c.label, value: fig(r, 'aiofs') / fasterFs(r), ...(note && { note }) };
+    });
+}
+
 export function wholeFile(ctx) {
   const { sizes, concurrency: concurrencies, minSeconds, coldBytes, floorBytes } = ctx.plan.wholeFile;
   const contenders = nodeContenders(ctx);
@@ -113,7 +139,7 @@ export function wholeFile(ctx) {
             mode: 'warm',
             concurrency,
             size,
-            floor: concurrency === 1 && op === 'writeFile-rewrite' && floorOf('rewriteOpsPerSec'),
+            floor: concurrency === 1 && floorOf(WRITE_FLOOR[op]),
           }),
         );
       }
@@ -134,7 +160,8 @@ export function wholeFile(ctx) {
       "a new file per call, 'w' over the caller's file (rewrite, flush: with flush: true), or appends to it, repeated for " +
       `${minSeconds} s; MB/s and latency p50/p99 per call in "more"; ` +
       (floor.ok
-        ? 'reference: the C floor of probes/small-file.c (one warm open+fstat+read+close, or open(O_TRUNC)+write+close, at a time)'
+        ? 'reference: the C floor of probes/small-file.c, one call at a time (warm open+fstat+read+close; open+write+close of an ' +
+          'existing file with O_TRUNC, a new file, with O_APPEND; flush: open(O_TRUNC)+write+fsync+close)'
         : `no C floor: ${floor.reason}`),
     floor: floor.ok ? floor.bySize : null,
     cases,
@@ -152,15 +179,7 @@ export function wholeFile(ctx) {
         figures(cases, (c) => c.op === 'readFile' && c.mode === 'cold', vsUring),
         { atLeast: 1, why: noUring },
       ),
-      checkTarget(
-        'writeFile, appendFile >= 1.2x the faster node:fs',
-        figures(
-          cases,
-          (c) => c.op !== 'readFile',
-          (r) => fig(r, 'aiofs') / fasterFs(r),
-        ),
-        { atLeast: 1.2 },
-      ),
+      checkTarget('writeFile, appendFile >= 1.2x the faster node:fs', writeRows(cases), { atLeast: 1.2 }),
       loopTarget(cases),
     ],
   };
