@@ -110,7 +110,7 @@ export class DirectFile {
   readonly #fd: number;
   /** The O_DIRECT descriptor: NOT_OPENED until a read needs the device, -errno if it cannot be opened. */
   #directFd = NOT_OPENED;
-  /** The alignment its direct I/O keeps (for aiofs's own requests; callers never see it). */
+  /** The alignment its direct I/O keeps: aiofs's own requests do, callers need not (a handle's backend shows it). */
   readonly geometry: Readonly<DirectGeometry>;
   readonly #probe: CacheProbe;
   readonly #locks: PageLocks;
