@@ -18,22 +18,27 @@ namespace {
 // probes/write-pieces.c). node's fs/promises writeFile writes 512 KiB at a time as well.
 constexpr size_t kWritePiece = 512 * 1024;
 
-// pwrite(2) of `length` bytes at `offset` in pieces of kWritePiece, on after short writes; with
-// `writeback`, each piece's writeback starts at once (sync_file_range, without waiting: a failure is
-// the later fsync's to report). The bytes written, or -errno when the first piece failed: a failure
-// part way reports what was written before it, as a short write.
-int64_t PwritePieces(int fd, const uint8_t* data, size_t length, off_t offset, bool writeback) {
+// Writes `length` bytes in pieces of kWritePiece, going on after short writes: with pwrite(2) at
+// `offset`, or, for a negative `offset`, with write(2) at the file position. With `writeback` (an
+// offset only), each piece's writeback starts at once (sync_file_range, without waiting: a failure is
+// the later fsync's to report). Returns the bytes written; `*error` is the errno that stopped it, or 0.
+size_t WritePieces(int fd, const uint8_t* data, size_t length, off_t offset, bool writeback, int* error) {
   size_t done = 0;
+  *error = 0;
   while (done < length) {
-    ssize_t n =
-        pwrite(fd, data + done, std::min<size_t>(length - done, kWritePiece), offset + static_cast<off_t>(done));
+    size_t piece = std::min<size_t>(length - done, kWritePiece);
+    off_t at = offset + static_cast<off_t>(done);
+    ssize_t n = offset < 0 ? write(fd, data + done, piece) : pwrite(fd, data + done, piece, at);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return done > 0 ? static_cast<int64_t>(done) : -errno;
+    if (n < 0) {
+      *error = errno;
+      break;
+    }
     if (n == 0) break;
-    if (writeback) sync_file_range(fd, offset + static_cast<off_t>(done), n, SYNC_FILE_RANGE_WRITE);
+    if (writeback) sync_file_range(fd, at, n, SYNC_FILE_RANGE_WRITE);
     done += static_cast<size_t>(n);
   }
-  return static_cast<int64_t>(done);
+  return done;
 }
 
 }  // namespace
@@ -115,10 +120,14 @@ int64_t BlockingPool::Execute(const Request& r) {
       return done < 0 ? -errno : done;
     }
     case kJobPwrite:
-    case kJobPwriteWriteback:
+    case kJobPwriteWriteback: {
       // The writeback variant starts writing what it wrote to the device at once, so that a writer who
-      // will fsync at the end finds most of it there by then (docs/kernel-aio.md, "Writing").
-      return PwritePieces(fd, buffer, length, offset, job.aio_lio_opcode == kJobPwriteWriteback);
+      // will fsync at the end finds most of it there by then (docs/kernel-aio.md, "Writing"). A failure
+      // part way reports what was written before it, as a short write would.
+      int error;
+      size_t written = WritePieces(fd, buffer, length, offset, job.aio_lio_opcode == kJobPwriteWriteback, &error);
+      return written == 0 && error != 0 ? -error : static_cast<int64_t>(written);
+    }
     case kJobOpenRegular: {
       struct stat st {};
       return OpenRegularFile(r.path.c_str(), false, &st);
@@ -139,19 +148,10 @@ int64_t BlockingPool::WriteFile(const Request& r) {
   while (fd < 0 && errno == EINTR);
   if (fd < 0) return -(kStepOpen * kJobStepUnit + errno);
   const auto* data = reinterpret_cast<const uint8_t*>(job.aio_buf);
-  size_t done = 0;
-  int64_t failed = 0;
-  while (done < job.aio_nbytes) {
-    // At the file's position, as node's writeFile writes (O_APPEND appends; otherwise from 0), in
-    // pieces (kWritePiece).
-    ssize_t n = write(fd, data + done, std::min<size_t>(job.aio_nbytes - done, kWritePiece));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      failed = -(kStepWrite * kJobStepUnit + errno);
-      break;
-    }
-    done += static_cast<size_t>(n);
-  }
+  // At the file's position, as node's writeFile writes (O_APPEND appends; otherwise from 0).
+  int error;
+  size_t done = WritePieces(fd, data, job.aio_nbytes, -1, false, &error);
+  int64_t failed = error != 0 ? -(kStepWrite * kJobStepUnit + error) : 0;
   if (failed == 0 && (r.jobFlags & kJobWriteFileSync) != 0 && fsync(fd) != 0)
     failed = -(kStepFsync * kJobStepUnit + errno);
   // A failed close still closed the descriptor (Linux); it is reported only when nothing failed before.
