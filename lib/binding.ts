@@ -21,6 +21,11 @@ export interface Ops {
   readonly preadAnyThread: number;
   /** pread(2) on a pool thread; read(2) at the file position for a negative position. */
   readonly jobPread: number;
+  /**
+   * jobPread of cached pages into memory whose pages are not in memory yet: counted as a copy beside the
+   * loop, it waits while as many run as leave the loop a CPU (docs/kernel-aio.md, "Fresh memory").
+   */
+  readonly jobPreadCopy: number;
   /** pwrite(2) on a pool thread. */
   readonly jobPwrite: number;
   /** pwrite(2), then sync_file_range(SYNC_FILE_RANGE_WRITE) on what it wrote, on a pool thread. */
@@ -39,6 +44,13 @@ export interface Ops {
   readonly jobWriteFile: number;
   readonly writeFileSync: number;
   readonly stepUnit: number;
+  /**
+   * The regular file at a path opened read-only on a pool thread (submitPath, with memory for its
+   * contents) and, when it fits that memory, read whole and closed: the bytes read; else the open
+   * descriptor, as fdHandedOver - fd; -(step * stepUnit + errno), step 0 open, 4 read; or notRegular.
+   */
+  readonly jobReadFile: number;
+  readonly fdHandedOver: number;
 }
 
 /** setup() failed at the eventfd, not io_setup, when its result is at or below -EVENTFD_FAILED. */
@@ -72,6 +84,12 @@ export interface ContextStats {
   threads: number;
   /** Of the jobs, reads of cached pages the threads copied because the loop's turn had no io_submit time left. */
   threadCopies: number;
+  /**
+   * Whole-file reads into a new buffer whose pages were not in memory yet, which aiofs's threads read
+   * (buffered, as node:fs's threadpool does) so that the first writes into it do not hold the event loop
+   * (docs/kernel-aio.md, "Fresh memory").
+   */
+  freshMemoryReads: number;
   /** Whole-file reads and small reads served from memory on the event loop: opens from the dentry cache
    * and their misses (sent to a pool thread), reads from the page cache and their misses. */
   cachedOpens: number;
@@ -103,7 +121,7 @@ export interface NativeBinding {
   setup(maxEvents: number, maxThreads: number, onComplete: (count: number) => void, slots: Float64Array): number;
   /** Queues one request (an {@link Ops} opcode) over the whole of `memory` (null for fsync/fdsync). */
   submit(op: number, fd: number, memory: Uint8Array | null, position: number, rwFlags: number, id: number): void;
-  /** Queues a path job (jobOpen, jobWriteFile) for a pool thread; `path` is copied, `memory` held. */
+  /** Queues a path job (jobOpenRegular, jobWriteFile, jobReadFile) for a pool thread; `path` is copied, `memory` held. */
   submitPath(
     op: number,
     path: Uint8Array,
@@ -126,6 +144,8 @@ export interface NativeBinding {
    * A `position` of -1 reads at the descriptor's own offset and advances it, as read(2) does.
    */
   readCached(fd: number, view: Uint8Array, position: number): number;
+  /** 1 when every page under `view` is in memory (mincore), 0 when one is not, or -errno. */
+  resident(view: Uint8Array): number;
   /** close(2) of a descriptor aiofs opened itself (and owns until then): 0, -errno, or -EBADF for any other. */
   closeFd(fd: number): number;
   /** fstat(2): [size, mode], or -errno; never waits for the device. */
@@ -141,6 +161,7 @@ export interface NativeBinding {
     | 'cachedOpenMisses'
     | 'cachedReads'
     | 'cachedReadMisses'
+    | 'freshMemoryReads'
     | 'memoryBudget'
     | 'bufferedBytes'
     | 'peakBufferedBytes'
@@ -178,6 +199,7 @@ export const NATIVE_EXPORTS = Object.keys({
   submitPath: true,
   openCached: true,
   readCached: true,
+  resident: true,
   closeFd: true,
   describe: true,
   submit: true,

@@ -28,6 +28,18 @@ export type CachePolicy = 'auto' | 'bypass';
 /** 'cache': RWF_NOWAIT first; 'direct': O_DIRECT; 'buffered': a blocking job on the caller's descriptor. */
 export type ReadRoute = 'cache' | 'direct' | 'buffered';
 
+/**
+ * Whether the page cache holds all of [position, position + length) of `fd`, as cachestat(2) says; true
+ * where it cannot say (kernels before 6.5, seccomp filters).
+ */
+export function holdsAll(binding: NativeBinding, fd: number, position: number, length: number): boolean {
+  if (!cachestatWorks) return true;
+  const state = binding.cacheState(fd, position, length);
+  if (state >= 0) return (state & CACHED) !== 0;
+  if (state === ENOSYS || state === EPERM) cachestatWorks = false;
+  return true;
+}
+
 export class CacheProbe {
   readonly #binding: NativeBinding;
   readonly #fd: number;
@@ -42,6 +54,11 @@ export class CacheProbe {
     this.#binding = binding;
     this.#fd = fd;
     this.#probes = policy === 'auto';
+  }
+
+  /** Whether the page cache holds all of the range (holdsAll). */
+  holds(position: number, length: number): boolean {
+    return holdsAll(this.#binding, this.#fd, position, length);
   }
 
   /**

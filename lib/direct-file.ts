@@ -152,16 +152,25 @@ export class DirectFile {
   /**
    * Reads into all of `target` from `position`: bytes read (short only at end of file), or -errno. A read
    * over a range a write of this file is still changing waits for that write (page-locks.ts).
+   * `onThreads`: by one buffered read on a pool thread (jobPreadCopy where the page cache holds the
+   * range, else jobPread), for memory the event loop should not be the first to write
+   * (docs/kernel-aio.md, "Fresh memory").
    */
-  read(target: Uint8Array, position: number): Promise<number> {
+  read(target: Uint8Array, position: number, onThreads = false): Promise<number> {
     const length = target.byteLength;
     if (length === 0) return Promise.resolve(0);
-    if (this.#locks.held) return this.#locks.whenFree(position, length).then(() => this.#readUnlocked(target, position));
-    return this.#readUnlocked(target, position);
+    if (this.#locks.held)
+      return this.#locks.whenFree(position, length).then(() => this.#readUnlocked(target, position, onThreads));
+    return this.#readUnlocked(target, position, onThreads);
   }
 
-  #readUnlocked(target: Uint8Array, position: number): Promise<number> {
+  #readUnlocked(target: Uint8Array, position: number, onThreads: boolean): Promise<number> {
     const length = target.byteLength;
+    if (onThreads) {
+      // A copy of cached pages waits its turn among the copies beside the loop; a read of the device any thread's.
+      const op = this.#probe.holds(position, length) ? this.#ops.jobPreadCopy : this.#ops.jobPread;
+      return this.#requests.submit(op, this.#fd, target, position, 0);
+    }
     if (isOnePiece(position, length)) return this.#readPiece(target, position);
     return allPieces(position, length, (offset, size) =>
       this.#readPiece(target.subarray(offset, offset + size), position + offset),

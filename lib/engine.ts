@@ -87,6 +87,8 @@ export class Engine {
 
   /** What the event loop served from memory itself, counted by the callers (see ContextStats). */
   readonly cached = { opens: 0, openMisses: 0, reads: 0, readMisses: 0 };
+  /** Whole-file reads into memory not yet in memory, read on the threads (see ContextStats). */
+  freshMemoryReads = 0;
 
   stats(): ContextStats {
     const stats = this.#binding.stats();
@@ -99,6 +101,7 @@ export class Engine {
       cachedOpenMisses: openMisses,
       cachedReads: reads,
       cachedReadMisses: readMisses,
+      freshMemoryReads: this.freshMemoryReads,
       memoryBudget: budget.limit,
       bufferedBytes: budget.used,
       peakBufferedBytes: budget.peak,

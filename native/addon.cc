@@ -8,6 +8,7 @@
 #include "aio_context.h"
 #include "file_helpers.h"
 #include "malloc_tuning.h"
+#include "memory_pages.h"
 #include "open_regular.h"
 
 namespace aiofs {
@@ -95,8 +96,8 @@ Napi::Value Submit(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// submitPath(op, path, view | null, flags, mode, jobFlags, id): a path job (kJobOpenRegular, kJobWriteFile) for
-// a pool thread. `path` holds the path's bytes (no NUL); it is copied. `view`, if any, is the data.
+// submitPath(op, path, view | null, flags, mode, jobFlags, id): a path job (kJobOpenRegular, kJobWriteFile,
+// kJobReadFile) for a pool thread. `path` holds the path's bytes (no NUL); it is copied. `view`, if any, is the data.
 Napi::Value SubmitPath(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   AioContext* ctx = Current(env);
@@ -177,14 +178,18 @@ Napi::Object InitAiofs(Napi::Env env, Napi::Object exports) {
   ops["jobPread"] = static_cast<uint32_t>(kJobPread);
   ops["jobPwrite"] = static_cast<uint32_t>(kJobPwrite);
   ops["jobPwriteWriteback"] = static_cast<uint32_t>(kJobPwriteWriteback);
+  ops["jobPreadCopy"] = static_cast<uint32_t>(kJobPreadCopy);
   ops["jobOpenRegular"] = static_cast<uint32_t>(kJobOpenRegular);
   ops["notRegular"] = kNotRegular;
   ops["jobWriteFile"] = static_cast<uint32_t>(kJobWriteFile);
   ops["writeFileSync"] = kJobWriteFileSync;
   ops["stepUnit"] = static_cast<double>(kJobStepUnit);
+  ops["jobReadFile"] = static_cast<uint32_t>(kJobReadFile);
+  ops["fdHandedOver"] = static_cast<double>(kFdHandedOver);
   exports["ops"] = ops;
   RegisterFileHelpers(env, exports);
   RegisterMallocTuning(env, exports);
+  RegisterMemoryPages(env, exports);
   return exports;
 }
 

@@ -68,7 +68,7 @@ class AioContext {
   ContextStats stats;
   unsigned capacity() const { return capacity_; }
   unsigned inFlight() const { return inFlight_; }
-  size_t queued() const { return pending_.size(); }
+  size_t queued() const { return pending_.size() + copies_.size(); }
   unsigned jobsOutstanding() const { return pool_.outstanding(); }
   unsigned threads() const { return pool_.threads(); }
 
@@ -78,6 +78,7 @@ class AioContext {
 
   void Flush();
   void SpillCachedCopies();                 // Flush, out of time: cached copies at the queue's head go to pool threads
+  void PostCopies();                        // held kJobPreadCopy jobs go to the pool while copy slots are free
   void Finish(Request* r, int64_t result);  // unlinks r and records its result for delivery
   void Deliver();  // hands recorded results to JavaScript in calls of up to slots/2, flushing between calls
   void Reap();
@@ -102,6 +103,7 @@ class AioContext {
   bool reapFromRing_ = true;
   unsigned inFlight_ = 0;
   std::deque<Request*> pending_;  // accepted from JavaScript, not yet accepted by the kernel
+  std::deque<Request*> copies_;   // kJobPreadCopy jobs waiting for a copy slot (maxCopyJobs_)
   Request live_;                  // sentinel of the list of every live request
   std::vector<Request*> free_;
   std::vector<std::pair<double, double>> finished_;  // (id, result) waiting for Deliver()
@@ -112,7 +114,7 @@ class AioContext {
   uv_prepare_t prepare_;
   uv_idle_t idle_;             // active only while requests wait for the next turn's budget
   uint64_t turnSubmitNs_ = 0;  // time spent in io_submit in this turn of the loop (see kTurnTimeNs)
-  unsigned copyJobs_ = 0;      // cached copies on pool threads (SpillCachedCopies), not yet reaped
+  unsigned copyJobs_ = 0;      // copies on pool threads (SpillCachedCopies, PostCopies), not yet reaped
   unsigned maxCopyJobs_;       // at most one per CPU this process may run on, but one (the loop's)
   int openHandles_ = 0;
   Napi::FunctionReference onComplete_;

@@ -74,6 +74,8 @@ void BlockingPool::Stop(std::vector<Request*>& out) {
   pthread_cond_broadcast(&wake_);
   for (std::thread& thread : threads_) thread.join();
   threads_.clear();
+  // Queued jobs never ran: their result must not pass for an outcome (a descriptor to close).
+  for (Request* r : queue_) r->result = -ECANCELED;
   out.insert(out.end(), queue_.begin(), queue_.end());
   out.insert(out.end(), done_.begin(), done_.end());
   queue_.clear();
@@ -110,6 +112,7 @@ int64_t BlockingPool::Execute(const Request& r) {
   ssize_t done;
   switch (job.aio_lio_opcode) {
     case kJobPread:  // a negative offset: at the file position, with read(2) (a FIFO has no offsets)
+    case kJobPreadCopy:
       do done = offset < 0 ? read(fd, buffer, length) : pread(fd, buffer, length, offset);
       while (done < 0 && errno == EINTR);
       return done < 0 ? -errno : done;
@@ -134,6 +137,8 @@ int64_t BlockingPool::Execute(const Request& r) {
     }
     case kJobWriteFile:
       return WriteFile(r);
+    case kJobReadFile:
+      return ReadFile(r);
     default:
       return -EINVAL;
   }
@@ -157,6 +162,29 @@ int64_t BlockingPool::WriteFile(const Request& r) {
   // A failed close still closed the descriptor (Linux); it is reported only when nothing failed before.
   if (close(fd) != 0 && failed == 0 && errno != EINTR) failed = -(kStepClose * kJobStepUnit + errno);
   return failed != 0 ? failed : static_cast<int64_t>(done);
+}
+
+// OpenRegularFile, then all of the file into the request's memory if it fits, and close: the bytes
+// read; otherwise the open descriptor, as kFdHandedOver - fd; or an error (linux_aio_abi.h, kJobReadFile).
+int64_t BlockingPool::ReadFile(const Request& r) {
+  struct stat st {};
+  int fd = OpenRegularFile(r.path.c_str(), false, &st);
+  if (fd == kNotRegular) return kNotRegular;
+  if (fd < 0) return -(kStepOpen * kJobStepUnit - fd);
+  auto size = static_cast<size_t>(st.st_size);
+  if (size == 0 || size > r.cb.aio_nbytes) return kFdHandedOver - fd;
+  auto* buffer = reinterpret_cast<uint8_t*>(r.cb.aio_buf);
+  size_t done = 0;
+  int error = 0;
+  while (done < size) {
+    ssize_t n = pread(fd, buffer + done, size - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) error = errno;
+    if (n <= 0) break;  // an error, or end of file: the file shrank since fstat
+    done += static_cast<size_t>(n);
+  }
+  close(fd);  // read-only: nothing to flush, and a failed close still closed it (Linux)
+  return error != 0 ? -(kStepRead * kJobStepUnit + error) : static_cast<int64_t>(done);
 }
 
 }  // namespace aiofs

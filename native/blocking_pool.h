@@ -41,13 +41,14 @@ class BlockingPool {
   unsigned threads() const { return static_cast<unsigned>(threads_.size()); }
   unsigned maxThreads() const { return maxThreads_; }
   // Loop thread, once: no job starts after this; waits for the running ones, joins the threads, and
-  // moves every lent Request (queued or finished) into `out`.
+  // moves every lent Request (queued, with result -ECANCELED, or finished) into `out`.
   void Stop(std::vector<Request*>& out);
 
  private:
   void Run();
   static int64_t Execute(const Request& r);
   static int64_t WriteFile(const Request& r);
+  static int64_t ReadFile(const Request& r);
 
   const int eventFd_;
   const unsigned maxThreads_;

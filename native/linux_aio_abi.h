@@ -39,12 +39,24 @@ enum : uint16_t {
   // preadv2(2) with the request's aio_rw_flags: a kCmdPread of cached pages (RWF_NOWAIT) that the loop's
   // turn had no time left to copy, handed to a thread as it is (AioContext::Flush); same result.
   kJobCopyCached = 21,
+  // pread(2) into memory whose pages are not in memory yet (docs/kernel-aio.md, "Fresh memory"): its
+  // cost is the copy and the page faults, so it counts as a copy beside the loop and waits while
+  // maxCopyJobs_ copies run (AioContext::PostCopies).
+  kJobPreadCopy = 22,
+  // A whole small file by path: open_regular.h's OpenRegularFile, then, when all of it fits the request's
+  // memory, pread(2) of all of it (up to the size fstat gave, as node reads) and close(2): the bytes read.
+  // When it does not fit, or fstat says 0 (a size it does not tell), the descriptor is handed over
+  // instead, as kFdHandedOver - fd. Errors: -(step * kJobStepUnit + errno), step kStepOpen or kStepRead;
+  // kNotRegular. For a path the dentry cache missed (lib/whole-file.ts): one round trip, not two.
+  kJobReadFile = 23,
 };
+// kJobReadFile's result for a file it opened but did not read: kFdHandedOver - fd.
+constexpr int64_t kFdHandedOver = -(int64_t{1} << 40);
 // Job options (Request::jobFlags).
 constexpr uint32_t kJobWriteFileSync = 1u;  // kJobWriteFile: fsync before close
-// A kJobWriteFile error says which step failed: -(step * kJobStepUnit + errno).
+// A kJobWriteFile or kJobReadFile error says which step failed: -(step * kJobStepUnit + errno).
 constexpr int64_t kJobStepUnit = 65536;
-enum : int64_t { kStepOpen = 0, kStepWrite = 1, kStepFsync = 2, kStepClose = 3 };
+enum : int64_t { kStepOpen = 0, kStepWrite = 1, kStepFsync = 2, kStepClose = 3, kStepRead = 4 };
 
 // aio_flags, IOCB_FLAG_RESFD: the completion also bumps the eventfd in aio_resfd (since 2.6.22).
 constexpr uint32_t kIocbFlagResfd = 1u << 0;
