@@ -32,12 +32,21 @@ export type ReadRoute = 'cache' | 'direct' | 'buffered';
  * Whether the page cache holds all of [position, position + length) of `fd`, as cachestat(2) says; true
  * where it cannot say (kernels before 6.5, seccomp filters).
  */
-export function holdsAll(binding: NativeBinding, fd: number, position: number, length: number): boolean {
+function holdsAll(binding: NativeBinding, fd: number, position: number, length: number): boolean {
   if (!cachestatWorks) return true;
   const state = binding.cacheState(fd, position, length);
   if (state >= 0) return (state & CACHED) !== 0;
   if (state === ENOSYS || state === EPERM) cachestatWorks = false;
   return true;
+}
+
+/**
+ * The pool job for a buffered read of [position, position + length) of `fd`: jobPreadCopy where the page
+ * cache holds the range (a copy, which waits its turn among the copies beside the loop), else jobPread
+ * (a read of the device, any thread's).
+ */
+export function bufferedReadJob(binding: NativeBinding, fd: number, position: number, length: number): number {
+  return holdsAll(binding, fd, position, length) ? binding.ops.jobPreadCopy : binding.ops.jobPread;
 }
 
 export class CacheProbe {
@@ -56,9 +65,9 @@ export class CacheProbe {
     this.#probes = policy === 'auto';
   }
 
-  /** Whether the page cache holds all of the range (holdsAll). */
-  holds(position: number, length: number): boolean {
-    return holdsAll(this.#binding, this.#fd, position, length);
+  /** The pool job for a buffered read of the range (bufferedReadJob). */
+  bufferedReadJob(position: number, length: number): number {
+    return bufferedReadJob(this.#binding, this.#fd, position, length);
   }
 
   /**

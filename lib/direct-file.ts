@@ -167,9 +167,7 @@ export class DirectFile {
   #readUnlocked(target: Uint8Array, position: number, onThreads: boolean): Promise<number> {
     const length = target.byteLength;
     if (onThreads) {
-      // A copy of cached pages waits its turn among the copies beside the loop; a read of the device any thread's.
-      const op = this.#probe.holds(position, length) ? this.#ops.jobPreadCopy : this.#ops.jobPread;
-      return this.#requests.submit(op, this.#fd, target, position, 0);
+      return this.#requests.submit(this.#probe.bufferedReadJob(position, length), this.#fd, target, position, 0);
     }
     if (isOnePiece(position, length)) return this.#readPiece(target, position);
     return allPieces(position, length, (offset, size) =>

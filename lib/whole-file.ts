@@ -22,7 +22,7 @@ import { constants } from 'node:os';
 
 import { engine as threadEngine } from './backend';
 import { MISSED, loaded, type NativeBinding } from './binding';
-import { holdsAll } from './cache-probe';
+import { bufferedReadJob } from './cache-probe';
 import { attachDirect, PIECE_SIZE, type DirectFile } from './direct-file';
 import type { Engine } from './engine';
 import { ERR_FS_FILE_TOO_LARGE, systemError } from './errors';
@@ -98,7 +98,7 @@ export async function readWholeFile(path: string | Buffer): Promise<Buffer | nul
     const contents = Buffer.allocUnsafeSlow(size);
     // A small cached file is copied on the loop in one go, a larger one in pieces spread over turns of
     // the loop (DirectFile); memory not yet in memory is the threads' to write (isFresh).
-    const fresh = isFresh(binding, contents);
+    const fresh = isFresh(engine, binding, contents);
     const copyNow = size <= SYNC_WHOLE_MAX && !fresh;
     const result = copyNow ? binding.readCached(fd, contents, 0) : MISSED;
     if (result >= 0) {
@@ -114,10 +114,8 @@ export async function readWholeFile(path: string | Buffer): Promise<Buffer | nul
     // A small file, to land in fresh memory or missed: one buffered read on a pool thread (the kernel's
     // readahead serves a miss); a larger one: kernel-AIO reads, several in flight, or into fresh memory
     // buffered reads on a thread, one after another.
-    if (fresh) engine.freshMemoryReads++;
     if (fresh && size <= SYNC_WHOLE_MAX) {
-      const { jobPreadCopy, jobPread } = binding.ops;
-      const count = await readInJob(engine, holdsAll(binding, fd, 0, size) ? jobPreadCopy : jobPread, fd, contents, 0);
+      const count = await readInJob(engine, bufferedReadJob(binding, fd, 0, size), fd, contents, 0);
       if (count < 0) throw systemError(count, 'read');
       return count === size ? contents : contents.subarray(0, count);
     }
@@ -287,9 +285,7 @@ export async function readToEnd(direct: DirectFile, fd: number, start: number): 
   if (size > IO_MAX_LENGTH) throw new ERR_FS_FILE_TOO_LARGE(size);
   if (size > 0) {
     const contents = Buffer.allocUnsafeSlow(size);
-    const fresh = isFresh(binding, contents);
-    if (fresh) engine.freshMemoryReads++;
-    const count = await readFully(direct, contents, start, fresh);
+    const count = await readFully(direct, contents, start, isFresh(engine, binding, contents));
     return count === size ? contents : contents.subarray(0, count);
   }
   const chunks: Buffer[] = [];
@@ -326,8 +322,11 @@ async function readFully(direct: DirectFile, target: Uint8Array, position: numbe
  * then fault its pages in, which on memory touched for the first time (~335 MiB/s, then a second pass
  * at ~700 MiB/s, in this machine's slow state: docs/kernel-aio.md, "Fresh memory") would hold the event
  * loop far longer than node:fs's threadpool reads let it be held; so the threads read into it, as
- * node:fs's do. Below FRESH_MIN the faults cost at most ~0.75 ms and stay where the copy is.
+ * node:fs's do. Below FRESH_MIN the faults cost at most ~0.75 ms and stay where the copy is. A fresh
+ * buffer counts in contextStats().freshMemoryReads.
  */
-function isFresh(binding: NativeBinding, target: Uint8Array): boolean {
-  return target.byteLength >= FRESH_MIN && binding.resident(target) === 0;
+function isFresh(engine: Engine, binding: NativeBinding, target: Uint8Array): boolean {
+  const fresh = target.byteLength >= FRESH_MIN && binding.resident(target) === 0;
+  if (fresh) engine.freshMemoryReads++;
+  return fresh;
 }
