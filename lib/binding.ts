@@ -96,6 +96,13 @@ export interface ContextStats {
   cachedOpenMisses: number;
   cachedReads: number;
   cachedReadMisses: number;
+  /**
+   * Why a fast path is off, where one is (empty while all work): the cached open, where openat2 or its
+   * RESOLVE_CACHED is missing (Linux before 5.6 and 5.12) or refused (a seccomp filter), after which
+   * whole-file reads by path open on a pool thread; RWF_NOWAIT reads, where a file's filesystem refuses
+   * them, whose reads then go through kernel AIO or a pool thread.
+   */
+  fastPathsOff: string[];
   /** The read-ahead memory budget (bytes), what streams hold of it now and at most so far, and the bytes of
    * idle aligned buffers kept for reuse. */
   memoryBudget: number;
@@ -162,6 +169,7 @@ export interface NativeBinding {
     | 'cachedReads'
     | 'cachedReadMisses'
     | 'freshMemoryReads'
+    | 'fastPathsOff'
     | 'memoryBudget'
     | 'bufferedBytes'
     | 'peakBufferedBytes'

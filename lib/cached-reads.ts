@@ -12,7 +12,7 @@ import { constants } from 'node:os';
 
 import { MISSED, RWF_NOWAIT, type NativeBinding } from './binding';
 import type { CacheProbe } from './cache-probe';
-import type { Engine } from './engine';
+import { NOWAIT_REFUSED, type Engine } from './engine';
 import type { RequestsInFlight } from './requests-in-flight';
 import { settle, workOnLoop } from './turn-budget';
 
@@ -99,6 +99,7 @@ export class CachedReads {
       // EOPNOTSUPP/EINVAL come from filesystems without RWF_NOWAIT for buffered reads: stop asking.
       if (result === EOPNOTSUPP || result === EINVAL) {
         this.#probe.unsupported();
+        this.#engine.fastPathOff(NOWAIT_REFUSED);
         break;
       }
       return done > 0 ? done : result;

@@ -20,6 +20,10 @@ const SLOTS_PER_CALL = 8;
 
 const SHARED_ENGINE = Symbol.for('aiofs.engine.v1');
 
+/** ContextStats.fastPathsOff's entry for files whose filesystem refuses RWF_NOWAIT reads. */
+export const NOWAIT_REFUSED =
+  'RWF_NOWAIT reads: refused (EOPNOTSUPP) by a filesystem, whose files are read through kernel AIO or a pool thread';
+
 export class Engine {
   readonly #binding: NativeBinding;
   readonly #slots = new Float64Array(2 * SLOTS_PER_CALL);
@@ -89,6 +93,12 @@ export class Engine {
   readonly cached = { opens: 0, openMisses: 0, reads: 0, readMisses: 0 };
   /** Whole-file reads into memory not yet in memory, read on the threads (see ContextStats). */
   freshMemoryReads = 0;
+  readonly #fastPathsOff = new Set<string>();
+
+  /** Records why a fast path is off (ContextStats.fastPathsOff), once per reason. */
+  fastPathOff(reason: string): void {
+    this.#fastPathsOff.add(reason);
+  }
 
   stats(): ContextStats {
     const stats = this.#binding.stats();
@@ -102,6 +112,7 @@ export class Engine {
       cachedReads: reads,
       cachedReadMisses: readMisses,
       freshMemoryReads: this.freshMemoryReads,
+      fastPathsOff: [...this.#fastPathsOff],
       memoryBudget: budget.limit,
       bufferedBytes: budget.used,
       peakBufferedBytes: budget.peak,

@@ -15,13 +15,17 @@
  * Ownership: the stream owns the descriptor and closes it after stop() has resolved, so a job in flight
  * never has it closed under it. The chunk is this reader's until pushed, then the consumer's.
  */
+import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
 
 import { engine } from './backend';
 import { MISSED, loaded } from './binding';
+import { NOWAIT_REFUSED } from './engine';
 import { systemError } from './errors';
 import { errorOrDestroy } from './stream-shell';
 import { workOnLoop } from './turn-budget';
+
+const EOPNOTSUPP = -constants.errno.EOPNOTSUPP;
 
 /** readCached's and jobPread's position that reads at the descriptor's own offset and advances it, as read(2). */
 const FILE_OFFSET = -1;
@@ -93,6 +97,7 @@ export class SmallFileReader {
     }
     if (result > MISSED) {
       // No RWF_NOWAIT here (EOPNOTSUPP), or an error: the usual reader reads it all, or reports it as it would.
+      if (result === EOPNOTSUPP) engine()!.fastPathOff(NOWAIT_REFUSED);
       this.#handOff(false);
       return;
     }

@@ -19,12 +19,13 @@
  */
 import * as fs from 'node:fs';
 import { constants } from 'node:os';
+import { getSystemErrorName } from 'node:util';
 
 import { engine as threadEngine } from './backend';
 import { MISSED, loaded, type NativeBinding } from './binding';
 import { bufferedReadJob } from './cache-probe';
 import { attachDirect, PIECE_SIZE, type DirectFile } from './direct-file';
-import type { Engine } from './engine';
+import { NOWAIT_REFUSED, type Engine } from './engine';
 import { ERR_FS_FILE_TOO_LARGE, systemError } from './errors';
 import { settle, workOnLoop } from './turn-budget';
 
@@ -106,7 +107,10 @@ export async function readWholeFile(path: string | Buffer): Promise<Buffer | nul
       return await settle(result === size ? contents : contents.subarray(0, result));
     }
     if (result > MISSED) {
-      if (result === -constants.errno.EOPNOTSUPP) return await readUnknownSize(engine, binding, fd); // no RWF_NOWAIT here
+      if (result === -constants.errno.EOPNOTSUPP) {
+        engine.fastPathOff(NOWAIT_REFUSED);
+        return await readUnknownSize(engine, binding, fd);
+      }
       throw systemError(result, 'read');
     }
     if (copyNow) engine.cached.readMisses++;
@@ -150,6 +154,9 @@ function openFromCache(engine: Engine, binding: NativeBinding, path: string | Bu
     const refused = opened === -constants.errno.ENOSYS || opened === -constants.errno.EINVAL || opened === -constants.errno.EPERM;
     if (!refused) throw systemError(opened, 'open', path);
     openCachedWorks = false;
+    engine.fastPathOff(
+      `cached open: openat2 with RESOLVE_CACHED failed with ${getSystemErrorName(opened)}; opens go to a pool thread`,
+    );
   }
   engine.cached.openMisses++;
   return 'missed';

@@ -19,8 +19,10 @@ int OpenAt(const char* path, int flags, bool cachedOnly) {
   int fd;
   do fd = static_cast<int>(openat2(AT_FDCWD, path, &how, sizeof how));
   while (fd < 0 && errno == EINTR);
-  // openat2 itself missing (before Linux 5.6): a plain openat serves the uncached case.
-  if (fd < 0 && errno == ENOSYS && !cachedOnly) {
+  // openat2 missing (ENOSYS, before Linux 5.6) or refused by a seccomp filter (EPERM, or EINVAL as some
+  // return): a plain openat serves the uncached case. Where openat2 itself gave a true answer (a file's
+  // EPERM, flags it rejects), openat gives the same one.
+  if (fd < 0 && (errno == ENOSYS || errno == EPERM || errno == EINVAL) && !cachedOnly) {
     do fd = openat(AT_FDCWD, path, flags | O_CLOEXEC);
     while (fd < 0 && errno == EINTR);
   }
