@@ -56,6 +56,9 @@ export interface Ops {
 /** setup() failed at the eventfd, not io_setup, when its result is at or below -EVENTFD_FAILED. */
 export const EVENTFD_FAILED = 1 << 20;
 
+/** A position of readCached() and of read jobs that reads at the descriptor's own offset and advances it, as read(2). */
+export const AT_FILE_POSITION = -1;
+
 /** readCached()'s results at or below this mean: the page cache missed after (MISSED - result) bytes. */
 export const MISSED = -4097;
 

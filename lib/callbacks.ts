@@ -11,6 +11,7 @@
 import { nodeFs } from './node-originals';
 import { plainPath, plainReadFileOptions, plainWriteFileData, plainWriteFileOptions } from './plain-arguments';
 import { readFile as readFilePromise, writeFile as writeFilePromise, appendFile as appendFilePromise } from './promises';
+import { readFdFromCache } from './whole-file';
 
 type Callback<T> = (error: NodeJS.ErrnoException | null, result?: T) => void;
 
@@ -27,14 +28,30 @@ function callBack<T>(work: Promise<T>, callback: Callback<T>): void {
   );
 }
 
-/** fs.readFile(path[, options], callback). */
+/** fs.readFile(path | fd[, options], callback). */
 export function readFile(path: unknown, options?: unknown, callback?: unknown): void {
   const [opts, done] = split(options, callback);
-  if (typeof done === 'function' && plainPath(path) !== null && plainReadFileOptions(opts) !== null) {
+  const plain = typeof done === 'function' ? plainReadFileOptions(opts) : null;
+  if (plain !== null && plainPath(path) !== null) {
     callBack(readFilePromise(path as string, opts as undefined) as Promise<Buffer | string>, done as Callback<Buffer | string>);
     return;
   }
+  if (plain !== null && isDescriptor(path)) {
+    // A cached small file is read on the loop; anything else is node's, from the same position.
+    const args = arguments;
+    void readFdFromCache(path).then((contents) => {
+      if (contents === null) (nodeFs.readFile as (...args: unknown[]) => void)(...args);
+      else
+        process.nextTick(done as Callback<Buffer | string>, null, plain.encoding ? contents.toString(plain.encoding) : contents);
+    });
+    return;
+  }
   (nodeFs.readFile as (...args: unknown[]) => void)(...arguments);
+}
+
+/** A file descriptor node's readFile takes: an int32 of at least 0. */
+function isDescriptor(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0x7fffffff;
 }
 
 /** fs.writeFile(path, data[, options], callback). */

@@ -58,6 +58,11 @@ export function filePosition(fd: number): number {
   return binding().seek(fd, 0, SEEK_CUR);
 }
 
+/** Moves the descriptor's file position by `delta` bytes (back, when negative). */
+export function moveFilePosition(fd: number, delta: number): void {
+  binding().seek(fd, delta, SEEK_CUR);
+}
+
 /** Moves the descriptor's file position to `position`, as read(2)/write(2) would have. */
 export function setFilePosition(fd: number, position: number): void {
   binding().seek(fd, position, SEEK_SET);

@@ -19,16 +19,13 @@ import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
 
 import { engine } from './backend';
-import { MISSED, loaded } from './binding';
+import { AT_FILE_POSITION, MISSED, loaded } from './binding';
 import { NOWAIT_REFUSED } from './engine';
 import { systemError } from './errors';
 import { errorOrDestroy } from './stream-shell';
 import { workOnLoop } from './turn-budget';
 
 const EOPNOTSUPP = -constants.errno.EOPNOTSUPP;
-
-/** readCached's and jobPread's position that reads at the descriptor's own offset and advances it, as read(2). */
-const FILE_OFFSET = -1;
 
 /** The parts of node's ReadStream this reader uses. */
 export interface SmallFileStream extends Readable {
@@ -89,7 +86,7 @@ export class SmallFileReader {
   #copy(): void {
     const cached = engine()!.cached;
     const contents = Buffer.allocUnsafeSlow(this.#size + 1);
-    const result = loaded.binding!.readCached(this.#fd, contents, FILE_OFFSET);
+    const result = loaded.binding!.readCached(this.#fd, contents, AT_FILE_POSITION);
     if (result >= 0) {
       cached.reads++;
       this.#deliver(contents, result, true);
@@ -106,7 +103,7 @@ export class SmallFileReader {
     const rest = contents.subarray(done);
     const binding = loaded.binding!;
     this.#pending = new Promise<number>((resolve) =>
-      engine()!.submit(binding.ops.jobPread, this.#fd, rest, FILE_OFFSET, 0, resolve),
+      engine()!.submit(binding.ops.jobPread, this.#fd, rest, AT_FILE_POSITION, 0, resolve),
     ).then((count) => {
       if (this.#stream.destroyed) return;
       if (count >= 0) this.#deliver(contents, done + count, count < rest.length);

@@ -22,8 +22,9 @@ import { constants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 
 import { engine as threadEngine } from './backend';
-import { MISSED, loaded, type NativeBinding } from './binding';
+import { AT_FILE_POSITION, MISSED, loaded, type NativeBinding } from './binding';
 import { bufferedReadJob } from './cache-probe';
+import { moveFilePosition } from './descriptor';
 import { attachDirect, PIECE_SIZE, type DirectFile } from './direct-file';
 import { NOWAIT_REFUSED, type Engine } from './engine';
 import { ERR_FS_FILE_TOO_LARGE, systemError } from './errors';
@@ -136,6 +137,39 @@ export async function readWholeFile(path: string | Buffer): Promise<Buffer | nul
   } finally {
     binding.closeFd(fd);
   }
+}
+
+/**
+ * readFile(fd)'s result where the page cache holds it: the bytes of a regular file of fewer than
+ * FRESH_MIN bytes from the descriptor's position to its end, copied on the loop in one RWF_NOWAIT read
+ * at that position, which it advances, as node's readFile(fd) reads (a buffer of the size fstat gives,
+ * filled from the position on). Null where node's readFile should read instead, from the same position:
+ * aiofs does not run, the descriptor is not a readable regular file, the file is empty (its size may be
+ * unknown, as in /proc) or larger, or the page cache missed (the position is first moved back over
+ * what was copied). Never throws: node's readFile reports what is wrong.
+ */
+export async function readFdFromCache(fd: number): Promise<Buffer | null> {
+  const ctx = context();
+  if (ctx === null) return null;
+  const later = workOnLoop();
+  if (later !== null) await later;
+  const { binding, engine } = ctx;
+  const described = binding.describe(fd);
+  if (typeof described === 'number') return null;
+  const [size, mode] = described;
+  if ((mode & fs.constants.S_IFMT) !== fs.constants.S_IFREG || size === 0 || size >= FRESH_MIN) return null;
+  const contents = Buffer.allocUnsafeSlow(size);
+  const result = binding.readCached(fd, contents, AT_FILE_POSITION);
+  if (result >= 0) {
+    engine.cached.reads++;
+    return result === size ? contents : contents.subarray(0, result);
+  }
+  if (result <= MISSED) {
+    engine.cached.readMisses++;
+    const copied = MISSED - result;
+    if (copied > 0) moveFilePosition(fd, -copied);
+  }
+  return null;
 }
 
 /**

@@ -16,6 +16,7 @@ import { describe, expect, it } from 'vitest';
 
 import * as aiofs from '../dist/index.js';
 import { useFilesystems } from './support/filesystems';
+import { evictFromPageCache } from './support/page-cache.mjs';
 
 const MiB = 1024 * 1024;
 const SIZES = [0, 1, 511, 512, 4095, 4096, 4097, MiB - 1, MiB, MiB + 1];
@@ -118,10 +119,13 @@ async function readVia(impl: Impl, via: Case['via'], file: string): Promise<Buff
   }
 }
 
-function counts(): Record<'cachedOpens' | 'cachedOpenMisses', number> {
+function counts(): Record<'cachedOpens' | 'cachedOpenMisses' | 'cachedReads', number> {
   const s = aiofs.contextStats();
-  return { cachedOpens: s?.cachedOpens ?? 0, cachedOpenMisses: s?.cachedOpenMisses ?? 0 };
+  return { cachedOpens: s?.cachedOpens ?? 0, cachedOpenMisses: s?.cachedOpenMisses ?? 0, cachedReads: s?.cachedReads ?? 0 };
 }
+
+/** Below this, readFile by descriptor of a cached regular file is one copy on the loop (lib/whole-file.ts, FRESH_MIN). */
+const FD_CACHED_MAX = 256 * 1024;
 
 /** Drops the dentry and page caches after sync(1) (root only): false where that is not allowed. */
 function dropCaches(): boolean {
@@ -180,6 +184,8 @@ describe.each(filesystems)('whole files on $name', (testFs) => {
           const got = await readVia(IMPLS.aiofs, via, file);
           expect(got.equals(expected), `${file} via ${via}, warm`).toBe(true);
           if (counted && via === 'path') expect(counts().cachedOpens - before.cachedOpens, `${file}: a cached open`).toBe(1);
+          if (counted && via === 'fd' && expected.length > 0 && expected.length < FD_CACHED_MAX)
+            expect(counts().cachedReads - before.cachedReads, `${file}: one copy from the page cache`).toBe(1);
         }
       }
       if (testFs.name === 'tmpfs') return; // nothing of tmpfs is ever dropped
@@ -201,4 +207,53 @@ describe.each(filesystems)('whole files on $name', (testFs) => {
     },
     240_000,
   );
+});
+
+describe('readFile by descriptor', () => {
+  const dir = fs.mkdtempSync(path.join(filesystems[0].dir, 'fd-'));
+  const contents = Buffer.alloc(100_000, 'by descriptor ');
+
+  /** readFile(fd) with `impl` after `skip` bytes were read through the descriptor: what it gave and where it left the position. */
+  async function fromPosition(impl: Impl, file: string, skip: number, encoding?: BufferEncoding) {
+    const fd = fs.openSync(file, 'r');
+    try {
+      if (skip > 0) fs.readSync(fd, Buffer.alloc(skip));
+      const got = await promisify(impl.readFile)(fd, encoding === undefined ? undefined : { encoding });
+      const after = fs.readSync(fd, Buffer.alloc(16));
+      return { got, bytesLeftAfter: after };
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  it.for([0, 1, 4096, 99_999, 100_000])(
+    "from a position %i bytes in: the rest of the file, as node's, the position at the end",
+    async (skip) => {
+      const file = path.join(dir, `at-${skip}`);
+      fs.writeFileSync(file, contents);
+      for (const encoding of [undefined, 'latin1'] as const)
+        expect(await fromPosition(IMPLS.aiofs, file, skip, encoding)).toEqual(
+          await fromPosition(IMPLS['node:fs'], file, skip, encoding),
+        );
+    },
+  );
+
+  it("out of the page cache, and for descriptors it cannot read (write-only, a directory, closed): node's result or error", async () => {
+    const file = path.join(dir, 'evicted');
+    fs.writeFileSync(file, contents);
+    evictFromPageCache(file);
+    const before = aiofs.contextStats();
+    expect(((await fromPosition(IMPLS.aiofs, file, 0)).got as Buffer).equals(contents)).toBe(true);
+    if (kernel) expect(aiofs.contextStats()!.cachedReadMisses - before!.cachedReadMisses).toBe(1);
+    const attempt = async (impl: Impl, fd: number) => promisify(impl.readFile)(fd).then(String, (e) => shape(e, dir));
+    const writeOnly = fs.openSync(file, 'w');
+    const directory = fs.openSync(dir, 'r');
+    try {
+      for (const fd of [writeOnly, directory, 1_000_000])
+        expect(await attempt(IMPLS.aiofs, fd)).toEqual(await attempt(IMPLS['node:fs'], fd));
+    } finally {
+      fs.closeSync(writeOnly);
+      fs.closeSync(directory);
+    }
+  });
 });
