@@ -53,9 +53,13 @@ function measure(stopLoopDelay) {
   return stop;
 }
 
-/** fs/promises, or aiofs's (dist/promises.mjs of the build in use, bench/lib/aiofs-build.mjs) with its backend, for a trial's `impl` argument. */
+/**
+ * fs/promises and node:fs, or aiofs's (dist/promises.mjs and dist/index.mjs of the build in use,
+ * bench/lib/aiofs-build.mjs) with its backend, for a trial's `impl` argument.
+ * @returns {Promise<{ fsp: typeof import('node:fs/promises'), fs: typeof import('node:fs'), backend: { name: string, reason: string } | null }>}
+ */
 export async function loadPromises(impl) {
-  if (impl === 'fs') return { fsp: await import('node:fs/promises'), backend: null };
-  const { backend } = await importAiofs('index.mjs');
-  return { fsp: await importAiofs('promises.mjs'), backend: { name: backend.name, reason: backend.reason } };
+  if (impl === 'fs') return { fsp: await import('node:fs/promises'), fs: await import('node:fs'), backend: null };
+  const fs = await importAiofs('index.mjs');
+  return { fsp: await importAiofs('promises.mjs'), fs, backend: { name: fs.backend.name, reason: fs.backend.reason } };
 }

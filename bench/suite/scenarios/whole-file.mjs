@@ -1,4 +1,5 @@
-// Whole files through fs/promises and aiofs/promises, a matrix: readFile, writeFile of a new
+// Whole files through fs/promises and aiofs/promises, a matrix: readFile (and, up to 64 KiB, a read
+// stream of the whole file, timed to its first 'data' event), writeFile of a new
 // file, writeFile over an existing one ('w'), appendFile, and writeFile with flush: true; 0 B to 256 MiB
 // (capped at --size); one call at a time and 64 at once on 64 distinct files (where 64 files of the size
 // fit in --size). Reads warm (the files cached by the parent before every trial) and cold (page cache
@@ -31,8 +32,11 @@ const WRITE_FLOOR = {
   appendFile: 'appendOpsPerSec',
   'writeFile-flush': 'flushOpsPerSec',
 };
+/** Streams are timed to their first 'data' event for files up to this size (a small file's first chunk is all of it). */
+const STREAM_MAX = 64 * KiB;
 const LABEL = {
   readFile: 'readFile',
+  stream: 'stream',
   'writeFile-new': 'writeFile new',
   'writeFile-rewrite': 'writeFile rewrite',
   appendFile: 'appendFile',
@@ -58,23 +62,23 @@ function readFiles(ctx, size, count) {
  * @param {any} ctx
  * @param {any[]} contenders
  * @param {{ mode: string, concurrency: number, size: number, floor: number | false }
- *   & ({ op: 'readFile', files: string[] } | { op: typeof WRITES[number], files?: undefined })} spec
+ *   & ({ op: 'readFile' | 'stream', files: string[] } | { op: typeof WRITES[number], files?: undefined })} spec
  */
 function runCase(ctx, contenders, { op, mode, concurrency, size, files, floor }) {
   const { minSeconds, coldBytes } = ctx.plan.wholeFile;
   const writeDir = join(ctx.dir, 'whole-writes');
-  const label = `${LABEL[op]} ${formatSize(size)}${op === 'readFile' ? ` ${mode}` : ''} x${concurrency}`;
+  const reads = op === 'readFile' || op === 'stream';
+  const label = `${LABEL[op]} ${formatSize(size)}${reads ? ` ${mode}` : ''} x${concurrency}`;
   const c = { id: label.replace(/ /g, '-'), label, op, mode, concurrency, size };
   if (mode === 'cold' && !ctx.cold.ok) return { ...c, skipped: `cold: cannot drop the page cache (${ctx.cold.reason})` };
   ctx.detail(`  ${label}`);
-  const target =
-    op !== 'readFile'
-      ? writeDir
-      : files.slice(0, mode === 'cold' ? coldCount(size, concurrency, coldBytes) : concurrency).join(',');
+  const target = !reads
+    ? writeDir
+    : files.slice(0, mode === 'cold' ? coldCount(size, concurrency, coldBytes) : concurrency).join(',');
   const trials = runRounds(contenders, ctx.plan.runs, (x) => {
     if (mode === 'cold' && !dropCaches().ok) throw new Error('dropping the page cache stopped working');
-    if (op === 'readFile' && mode === 'warm') files.slice(0, concurrency).forEach(warmFile);
-    if (op !== 'readFile') {
+    if (reads && mode === 'warm') files.slice(0, concurrency).forEach(warmFile);
+    if (!reads) {
       rmSync(writeDir, { recursive: true, force: true });
       mkdirSync(writeDir);
       execFileSync('sync'); // no writeback of an earlier trial left
@@ -99,7 +103,7 @@ function runCase(ctx, contenders, { op, mode, concurrency, size, files, floor })
  */
 export function writeRows(cases) {
   return cases
-    .filter((c) => c.results && c.op !== 'readFile')
+    .filter((c) => c.results && WRITES.includes(c.op))
     .map((c) => {
       const r = c.results,
         faster = fasterFs(r),
@@ -132,6 +136,8 @@ export function wholeFile(ctx) {
             floor: concurrency === 1 && mode === 'warm' && floorOf('readOpsPerSec'),
           }),
         );
+        if (size > 0 && size <= STREAM_MAX)
+          cases.push(runCase(ctx, contenders, { op: 'stream', mode, concurrency, size, files, floor: false }));
       }
       for (const op of WRITES) {
         cases.push(
@@ -179,6 +185,15 @@ export function wholeFile(ctx) {
         'readFile cold >= node:fs io_uring',
         figures(cases, (c) => c.op === 'readFile' && c.mode === 'cold', vsUring),
         { atLeast: 1, why: noUring },
+      ),
+      checkTarget(
+        "stream time to first 'data' no later than node:fs's (p50)",
+        figures(
+          cases,
+          (c) => c.op === 'stream',
+          (r) => Math.min(fig(r, 'fs', 'latencyP50Ms'), fig(r, 'fs-uring', 'latencyP50Ms')) / fig(r, 'aiofs', 'latencyP50Ms'),
+        ),
+        { atLeast: 1 },
       ),
       checkTarget('writeFile, appendFile >= 1.2x the faster node:fs', writeRows(cases), { atLeast: 1.2 }),
       loopTarget(cases),

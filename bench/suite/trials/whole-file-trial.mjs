@@ -5,7 +5,8 @@
 // op readFile: `target` is a comma-separated list of the suite's data files of `size` bytes, and every
 // result is checked (its length and every 4 KiB block header). warm: call k of the trial reads file
 // k % concurrency again and again, cached by the parent; cold: the parent dropped the page cache and
-// every file is read once, `concurrency` at a time.
+// every file is read once, `concurrency` at a time. op stream: the same, each file read whole through
+// createReadStream, and a call's latency is the time from createReadStream to its first 'data' event.
 // The writes write write-pattern bytes made before the clock starts into the directory `target`:
 //   writeFile-new      a new file each call          writeFile-rewrite  'w' over the call's own file
 //   appendFile         appends to the call's file    writeFile-flush    'w' with flush: true (fsync)
@@ -19,8 +20,9 @@ import { median, percentile } from '../../lib/stats.mjs';
 import { loadPromises, startTrialMeasureReady } from '../../lib/trial-measure.mjs';
 import { fillExpected, makePattern } from '../../lib/write-pattern.mjs';
 
-const OPS = ['readFile', 'writeFile-new', 'writeFile-rewrite', 'appendFile', 'writeFile-flush'];
+const OPS = ['readFile', 'stream', 'writeFile-new', 'writeFile-rewrite', 'appendFile', 'writeFile-flush'];
 const [impl, op, mode, concurrencyArg, sizeArg, minSecondsArg, target] = process.argv.slice(2);
+const reads = op === 'readFile' || op === 'stream';
 const concurrency = Number(concurrencyArg),
   size = Number(sizeArg),
   minSeconds = Number(minSecondsArg);
@@ -32,14 +34,14 @@ if (
   !(size >= 0) ||
   !(minSeconds >= 0) ||
   !target ||
-  (mode === 'cold' && op !== 'readFile')
+  (mode === 'cold' && !reads)
 ) {
   console.error(
-    `usage: whole-file-trial.mjs <fs|aiofs> <${OPS.join('|')}> <warm|cold (readFile only)> <concurrency> <size> <minSeconds> <files|dir>`,
+    `usage: whole-file-trial.mjs <fs|aiofs> <${OPS.join('|')}> <warm|cold (reads only)> <concurrency> <size> <minSeconds> <files|dir>`,
   );
   process.exit(2);
 }
-const { fsp, backend } = await loadPromises(impl);
+const { fsp, fs, backend } = await loadPromises(impl);
 const fail = (msg) => {
   console.error(`${impl} ${op}: ${msg}`);
   process.exit(1);
@@ -51,8 +53,8 @@ function checkRead(buf) {
   return null;
 }
 
-const files = op === 'readFile' ? target.split(',') : []; // the writes take a directory (target), no files
-const data = Buffer.allocUnsafe(op === 'readFile' ? 0 : size);
+const files = reads ? target.split(',') : []; // the writes take a directory (target), no files
+const data = Buffer.allocUnsafe(reads ? 0 : size);
 fillExpected(makePattern(), data, 0);
 
 const CALLS = {
@@ -60,6 +62,24 @@ const CALLS = {
     const wrong = checkRead(await fsp.readFile(file));
     if (wrong) fail(wrong);
   },
+  /** Resolves with the milliseconds from createReadStream to the first 'data' event, once the stream has closed. */
+  stream: (file) =>
+    new Promise((resolve, reject) => {
+      const s = process.hrtime.bigint();
+      let firstMs = null;
+      const chunks = [];
+      fs.createReadStream(file)
+        .on('data', (chunk) => {
+          firstMs ??= Number(process.hrtime.bigint() - s) / 1e6;
+          chunks.push(chunk);
+        })
+        .on('error', reject)
+        .on('close', () => {
+          const wrong = checkRead(Buffer.concat(chunks));
+          if (wrong) fail(wrong);
+          resolve(firstMs);
+        });
+    }),
   'writeFile-new': (file) => fsp.writeFile(file, data),
   'writeFile-rewrite': (file) => fsp.writeFile(file, data),
   appendFile: (file) => fsp.appendFile(file, data),
@@ -69,14 +89,14 @@ const call = CALLS[op];
 let nextCold = 1; // cold reads: the next file nobody has read yet (file 0 is the untimed first call's)
 /** The file of caller w's n-th call (n = 0: the untimed first call). */
 function fileOf(w, n) {
-  if (op === 'readFile') return mode === 'cold' && n > 0 ? files[nextCold++] : files[w % files.length];
+  if (reads) return mode === 'cold' && n > 0 ? files[nextCold++] : files[w % files.length];
   return join(target, op === 'writeFile-new' ? `new-${w}-${n}` : `file-${w}`);
 }
 
 // The first calls, apart: they load what the implementation loads lazily (aiofs: the addon and the
 // thread's AIO context), a cost a process pays once, not per call, and create the file every caller of
 // rewrite, append and flush then writes again.
-const firstCalls = op === 'readFile' || op === 'writeFile-new' ? 1 : concurrency;
+const firstCalls = reads || op === 'writeFile-new' ? 1 : concurrency;
 const f0 = process.hrtime.bigint();
 await Promise.all(Array.from({ length: firstCalls }, (_, w) => call(fileOf(w, 0))));
 const firstCallMs = Number(process.hrtime.bigint() - f0) / 1e6;
@@ -92,8 +112,8 @@ await Promise.all(
     while (more()) {
       const file = fileOf(w, callsOf[w] + 1);
       const s = process.hrtime.bigint();
-      await call(file);
-      latencies.push(Number(process.hrtime.bigint() - s) / 1e6);
+      const firstMs = await call(file);
+      latencies.push(typeof firstMs === 'number' ? firstMs : Number(process.hrtime.bigint() - s) / 1e6);
       callsOf[w]++;
     }
   }),
@@ -110,7 +130,7 @@ function readRange(file, offset, length) {
   }
   return buf;
 }
-for (let w = 0; w < concurrency && op !== 'readFile'; w++) {
+for (let w = 0; w < concurrency && !reads; w++) {
   if (callsOf[w] === 0 && w >= firstCalls) continue; // this caller never wrote
   const file = fileOf(w, callsOf[w]);
   if (op === 'appendFile') {
