@@ -9,7 +9,6 @@
  *
  * Needs a fresh dist/ (npm run build).
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
@@ -19,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MISSED, loaded } from '../dist/binding.js';
 import { backend, contextStats } from '../dist/index.js';
 import * as aiofs from '../dist/promises.js';
-import { evictFromPageCache } from './support/page-cache.mjs';
+import { dropCaches as dropCachesAs, evictFromPageCache } from './support/page-cache.mjs';
 
 const kernel = backend.name === 'kernel-aio';
 if (!kernel) console.log(`read-file-edges: skipped, backend is node-fs (${backend.reason})`);
@@ -38,17 +37,7 @@ function pattern(size: number, salt: number): Buffer {
   return out;
 }
 
-/** Drops the dentry and page caches after sync(1) (root only): false, with a message, where not allowed. */
-function dropCaches(): boolean {
-  spawnSync('sync');
-  try {
-    fs.writeFileSync('/proc/sys/vm/drop_caches', '3');
-    return true;
-  } catch (error) {
-    console.log(`[read-file-edges] cold variant skipped: drop_caches needs root (${(error as NodeJS.ErrnoException).code})`);
-    return false;
-  }
-}
+const dropCaches = () => dropCachesAs('read-file-edges');
 
 /** What a caller can observe of an error. */
 function shape(error: unknown): Record<string, unknown> {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { backend, contextStats } from '../dist/index.js';
+import { dropCaches as dropCachesAs } from './support/page-cache.mjs';
 import * as aiofs from '../dist/promises.js';
 
 const kernel = backend.name === 'kernel-aio';
@@ -46,20 +47,7 @@ function since(before: Counts): Counts {
   return Object.fromEntries(Object.keys(now).map((k) => [k, now[k as keyof Counts] - before[k as keyof Counts]])) as Counts;
 }
 
-/**
- * Drops the dentry and page caches (root only), after sync(1): a file with dirty pages keeps its inode,
- * and so its dentry. False, with a message, where that is not allowed.
- */
-function dropCaches(): boolean {
-  spawnSync('sync');
-  try {
-    fs.writeFileSync('/proc/sys/vm/drop_caches', '3');
-    return true;
-  } catch (error) {
-    console.log(`[read-file-job] skipped: dropping the dentry cache needs root (${(error as NodeJS.ErrnoException).code})`);
-    return false;
-  }
-}
+const dropCaches = () => dropCachesAs('read-file-job');
 
 /** What a caller can observe of an error. */
 function shape(error: unknown): Record<string, unknown> {

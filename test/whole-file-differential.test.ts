@@ -7,7 +7,6 @@
  *
  * Needs a fresh dist/ (npm run build).
  */
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -16,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 
 import * as aiofs from '../dist/index.js';
 import { useFilesystems } from './support/filesystems';
-import { evictFromPageCache } from './support/page-cache.mjs';
+import { dropCaches as dropCachesAs, evictFromPageCache } from './support/page-cache.mjs';
 
 const MiB = 1024 * 1024;
 const SIZES = [0, 1, 511, 512, 4095, 4096, 4097, MiB - 1, MiB, MiB + 1];
@@ -127,16 +126,7 @@ function counts(): Record<'cachedOpens' | 'cachedOpenMisses' | 'cachedReads', nu
 /** Below this, readFile by descriptor of a cached regular file is one copy on the loop (lib/whole-file.ts, FRESH_MIN). */
 const FD_CACHED_MAX = 256 * 1024;
 
-/** Drops the dentry and page caches after sync(1) (root only): false where that is not allowed. */
-function dropCaches(): boolean {
-  spawnSync('sync');
-  try {
-    fs.writeFileSync('/proc/sys/vm/drop_caches', '3');
-    return true;
-  } catch {
-    return false;
-  }
-}
+const dropCaches = () => dropCachesAs('whole-file-differential');
 
 describe.each(filesystems)('whole files on $name', (testFs) => {
   const all = cases();
@@ -190,7 +180,6 @@ describe.each(filesystems)('whole files on $name', (testFs) => {
       }
       if (testFs.name === 'tmpfs') return; // nothing of tmpfs is ever dropped
       if (!dropCaches()) {
-        console.log('[whole-file-differential] cold reads skipped: dropping the caches needs root');
         ctx.skip();
         return;
       }
