@@ -16,22 +16,22 @@
 //    downloaded over its time; served is the clients' bytes over the window.
 // 4. meanwhile, until the first client's window ends, the same steady probing of /tiny and /login
 //    (open loop: a request is sent on time even when earlier ones have not been answered, as
-//    independent users would).
+//    independent users would). Probes come from a process of their own (file-server-prober.mjs): this
+//    one stalls while it forks the curls of clients that asked again.
 // The server's figures (peak RSS, CPU, event-loop delay, aiofs's contextStats) come from its /stats
 // after the load. The clients and this process need file descriptors: the suite starts the trial
 // under `ulimit -n 65536` where allowed, and the trial stops with a message when it has too few.
 // Prints one JSON line; exits non-zero when a client fails or an endpoint never answers.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { Agent, get } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { request as requestOf } from '../../lib/http-get.mjs';
 import { max, median, min, percentile } from '../../lib/stats.mjs';
 
 const SERVER = fileURLToPath(new URL('./file-server.mjs', import.meta.url));
+const PROBER = fileURLToPath(new URL('./file-server-prober.mjs', import.meta.url));
 const MiB = 2 ** 20;
-const WARM_UP_REQUESTS = 5;
-const PROBE_TIMEOUT_MS = 120_000;
 const MIN_CLIENT_SECONDS = 0.05; // less left of a window is not worth another curl
 
 const { values: opt } = parseArgs({
@@ -85,6 +85,8 @@ if (fdLimit < 2 * clients + 256)
   failTrial(`${clients} clients need about ${2 * clients + 256} file descriptors, ulimit -n allows ${fdLimit}`);
 
 const elapsedMs = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
+/** A control request to the server (/begin, /stats), from this process. */
+const request = (path) => requestOf(port, path);
 
 // --- the server ---------------------------------------------------------------------------------
 const server = spawn(process.execPath, [SERVER, opt.impl, opt.file, String(bytes), String(iterations)], {
@@ -95,6 +97,7 @@ process.on('exit', () => server.kill('SIGKILL'));
 server.once('exit', (code, signal) => {
   if (!stopping) failTrial(`the server exited (${code ?? signal}) before the trial ended`);
 });
+/** @type {number} */
 const port = await new Promise((resolve) => {
   let out = '';
   server.stdout.on('data', (d) => {
@@ -104,51 +107,29 @@ const port = await new Promise((resolve) => {
   });
 });
 
-// --- requests to the server from this process -----------------------------------------------------
-const agent = new Agent({ keepAlive: true });
-
-/** GET path: resolves with { ms, body }, or { error } (a status other than 200, a socket error, a timeout). */
-function request(path) {
-  return new Promise((resolve) => {
-    const t0 = process.hrtime.bigint();
-    const req = get({ host: '127.0.0.1', port, path, agent }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => {
-        body += d;
-      });
-      res.once('end', () => resolve(res.statusCode === 200 ? { ms: elapsedMs(t0), body } : { error: `HTTP ${res.statusCode}` }));
-      res.once('error', (err) => resolve({ error: err.message }));
-    });
-    req.once('error', (err) => resolve({ error: err.message }));
-    req.setTimeout(PROBE_TIMEOUT_MS, () => req.destroy(new Error(`no answer in ${PROBE_TIMEOUT_MS / 1000} s`)));
-  });
-}
-
+// --- the probes, from a process of their own (file-server-prober.mjs) ------------------------------
 const ENDPOINTS = ['tiny', 'login'];
 
-/** Requests every endpoint `perSecond` times a second until the returned function is called; it resolves when all are answered. */
-function startProbing(perSecond) {
-  /** @type {Record<string, { latencies: number[], errors: string[] }>} */
-  const samples = Object.fromEntries(ENDPOINTS.map((e) => [e, { latencies: [], errors: [] }]));
-  const pending = [];
-  const periodMs = 1000 / perSecond;
-  const fire = (e) =>
-    pending.push(request(`/${e}`).then((r) => (r.error ? samples[e].errors.push(r.error) : samples[e].latencies.push(r.ms))));
-  // the endpoints take turns, half a period apart
-  const timers = ENDPOINTS.map((e, i) =>
-    setTimeout(
-      () => {
-        fire(e);
-        timers[i] = setInterval(() => fire(e), periodMs);
-      },
-      (i * periodMs) / ENDPOINTS.length,
-    ),
+/**
+ * Starts the prober and resolves once it probes (after its warm-up requests) with a function that stops
+ * it and resolves with its samples, endpoint -> { latencies, errors }.
+ */
+async function startProbing(perSecond) {
+  const p = spawn(process.execPath, [PROBER, String(port), String(perSecond)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  const exited = new Promise((resolve) => p.once('close', resolve));
+  await new Promise((resolve) =>
+    /** @type {import('node:stream').Readable} */ (p.stdout).on('data', (d) => {
+      out += d;
+      if (out.startsWith('ready\n')) resolve(undefined);
+    }),
   );
+  exited.then((code) => code !== 0 && !out.includes('{') && failTrial(`the prober exited ${code} before it was ready`));
   return async () => {
-    for (const t of timers) clearInterval(t); // clears the first timeout as well
-    await Promise.all(pending);
-    return samples;
+    /** @type {import('node:stream').Writable} */ (p.stdin).end();
+    const code = await exited;
+    if (code !== 0) failTrial(`the prober exited ${code}`);
+    return JSON.parse(out.slice('ready\n'.length));
   };
 }
 
@@ -230,24 +211,18 @@ function client() {
 }
 
 // --- the trial --------------------------------------------------------------------------------------
-for (let i = 0; i < WARM_UP_REQUESTS; i++) {
-  for (const e of ENDPOINTS) {
-    const r = await request(`/${e}`);
-    if (r.error) failTrial(`warm-up /${e}: ${r.error}`);
-  }
-}
 // the clients first (fork()ing hundreds of them takes seconds), then the idle figures with them waiting
 let t = process.hrtime.bigint();
 const all = Array.from({ length: clients }, () => client());
 const spawnSeconds = elapsedMs(t) / 1000;
-const stopIdle = startProbing(probesPerSecond);
+const stopIdle = await startProbing(probesPerSecond);
 await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000));
 const idle = await stopIdle();
 
+const stopLoaded = await startProbing(probesPerSecond);
 if ((await request('/begin')).error) failTrial('/begin failed');
 t = process.hrtime.bigint();
 for (const c of all) c.release();
-const stopLoaded = startProbing(probesPerSecond);
 const allDone = Promise.all(all.map((c) => c.done));
 // until the first client's window is over: from then on the load thins out
 await Promise.race([allDone, new Promise((resolve) => setTimeout(resolve, Math.max(0, windowSeconds * 1000 - elapsedMs(t))))]);
