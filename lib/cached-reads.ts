@@ -10,7 +10,7 @@
  */
 import { constants } from 'node:os';
 
-import { MISSED, RWF_NOWAIT, type NativeBinding } from './binding';
+import { MISSED, RWF_NOWAIT } from './binding';
 import type { CacheProbe } from './cache-probe';
 import { NOWAIT_REFUSED, type Engine } from './engine';
 import type { RequestsInFlight } from './requests-in-flight';
@@ -30,22 +30,13 @@ function joined(done: number, rest: number): number {
 
 export class CachedReads {
   readonly #engine: Engine;
-  readonly #binding: NativeBinding;
   readonly #fd: number;
   readonly #probe: CacheProbe;
   readonly #requests: RequestsInFlight;
   readonly #readRest: ReadRest;
 
-  constructor(
-    engine: Engine,
-    binding: NativeBinding,
-    fd: number,
-    probe: CacheProbe,
-    requests: RequestsInFlight,
-    readRest: ReadRest,
-  ) {
+  constructor(engine: Engine, fd: number, probe: CacheProbe, requests: RequestsInFlight, readRest: ReadRest) {
     this.#engine = engine;
-    this.#binding = binding;
     this.#fd = fd;
     this.#probe = probe;
     this.#requests = requests;
@@ -62,15 +53,11 @@ export class CachedReads {
   }
 
   #copyNow(target: Uint8Array, position: number): Promise<number> {
-    const result = this.#binding.readCached(this.#fd, target, position);
+    const result = this.#engine.readCached(this.#fd, target, position);
     if (result > MISSED) {
-      if (result >= 0) {
-        this.#engine.cached.reads++;
-        this.#probe.hit();
-      }
+      if (result >= 0) this.#probe.hit();
       return settle(result);
     }
-    this.#engine.cached.readMisses++;
     this.#probe.missed();
     const done = MISSED - result;
     return this.#readRest(target.subarray(done), position + done).then((rest) => joined(done, rest));

@@ -135,7 +135,7 @@ export class DirectFile {
     this.#locks = new PageLocks(geometry.offsetAlign);
     this.#requests = new RequestsInFlight(engine);
     // What the page cache misses part way goes on by the route the cache then gives (never the cache).
-    this.#cached = new CachedReads(engine, binding, fd, this.#probe, this.#requests, (target, position) =>
+    this.#cached = new CachedReads(engine, fd, this.#probe, this.#requests, (target, position) =>
       this.#readPiece(target, position, true),
     );
   }

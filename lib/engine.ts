@@ -3,7 +3,9 @@
  * and dispatches the completions the addon delivers, one native call per batch.
  */
 import { sharedPoolIdleBytes } from './aligned-buffer';
-import type { ContextStats, NativeBinding } from './binding';
+import { constants } from 'node:os';
+
+import { MISSED, type ContextStats, type NativeBinding } from './binding';
 import { budgetFromEnvironment, DEFAULT_MEMORY_BUDGET, MemoryBudget } from './memory-budget';
 
 /** Receives a request's result: bytes transferred, or a negative errno. */
@@ -94,6 +96,18 @@ export class Engine {
   /** Whole-file reads into memory not yet in memory, read on the threads (see ContextStats). */
   freshMemoryReads = 0;
   readonly #fastPathsOff = new Set<string>();
+
+  /**
+   * binding.readCached (one preadv2 RWF_NOWAIT on the loop), counted in `cached`: a copy, or a miss
+   * (result <= MISSED). A filesystem that refuses RWF_NOWAIT (EOPNOTSUPP) is recorded in fastPathsOff.
+   */
+  readCached(fd: number, target: Uint8Array, position: number): number {
+    const result = this.#binding.readCached(fd, target, position);
+    if (result >= 0) this.cached.reads++;
+    else if (result <= MISSED) this.cached.readMisses++;
+    else if (result === -constants.errno.EOPNOTSUPP) this.fastPathOff(NOWAIT_REFUSED);
+    return result;
+  }
 
   /** Records why a fast path is off (ContextStats.fastPathsOff), once per reason. */
   fastPathOff(reason: string): void {

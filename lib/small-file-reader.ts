@@ -15,17 +15,13 @@
  * Ownership: the stream owns the descriptor and closes it after stop() has resolved, so a job in flight
  * never has it closed under it. The chunk is this reader's until pushed, then the consumer's.
  */
-import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
 
 import { engine } from './backend';
 import { AT_FILE_POSITION, MISSED, loaded } from './binding';
-import { NOWAIT_REFUSED } from './engine';
 import { systemError } from './errors';
 import { errorOrDestroy } from './stream-shell';
 import { workOnLoop } from './turn-budget';
-
-const EOPNOTSUPP = -constants.errno.EOPNOTSUPP;
 
 /** The parts of node's ReadStream this reader uses. */
 export interface SmallFileStream extends Readable {
@@ -84,21 +80,17 @@ export class SmallFileReader {
   }
 
   #copy(): void {
-    const cached = engine()!.cached;
     const contents = Buffer.allocUnsafeSlow(this.#size + 1);
-    const result = loaded.binding!.readCached(this.#fd, contents, AT_FILE_POSITION);
+    const result = engine()!.readCached(this.#fd, contents, AT_FILE_POSITION);
     if (result >= 0) {
-      cached.reads++;
       this.#deliver(contents, result, true);
       return;
     }
     if (result > MISSED) {
       // No RWF_NOWAIT here (EOPNOTSUPP), or an error: the usual reader reads it all, or reports it as it would.
-      if (result === EOPNOTSUPP) engine()!.fastPathOff(NOWAIT_REFUSED);
       this.#handOff(false);
       return;
     }
-    cached.readMisses++;
     const done = MISSED - result;
     const rest = contents.subarray(done);
     const binding = loaded.binding!;

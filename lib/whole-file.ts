@@ -26,7 +26,7 @@ import { AT_FILE_POSITION, MISSED, loaded, type NativeBinding } from './binding'
 import { bufferedReadJob } from './cache-probe';
 import { moveFilePosition } from './descriptor';
 import { attachDirect, PIECE_SIZE, type DirectFile } from './direct-file';
-import { NOWAIT_REFUSED, type Engine } from './engine';
+import type { Engine } from './engine';
 import { ERR_FS_FILE_TOO_LARGE, systemError } from './errors';
 import { settle, workOnLoop } from './turn-budget';
 
@@ -102,19 +102,12 @@ export async function readWholeFile(path: string | Buffer): Promise<Buffer | nul
     // the loop (DirectFile); memory not yet in memory is the threads' to write (isFresh).
     const fresh = isFresh(engine, binding, contents);
     const copyNow = size <= SYNC_WHOLE_MAX && !fresh;
-    const result = copyNow ? binding.readCached(fd, contents, 0) : MISSED;
-    if (result >= 0) {
-      engine.cached.reads++;
-      return await settle(result === size ? contents : contents.subarray(0, result));
-    }
+    const result = copyNow ? engine.readCached(fd, contents, 0) : MISSED;
+    if (result >= 0) return await settle(result === size ? contents : contents.subarray(0, result));
     if (result > MISSED) {
-      if (result === -constants.errno.EOPNOTSUPP) {
-        engine.fastPathOff(NOWAIT_REFUSED);
-        return await readUnknownSize(engine, binding, fd);
-      }
+      if (result === -constants.errno.EOPNOTSUPP) return await readUnknownSize(engine, binding, fd);
       throw systemError(result, 'read');
     }
-    if (copyNow) engine.cached.readMisses++;
     const cached = MISSED - result;
     // A small file, to land in fresh memory or missed: one buffered read on a pool thread (the kernel's
     // readahead serves a miss); a larger one: kernel-AIO reads, several in flight, or into fresh memory
@@ -159,16 +152,10 @@ export async function readFdFromCache(fd: number): Promise<Buffer | null> {
   const [size, mode] = described;
   if ((mode & fs.constants.S_IFMT) !== fs.constants.S_IFREG || size === 0 || size >= FRESH_MIN) return null;
   const contents = Buffer.allocUnsafeSlow(size);
-  const result = binding.readCached(fd, contents, AT_FILE_POSITION);
-  if (result >= 0) {
-    engine.cached.reads++;
-    return result === size ? contents : contents.subarray(0, result);
-  }
-  if (result <= MISSED) {
-    engine.cached.readMisses++;
-    const copied = MISSED - result;
-    if (copied > 0) moveFilePosition(fd, -copied);
-  }
+  const result = engine.readCached(fd, contents, AT_FILE_POSITION);
+  if (result >= 0) return result === size ? contents : contents.subarray(0, result);
+  const copied = result <= MISSED ? MISSED - result : 0;
+  if (copied > 0) moveFilePosition(fd, -copied);
   return null;
 }
 

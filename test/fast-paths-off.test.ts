@@ -126,4 +126,33 @@ describe.skipIf(!kernel)('on a filesystem that refuses RWF_NOWAIT reads', () => 
       await tmpfs.cleanup();
     }
   });
+
+  it("the callback readFile(fd) reads node's bytes from there, and fastPathsOff says why (in a fresh process)", async (ctx) => {
+    const tmpfs = await mountTmpfs('fast-paths-off-fd', '16m');
+    try {
+      if (tmpfs.skipReason !== undefined) {
+        console.log(`[fast-paths-off] skipped: ${tmpfs.skipReason}`);
+        return ctx.skip();
+      }
+      const file = path.join(tmpfs.dir, 'small');
+      fs.writeFileSync(file, 'ab'.repeat(3000));
+      const script = `
+        const aiofs = require(${JSON.stringify(path.join(dist, 'index.js'))});
+        const fd = aiofs.openSync(process.argv[1], 'r');
+        aiofs.readSync(fd, Buffer.alloc(100), 0, 100, null);
+        aiofs.readFile(fd, 'latin1', (error, read) => {
+          if (error) throw error;
+          console.log(JSON.stringify({ read, fastPathsOff: aiofs.contextStats().fastPathsOff }));
+        });`;
+      const child = spawnSync(process.execPath, ['-e', script, file], { encoding: 'utf8' });
+      expect(child.stderr).toBe('');
+      const out = JSON.parse(child.stdout);
+      expect(out.read).toBe('ab'.repeat(3000).slice(100));
+      expect(out.fastPathsOff).toEqual([
+        'RWF_NOWAIT reads: refused (EOPNOTSUPP) by a filesystem, whose files are read through kernel AIO or a pool thread',
+      ]);
+    } finally {
+      await tmpfs.cleanup();
+    }
+  });
 });
