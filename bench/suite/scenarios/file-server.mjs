@@ -4,7 +4,8 @@
 // endpoint of the same server are timed. node:fs streams read on the libuv threadpool, so the login
 // (also on the threadpool) queues behind hundreds of reads; aiofs's reads use no threadpool thread.
 // Per contender and case: served MiB/s, the server's peak RSS, /tiny and /login p99 under load, the
-// slowest client's throughput over the median's; idle p50 of both endpoints before the load; and the
+// slowest client's throughput over the median's, how long the last client waited for its first byte
+// (the server accepts one connection per turn of its loop); idle p50 of both endpoints before the load; and the
 // issue's targets (targets.mjs), MET or NOT MET. Cold cases drop the page cache before every trial (root only).
 import { spawnSync } from 'node:child_process';
 import { pbkdf2Sync } from 'node:crypto';
@@ -44,6 +45,13 @@ const FIGURES = [
     higher: false,
     get: (t) => t.loaded.login.p99Ms,
     p50: (t) => t.loaded.login.p50Ms,
+  },
+  {
+    id: 'first-byte',
+    label: "last client's first byte",
+    unit: 's (lower is better)',
+    higher: false,
+    get: (t) => t.client.lastFirstByteSeconds,
   },
   {
     id: 'spread',

@@ -13,7 +13,11 @@
 // 3. load: every client gets its URL at once and downloads /file for --window seconds (curl's
 //    --max-time); a client that reaches the end of the file asks again for what is left of its window,
 //    so every client keeps streaming whatever the file size. Each client's throughput is what it
-//    downloaded over its time; served is the clients' bytes over the window.
+//    downloaded over its time; served is the clients' bytes over the window. A client's first byte is
+//    how long its first download waited for the response (curl's time_starttransfer; its whole time if
+//    none came): libuv accepts one connection per turn of the event loop (libuv/libuv#3696; strace of
+//    the server on Node 20: one accept4 per turn, never one that finds the queue empty), so at the
+//    start of the load the last of hundreds of clients waits for as many turns of a busy loop.
 // 4. meanwhile, until the first client's window ends, the same steady probing of /tiny and /login
 //    (open loop: a request is sent on time even when earlier ones have not been answered, as
 //    independent users would). Probes come from a process of their own (file-server-prober.mjs): this
@@ -118,13 +122,15 @@ async function startProbing(perSecond) {
   const p = spawn(process.execPath, [PROBER, String(port), String(perSecond)], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   const exited = new Promise((resolve) => p.once('close', resolve));
+  let ready = false;
+  exited.then((code) => ready || failTrial(`the prober exited ${code} before it was ready`));
   await new Promise((resolve) =>
     /** @type {import('node:stream').Readable} */ (p.stdout).on('data', (d) => {
       out += d;
-      if (out.startsWith('ready\n')) resolve(undefined);
+      ready ||= out.startsWith('ready\n');
+      if (ready) resolve(undefined);
     }),
   );
-  exited.then((code) => code !== 0 && !out.includes('{') && failTrial(`the prober exited ${code} before it was ready`));
   return async () => {
     /** @type {import('node:stream').Writable} */ (p.stdin).end();
     const code = await exited;
@@ -145,13 +151,14 @@ const latencyFigures = ({ latencies, errors }) => ({
 
 // --- the clients: curl processes ------------------------------------------------------------------
 const url = `http://127.0.0.1:${port}/file`;
-const CURL_OUT = '%{size_download} %{time_total} %{http_code} %{exitcode}';
+const CURL_OUT = '%{size_download} %{time_total} %{http_code} %{exitcode} %{time_starttransfer}';
 
 /**
  * One curl download of /file for at most `seconds`. `held`: curl starts, initializes and waits for its
  * URL on stdin (-K -) until release() is called, so that many start their downloads together however
  * long it took to fork them all; otherwise it starts at once. `result` resolves with
- * { bytes, seconds, finished } (finished: it got the whole file) or { error }.
+ * { bytes, seconds, firstByte, finished } (firstByte: seconds until the response began, or all of them
+ * when none came; finished: it got the whole file) or { error }.
  */
 function curl(seconds, held) {
   const args = [
@@ -173,10 +180,11 @@ function curl(seconds, held) {
     }); // a pipe
     p.once('error', (err) => resolve({ error: `curl: ${err.message}` }));
     p.once('close', (code, signal) => {
-      const [size, time, http, exit] = out.trim().split(' ').map(Number);
-      if (code === 0 && http === 200 && size === bytes) resolve({ bytes: size, seconds: time, finished: true });
+      const [size, time, http, exit, firstByte] = out.trim().split(' ').map(Number);
+      if (code === 0 && http === 200 && size === bytes) resolve({ bytes: size, seconds: time, firstByte, finished: true });
       // 28: --max-time reached, the normal end of a client's window
-      else if (code === 28) resolve({ bytes: size || 0, seconds: time || seconds, finished: false });
+      else if (code === 28)
+        resolve({ bytes: size || 0, seconds: time || seconds, firstByte: firstByte || time || seconds, finished: false });
       else resolve({ error: `curl exited ${code ?? signal} (curl's code ${exit}, HTTP ${http}, ${size} of ${bytes} bytes)` });
     });
   });
@@ -186,18 +194,19 @@ function curl(seconds, held) {
 
 /**
  * A client: a held curl, then (when that one got the whole file) curls one after another until it has
- * spent `windowSeconds` from its release. `done` resolves with { bytes, seconds, requests, error }.
+ * spent `windowSeconds` from its release. `done` resolves with { bytes, seconds, firstByte, requests, error }
+ * (firstByte: its first download's).
  */
 function client() {
   const first = curl(windowSeconds, true);
   let t0;
   const done = (async () => {
-    const total = { bytes: 0, seconds: 0, requests: 0, error: null };
+    const total = { bytes: 0, seconds: 0, firstByte: NaN, requests: 0, error: null };
     for (let r = await first.result; ; r = await curl(windowSeconds - elapsedMs(t0) / 1000, false).result) {
       if (r.error) return { ...total, error: r.error };
       total.bytes += r.bytes;
       total.seconds += r.seconds;
-      total.requests++;
+      if (total.requests++ === 0) total.firstByte = r.firstByte;
       if (!r.finished || windowSeconds - elapsedMs(t0) / 1000 < MIN_CLIENT_SECONDS) return total;
     }
   })();
@@ -258,7 +267,13 @@ console.log(
     servedMiBps: servedBytes / windowSeconds / MiB,
     servedBytes,
     requests: done.reduce((sum, c) => sum + c.requests, 0),
-    client: { slowestMiBps: min(rates), medianMiBps: medianRate, fastestMiBps: max(rates) },
+    client: {
+      slowestMiBps: min(rates),
+      medianMiBps: medianRate,
+      fastestMiBps: max(rates),
+      medianFirstByteSeconds: median(done.map((c) => c.firstByte)),
+      lastFirstByteSeconds: max(done.map((c) => c.firstByte)),
+    },
     slowestToMedian: medianRate > 0 ? min(rates) / medianRate : NaN,
     idle: Object.fromEntries(ENDPOINTS.map((e) => [e, latencyFigures(idle[e])])),
     loaded: Object.fromEntries(ENDPOINTS.map((e) => [e, latencyFigures(loaded[e])])),
