@@ -70,7 +70,7 @@ describe('npm pack, then install with no compiler on PATH', () => {
       'dist/register.mjs',
       'dist/cli/main.js',
       'bench/suite/main.mjs',
-      'bench/trials/sequential-read-trial.mjs',
+      'bench/suite/trials/sequential-read-trial.mjs',
       'bench/lib/child.mjs',
     ]) {
       expect(listing, file).toContain(`package/${file}`);

@@ -55,11 +55,12 @@ function measure(stopLoopDelay) {
 
 /**
  * fs/promises and node:fs, or aiofs's (dist/promises.mjs and dist/index.mjs of the build in use,
- * bench/lib/aiofs-build.mjs) with its backend, for a trial's `impl` argument.
- * @returns {Promise<{ fsp: typeof import('node:fs/promises'), fs: typeof import('node:fs'), backend: { name: string, reason: string } | null }>}
+ * bench/lib/aiofs-build.mjs) with its backend, for a trial's `impl` argument; `aiofs`: aiofs's
+ * dist/index.mjs (its contextStats() and defaults too), or null for fs.
+ * @returns {Promise<{ fsp: typeof import('node:fs/promises'), fs: typeof import('node:fs'), aiofs: Record<string, any> | null, backend: { name: string, reason: string } | null }>}
  */
 export async function loadPromises(impl) {
-  if (impl === 'fs') return { fsp: await import('node:fs/promises'), fs: await import('node:fs'), backend: null };
+  if (impl === 'fs') return { fsp: await import('node:fs/promises'), fs: await import('node:fs'), aiofs: null, backend: null };
   const fs = await importAiofs('index.mjs');
-  return { fsp: await importAiofs('promises.mjs'), fs, backend: { name: fs.backend.name, reason: fs.backend.reason } };
+  return { fsp: await importAiofs('promises.mjs'), fs, aiofs: fs, backend: { name: fs.backend.name, reason: fs.backend.reason } };
 }

@@ -15,7 +15,7 @@ import { nodeContenders } from '../contenders.mjs';
 import { dataFiles, references } from '../data.mjs';
 import { runRounds, summarize } from '../summary.mjs';
 
-const TRIAL = fileURLToPath(new URL('../../trials/sequential-read-trial.mjs', import.meta.url));
+const TRIAL = fileURLToPath(new URL('../trials/sequential-read-trial.mjs', import.meta.url));
 const OPTIONS = { fs: null, aiofs: { cache: 'bypass' } };
 
 function resident(path) {

@@ -1,6 +1,6 @@
 // Random 4 KiB reads through one FileHandle (fs/promises, aiofs/promises) at depths 1, 16 and 64 over a
 // file 4x --size, cold (page cache dropped before every trial, as root; else warm, and said so):
-// bench/trials/random-read-trial.mjs, the same seeded offsets for every contender, every read's block
+// bench/suite/trials/random-read-trial.mjs, the same seeded offsets for every contender, every read's block
 // header checked, every 16th block checksummed against a reference read here with fs.readSync. fio
 // (libaio, O_DIRECT) replays the very same offsets from an iolog as the device limit.
 import { mkdirSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { withFio } from '../contenders.mjs';
 import { dataFiles } from '../data.mjs';
 import { runRounds, summarizeCase } from '../summary.mjs';
 
-const TRIAL = fileURLToPath(new URL('../../trials/random-read-trial.mjs', import.meta.url));
+const TRIAL = fileURLToPath(new URL('../trials/random-read-trial.mjs', import.meta.url));
 const SEED = 1;
 const SAMPLE_EVERY = 16;
 

@@ -1,7 +1,7 @@
 // One file of --size streamed by createReadStream (defaults), cold (page cache dropped before every
 // trial, as root) and warm (the whole file cached before every trial, then streamed again and again for
 // warmSeconds, so that every contender's loop-delay p99 rests on about as many ticks):
-// bench/trials/sequential-read-trial.mjs, every chunk checked there and its figures compared here with
+// bench/suite/trials/sequential-read-trial.mjs, every chunk checked there and its figures compared here with
 // a reference read once with fs.readSync. fio (libaio, O_DIRECT, 1 MiB x8) reads the file as the device
 // limit; its O_DIRECT reads neither use nor fill the cache, so warm it still reads the disk.
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,7 @@ import { withFio } from '../contenders.mjs';
 import { dataFiles, references } from '../data.mjs';
 import { runRounds, summarizeCase } from '../summary.mjs';
 
-const TRIAL = fileURLToPath(new URL('../../trials/sequential-read-trial.mjs', import.meta.url));
+const TRIAL = fileURLToPath(new URL('../trials/sequential-read-trial.mjs', import.meta.url));
 
 /** The page cache as `mode` needs it: dropped (cold), or holding the whole file (warm: read again if not). */
 function prepareCache(ctx, mode, file, size) {

@@ -1,5 +1,5 @@
 // createWriteStream writing --size to a new file in 64 KiB and in 1 MiB chunks, each with and without
-// flush: true (fsync before close): bench/trials/sequential-write-trial.mjs, writing again and again for
+// flush: true (fsync before close): bench/suite/trials/sequential-write-trial.mjs, writing again and again for
 // windowSeconds, and every byte of the file it wrote read back here and checked against the pattern
 // (bench/lib/write-pattern.mjs). Before every trial the target is deleted, written back (sync) and, as
 // root, the page cache dropped. fio (libaio, O_DIRECT, 1 MiB x8) writes the same file as the device
@@ -16,7 +16,7 @@ import { checkWrittenFile, makePattern } from '../../lib/write-pattern.mjs';
 import { withFio } from '../contenders.mjs';
 import { runRounds, summarizeCase } from '../summary.mjs';
 
-const TRIAL = fileURLToPath(new URL('../../trials/sequential-write-trial.mjs', import.meta.url));
+const TRIAL = fileURLToPath(new URL('../trials/sequential-write-trial.mjs', import.meta.url));
 
 export function sequentialWrite(ctx) {
   const { size, chunks, windowSeconds } = ctx.plan.sequentialWrite;

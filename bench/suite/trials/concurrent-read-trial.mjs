@@ -9,8 +9,7 @@
 // when one starves. Prints one JSON line; exits non-zero on a stream error.
 import { statSync } from 'node:fs';
 import { StreamVerifier } from '../../lib/verify.mjs';
-import { loadStreamFactory } from '../../lib/stream-bench.mjs';
-import { startTrialMeasureReady } from '../../lib/trial-measure.mjs';
+import { loadPromises, startTrialMeasureReady } from '../../lib/trial-measure.mjs';
 
 const [impl, list] = process.argv.slice(2);
 const files = (list ?? '').split(',').filter(Boolean);
@@ -19,7 +18,10 @@ if (!['fs', 'aiofs'].includes(impl) || files.length === 0) {
   process.exit(2);
 }
 const size = statSync(files[0]).size;
-const { create: createReadStream, aiofs } = await loadStreamFactory(impl, 'createReadStream');
+const {
+  fs: { createReadStream },
+  backend,
+} = await loadPromises(impl);
 
 const verifiers = files.map(() => new StreamVerifier(size));
 let sharesAtFirstEnd = /** @type {number[] | null} */ (null);
@@ -49,7 +51,7 @@ const m = await stop.afterTurn(size * files.length);
 console.log(
   JSON.stringify({
     impl,
-    backend: aiofs ? { name: aiofs.backend.name, reason: aiofs.backend.reason } : null,
+    backend,
     streams: files.length,
     fileSize: size,
     slowestShare: Math.min(.../** @type {number[]} */ (sharesAtFirstEnd)), // set when the first stream ended

@@ -14,7 +14,6 @@ import { createServer, get } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { loadStreamFactory } from '../../lib/stream-bench.mjs';
 import { loadPromises, startTrialMeasureReady } from '../../lib/trial-measure.mjs';
 
 const LUA = fileURLToPath(new URL('./small-file-server.lua', import.meta.url));
@@ -41,8 +40,8 @@ const fail = (msg) => {
   console.error(`${impl} ${mode} server: ${msg}`);
   process.exit(1);
 };
-const { create: createReadStream } = await loadStreamFactory(impl, 'createReadStream');
-const { fsp, backend } = await loadPromises(impl);
+const { fsp, fs, backend } = await loadPromises(impl);
+const { createReadStream } = fs;
 
 const HANDLERS = {
   stream: (path, res) =>

@@ -11,9 +11,8 @@
 // Prints one JSON line; exits non-zero on a stream error.
 import { pbkdf2 } from 'node:crypto';
 import { promisify } from 'node:util';
-import { loadStreamFactory } from '../../lib/stream-bench.mjs';
 import { median, percentile } from '../../lib/stats.mjs';
-import { startTrialMeasureReady } from '../../lib/trial-measure.mjs';
+import { loadPromises, startTrialMeasureReady } from '../../lib/trial-measure.mjs';
 
 const [impl, jobsArg, iterationsArg, list = ''] = process.argv.slice(2);
 const jobs = Number(jobsArg),
@@ -24,13 +23,14 @@ if (!['idle', 'fs', 'aiofs'].includes(impl) || !(jobs > 0) || !(iterations > 0) 
   process.exit(2);
 }
 const job = promisify(pbkdf2);
-const { create: createReadStream, aiofs } = impl === 'idle' ? {} : await loadStreamFactory(impl, 'createReadStream');
+const loaded = impl === 'idle' ? null : await loadPromises(impl);
 
 let streamed = 0,
   running = true,
   failure = /** @type {Error | null} */ (null);
 function stream(file) {
-  const s = createReadStream(file);
+  if (loaded === null) throw new Error('idle: nothing to stream');
+  const s = loaded.fs.createReadStream(file);
   s.on('data', (chunk) => {
     streamed += chunk.length;
   });
@@ -59,7 +59,7 @@ if (failure) {
 console.log(
   JSON.stringify({
     impl,
-    backend: aiofs ? { name: aiofs.backend.name, reason: aiofs.backend.reason } : null,
+    backend: loaded?.backend ?? null,
     jobs,
     iterations,
     streams: files.length,

@@ -1,17 +1,17 @@
 // One measured random-read trial, run by the suite (scenarios random-read, fh-read) in a fresh process.
 //
-//   node bench/trials/random-read-trial.mjs <fs|aiofs> <file> <count> <depth> [seed=1] [sampleEvery=16]
+//   node bench/suite/trials/random-read-trial.mjs <fs|aiofs> <file> <count> <depth> [seed=1] [sampleEvery=16]
 //
 // `depth` async workers share one FileHandle; each has its own buffer and
 // awaits one FileHandle.read() at a time, so `depth` reads are in flight.
 // Every read is timed (latency p50/p99). Prints one JSON line. Exits non-zero if any read is short or
 // returns wrong data.
 import { statSync } from 'node:fs';
-import { BLOCK, checkBlock } from '../lib/datafile.mjs';
-import { randomBlocks } from '../lib/offsets.mjs';
-import { median, percentile } from '../lib/stats.mjs';
-import { loadPromises, startTrialMeasureReady } from '../lib/trial-measure.mjs';
-import { Sampler } from '../lib/verify.mjs';
+import { BLOCK, checkBlock } from '../../lib/datafile.mjs';
+import { randomBlocks } from '../../lib/offsets.mjs';
+import { median, percentile } from '../../lib/stats.mjs';
+import { loadPromises, startTrialMeasureReady } from '../../lib/trial-measure.mjs';
+import { Sampler } from '../../lib/verify.mjs';
 
 const [impl, file, countArg, depthArg, seedArg = '1', everyArg = '16'] = process.argv.slice(2);
 const count = Number(countArg),

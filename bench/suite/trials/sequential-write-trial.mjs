@@ -1,6 +1,6 @@
 // One measured sequential-write trial, run by the suite (scenario sequential-write) in a fresh process.
 //
-//   node bench/trials/sequential-write-trial.mjs <fs|aiofs> <file> <size> <chunkBytes> [optionsJSON] [minSeconds]
+//   node bench/suite/trials/sequential-write-trial.mjs <fs|aiofs> <file> <size> <chunkBytes> [optionsJSON] [minSeconds]
 //
 // Writes `size` bytes to `file` (which should not exist: the parent deletes it)
 // with fs.createWriteStream or aiofs's createWriteStream (no options argument at
@@ -15,7 +15,8 @@
 // The clock runs from createWriteStream() (open included) to 'close', which
 // comes after the last write and, with flush: true, after the fsync. Making the
 // chunks (a memcpy and the headers) is inside the clock, the same for every
-// contender, and reported apart as produceSec.
+// contender, and reported apart as produceSec. CPU, event-loop delay and peak RSS are
+// trial-measure.mjs's.
 //
 // With minSeconds > 0 the trial writes again, back to back (into new files FILE.pass2,
 // FILE.pass3, ...: truncating or deleting a file of the last pass would make the filesystem
@@ -29,11 +30,8 @@
 // on a stream error.
 import { closeSync, fsyncSync, openSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { startLoopDelay } from '../lib/loop-delay.mjs';
-import { ioUringRings } from '../lib/io-uring.mjs';
-import { loadStreamFactory } from '../lib/stream-bench.mjs';
-import { fillExpected, makePattern } from '../lib/write-pattern.mjs';
+import { loadPromises, startTrialMeasure } from '../../lib/trial-measure.mjs';
+import { fillExpected, makePattern } from '../../lib/write-pattern.mjs';
 
 const [impl, file, sizeArg, chunkArg, optionsArg = 'null', minSecondsArg = '0'] = process.argv.slice(2);
 const minSeconds = Number(minSecondsArg);
@@ -51,11 +49,11 @@ if (
 }
 const options = JSON.parse(optionsArg);
 
-const { create: createWriteStream, aiofs } = await loadStreamFactory(impl, 'createWriteStream');
+const { fs, aiofs, backend } = await loadPromises(impl);
+const { createWriteStream } = fs;
 
 const pattern = makePattern();
-const rssBefore = process.memoryUsage().rss;
-const statsBefore = aiofs?.contextStats?.() ?? null;
+const statsBefore = aiofs?.contextStats() ?? null;
 
 /** Writes the whole file once; resolves with timings once the stream has closed. */
 function writeAll(file) {
@@ -132,10 +130,7 @@ const folder = openSync(dirname(file), 'r');
 fsyncSync(folder);
 closeSync(folder);
 
-const cpu0 = process.cpuUsage(); // whole process, including libuv threadpool threads
-const elu0 = performance.eventLoopUtilization();
-const stopLoopDelay = startLoopDelay();
-let r;
+const stop = startTrialMeasure(); // whole process, including libuv threadpool threads
 const passes = [];
 try {
   do {
@@ -152,28 +147,17 @@ try {
   console.error(`${impl}: ${/** @type {Error} */ (err).message}`);
   process.exit(1);
 }
-r = passes[0];
+const m = stop(size * passes.length);
+const r = passes[0];
 const seconds = passes.reduce((sum, pass) => sum + pass.seconds, 0);
-const bytes = size * passes.length;
-const elu = performance.eventLoopUtilization(elu0);
-const eventLoopDelay = stopLoopDelay();
-const cpu = process.cpuUsage(cpu0);
-if (r.stream.bytesWritten !== size) {
-  console.error(`${impl}: bytesWritten is ${r.stream.bytesWritten} after 'close', ${size} bytes were written`);
-  process.exit(1);
-}
-
-const ru = process.resourceUsage();
-const cpuTotal = (cpu.user + cpu.system) / 1e6;
-const statsAfter = aiofs?.contextStats?.() ?? null;
-const gib = bytes / 2 ** 30;
+const statsAfter = aiofs?.contextStats() ?? null;
 for (let n = 2; n <= passes.length; n++) rmSync(`${file}.pass${n}`, { force: true });
 
 console.log(
   JSON.stringify({
     impl,
     options,
-    backend: aiofs ? { name: aiofs.backend.name, reason: aiofs.backend.reason } : null,
+    backend,
     defaults: aiofs
       ? { writeBehind: aiofs.DEFAULT_WRITE_BEHIND ?? null, chunkSize: aiofs.DEFAULT_WRITE_CHUNK_SIZE ?? null }
       : null,
@@ -181,7 +165,6 @@ console.log(
     size,
     chunkBytes,
     passes: passes.length,
-    seconds,
     finishMs: r.finishMs, // createWriteStream() to 'finish' (every byte handed over, final writes done)
     finishToCloseMs: r.finishToCloseMs, // 'finish' to 'close': the fsync with flush: true, and close(2)
     produceSec: r.produceSec,
@@ -189,20 +172,12 @@ console.log(
     drainWaits: r.drainWaits,
     buffersMade: r.buffersMade,
     bytesWritten: r.stream.bytesWritten,
-    mbPerSec: bytes / seconds / 1e6,
-    cpu: { userSec: cpu.user / 1e6, systemSec: cpu.system / 1e6, totalSec: cpuTotal },
-    cpuSecPerGiB: cpuTotal / gib,
-    eventLoopDelay,
-    // Share of the trial the main thread spent running JS/callbacks rather than
-    // waiting in epoll; busy ms per GiB does not depend on the trial's length.
-    eventLoopUtilization: { utilization: elu.utilization, activeMs: elu.active, busyMsPerGiB: elu.active / gib },
-    peakRssMiB: ru.maxRSS / 1024, // KiB; the whole process lifetime, start-up included
-    rssBeforeMiB: rssBefore / 2 ** 20,
     // requests this trial sent to the kernel (aiofs): none means it wrote through node:fs
-    kernelRequests: statsAfter && statsBefore ? statsAfter.submitted - statsBefore.submitted : (statsAfter?.submitted ?? null),
+    kernelRequests: statsAfter && statsBefore ? statsAfter.submitted - statsBefore.submitted : null,
     contextStats: statsAfter,
-    uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? null,
-    ioUringRings: ioUringRings(), // > 0: libuv ran this process's fs calls through io_uring
-    node: process.version,
+    ...m, // CPU, event-loop delay, peak RSS (start-up included), ioUringRings (> 0: libuv ran fs calls through io_uring)
+    // the writing time of the passes, without the checks between them
+    seconds,
+    mbPerSec: m.bytes / seconds / 1e6,
   }),
 );

@@ -1,12 +1,12 @@
 // One measured sequential-read trial, run by the suite (scenarios sequential-read, page-cache) in a fresh process.
 //
-//   node bench/trials/sequential-read-trial.mjs <fs|aiofs> <file> [optionsJSON] [minSeconds]
+//   node bench/suite/trials/sequential-read-trial.mjs <fs|aiofs> <file> [optionsJSON] [minSeconds]
 //
 // Streams the whole file with fs.createReadStream or aiofs's createReadStream
 // (no options argument at all when optionsJSON is absent or "null", i.e. the
 // true defaults), consuming it with a 'data' handler that checks every chunk
 // (bench/lib/verify.mjs StreamVerifier). The clock runs from createReadStream()
-// (open included) to 'end'.
+// (open included) to 'end'; CPU, event-loop delay and peak RSS are trial-measure.mjs's.
 //
 // With minSeconds > 0 the file is streamed again, back to back, each pass a new
 // stream checked like the first, until that much streaming time has passed.
@@ -20,11 +20,8 @@
 // reference. Exits non-zero on a stream error or wrong data.
 import { statSync } from 'node:fs';
 import { once } from 'node:events';
-import { performance } from 'node:perf_hooks';
-import { StreamVerifier } from '../lib/verify.mjs';
-import { startLoopDelay } from '../lib/loop-delay.mjs';
-import { ioUringRings } from '../lib/io-uring.mjs';
-import { loadStreamFactory } from '../lib/stream-bench.mjs';
+import { loadPromises, startTrialMeasure } from '../../lib/trial-measure.mjs';
+import { StreamVerifier } from '../../lib/verify.mjs';
 
 const CLOSE_TIMEOUT_MS = 5000;
 
@@ -36,10 +33,10 @@ if (!['fs', 'aiofs'].includes(impl) || !file || !(minSeconds >= 0)) {
 }
 const options = JSON.parse(optionsArg);
 
-const { create: createReadStream, aiofs } = await loadStreamFactory(impl, 'createReadStream');
+const { fs, aiofs, backend } = await loadPromises(impl);
+const { createReadStream } = fs;
 
 const size = statSync(file).size;
-const rssBefore = process.memoryUsage().rss;
 
 /** Streams the file once; resolves with the stream, its verification result and timings. */
 function streamOnce() {
@@ -51,7 +48,9 @@ function streamOnce() {
     firstChunkNs ??= process.hrtime.bigint();
     if (!Buffer.isBuffer(chunk)) {
       stream.destroy(
-        new Error(`'data' emitted a ${typeof chunk === 'string' ? 'string' : chunk?.constructor?.name}, expected a Buffer`),
+        new Error(
+          `'data' emitted ${typeof chunk === 'string' ? 'a string' : Object.prototype.toString.call(chunk)}, expected a Buffer`,
+        ),
       );
       return;
     }
@@ -77,9 +76,7 @@ function streamOnce() {
   });
 }
 
-const cpu0 = process.cpuUsage(); // whole process, including libuv threadpool threads
-const elu0 = performance.eventLoopUtilization();
-const stopLoopDelay = startLoopDelay();
+const stop = startTrialMeasure(); // whole process, including libuv threadpool threads
 const passes = [];
 let seconds = 0;
 try {
@@ -95,11 +92,8 @@ try {
   console.error(`${impl}: ${/** @type {Error} */ (err).message}`);
   process.exit(1);
 }
-const elu = performance.eventLoopUtilization(elu0);
-const eventLoopDelay = stopLoopDelay();
-const cpu = process.cpuUsage(cpu0);
+const m = stop(size * passes.length);
 const { stream, verify, firstChunkMs } = passes[0];
-const bytes = size * passes.length;
 
 // Not timed: the stream should close its file after 'end' (autoClose) and emit 'close'.
 const last = passes[passes.length - 1].stream;
@@ -117,34 +111,22 @@ if (!closed) {
 }
 const closeMs = Number(process.hrtime.bigint() - tc) / 1e6;
 
-const ru = process.resourceUsage();
-const cpuTotal = (cpu.user + cpu.system) / 1e6;
-
 console.log(
   JSON.stringify({
     impl,
     options,
-    backend: aiofs ? { name: aiofs.backend.name, reason: aiofs.backend.reason } : null,
+    backend,
     highWaterMark: stream.readableHighWaterMark,
     size,
     passes: passes.length,
-    seconds,
     firstChunkMs, // open + first read, first pass
-    mbPerSec: bytes / seconds / 1e6,
-    cpu: { userSec: cpu.user / 1e6, systemSec: cpu.system / 1e6, totalSec: cpuTotal },
-    cpuSecPerGiB: cpuTotal / (bytes / 2 ** 30),
-    eventLoopDelay,
-    // Share of the trial the main thread spent running JS/callbacks rather than
-    // waiting in epoll; busy ms per GiB does not depend on the trial's length.
-    eventLoopUtilization: { utilization: elu.utilization, activeMs: elu.active, busyMsPerGiB: elu.active / (bytes / 2 ** 30) },
-    peakRssMiB: ru.maxRSS / 1024, // KiB; the whole process lifetime, start-up included
-    rssBeforeMiB: rssBefore / 2 ** 20,
     closed,
     closeMs,
     verify,
-    contextStats: aiofs?.contextStats?.() ?? null,
-    uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? null,
-    ioUringRings: ioUringRings(), // > 0: libuv ran this process's fs calls through io_uring
-    node: process.version,
+    contextStats: aiofs?.contextStats() ?? null,
+    ...m, // CPU, event-loop delay, peak RSS (start-up included), ioUringRings (> 0: libuv ran fs calls through io_uring)
+    // the streaming time of the passes, without the checks between them
+    seconds,
+    mbPerSec: m.bytes / seconds / 1e6,
   }),
 );
