@@ -82,6 +82,9 @@ function more(r) {
     return [
       `latency p50 ms ${pair(r.fs?.latencyP50Ms, r.aiofs.latencyP50Ms)}`,
       ...(r.aiofs.latencyP99Ms !== undefined ? [`p99 ms ${pair(r.fs?.latencyP99Ms, r.aiofs.latencyP99Ms)}`] : []),
+      ...(r.aiofs.steadyP99Ms !== undefined
+        ? [`p99 once every client streams ms ${pair(r.fs?.steadyP99Ms, r.aiofs.steadyP99Ms)}`]
+        : []),
       ...(r.aiofs.mbPerSec !== undefined ? [`MB/s ${pair(r.fs?.mbPerSec, r.aiofs.mbPerSec)}`] : []),
     ].join(', ');
   }

@@ -8,7 +8,9 @@
 //
 // First a few untimed requests to each endpoint (the connections opened, both processes' code warm),
 // then "ready" on a line, then probes until its stdin ends; then it waits for every answer and prints
-// {"tiny": {"latencies": [ms...], "errors": [...]}, "login": {...}}.
+// {"tiny": {"latencies": [ms...], "sentAt": [ms...], "errors": [...]}, "login": {...}}, sentAt[i] the
+// time latencies[i]'s request went out (performance.timeOrigin + performance.now(), comparable
+// between processes of one machine).
 import { request } from '../../lib/http-get.mjs';
 
 const [port, perSecond] = process.argv.slice(2).map(Number);
@@ -25,12 +27,20 @@ for (let i = 0; i < WARM_UP_REQUESTS; i++) {
   }
 }
 console.log('ready');
-/** @type {Record<string, { latencies: number[], errors: string[] }>} */
-const samples = Object.fromEntries(ENDPOINTS.map((e) => [e, { latencies: [], errors: [] }]));
+/** @type {Record<string, { latencies: number[], sentAt: number[], errors: string[] }>} */
+const samples = Object.fromEntries(ENDPOINTS.map((e) => [e, { latencies: [], sentAt: [], errors: [] }]));
 const pending = [];
 const periodMs = 1000 / perSecond;
-const fire = (e) =>
-  pending.push(request(port, `/${e}`).then((r) => (r.error ? samples[e].errors.push(r.error) : samples[e].latencies.push(r.ms))));
+const now = () => performance.timeOrigin + performance.now();
+function fire(e) {
+  const sentAt = now();
+  const answered = request(port, `/${e}`).then((r) => {
+    if (r.error) return samples[e].errors.push(r.error);
+    samples[e].latencies.push(r.ms);
+    samples[e].sentAt.push(sentAt);
+  });
+  pending.push(answered);
+}
 /** @type {NodeJS.Timeout[]} */
 const timers = ENDPOINTS.map((e, i) =>
   setTimeout(

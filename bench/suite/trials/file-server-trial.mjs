@@ -21,7 +21,9 @@
 // 4. meanwhile, until the first client's window ends, the same steady probing of /tiny and /login
 //    (open loop: a request is sent on time even when earlier ones have not been answered, as
 //    independent users would). Probes come from a process of their own (file-server-prober.mjs): this
-//    one stalls while it forks the curls of clients that asked again.
+//    one stalls while it forks the curls of clients that asked again. Their p99 over the whole window,
+//    and over the probes sent once every client had its first byte (steadyP99Ms): a probe that opens a
+//    connection at the start of the load waits in the accept queue behind the clients' connections.
 // The server's figures (peak RSS, CPU, event-loop delay, aiofs's contextStats) come from its /stats
 // after the load. The clients and this process need file descriptors: the suite starts the trial
 // under `ulimit -n 65536` where allowed, and the trial stops with a message when it has too few.
@@ -139,15 +141,24 @@ async function startProbing(perSecond) {
   };
 }
 
-// failed requests are counted (and the suite says so), not timed
-const latencyFigures = ({ latencies, errors }) => ({
-  count: latencies.length,
-  errors: errors.length,
-  firstError: errors[0] ?? null,
-  p50Ms: median(latencies),
-  p99Ms: percentile(latencies, 99),
-  maxMs: latencies.length ? max(latencies) : NaN,
-});
+/**
+ * An endpoint's figures; failed requests are counted (and the suite says so), not timed. With
+ * `steadyFrom` (a time as the prober's sentAt), also the p99 of the requests sent from then on.
+ */
+const latencyFigures = ({ latencies, sentAt, errors }, steadyFrom = NaN) => {
+  const steady = latencies.filter((_, i) => sentAt[i] >= steadyFrom);
+  return {
+    count: latencies.length,
+    errors: errors.length,
+    firstError: errors[0] ?? null,
+    p50Ms: median(latencies),
+    p99Ms: percentile(latencies, 99),
+    maxMs: latencies.length ? max(latencies) : NaN,
+    ...(Number.isNaN(steadyFrom)
+      ? {}
+      : { steadyCount: steady.length, steadyP99Ms: steady.length ? percentile(steady, 99) : NaN }),
+  };
+};
 
 // --- the clients: curl processes ------------------------------------------------------------------
 const url = `http://127.0.0.1:${port}/file`;
@@ -231,6 +242,7 @@ const idle = await stopIdle();
 const stopLoaded = await startProbing(probesPerSecond);
 if ((await request('/begin')).error) failTrial('/begin failed');
 t = process.hrtime.bigint();
+const releasedAt = performance.timeOrigin + performance.now();
 for (const c of all) c.release();
 const allDone = Promise.all(all.map((c) => c.done));
 // until the first client's window is over: from then on the load thins out
@@ -252,6 +264,7 @@ if (stats.error) failTrial(`/stats: ${stats.error}`);
 const srv = JSON.parse(stats.body);
 
 const rates = done.map((c) => (c.seconds > 0 ? c.bytes / c.seconds / MiB : 0));
+const lastFirstByteSeconds = max(done.map((c) => c.firstByte));
 const servedBytes = done.reduce((sum, c) => sum + c.bytes, 0);
 const medianRate = median(rates);
 console.log(
@@ -272,11 +285,11 @@ console.log(
       medianMiBps: medianRate,
       fastestMiBps: max(rates),
       medianFirstByteSeconds: median(done.map((c) => c.firstByte)),
-      lastFirstByteSeconds: max(done.map((c) => c.firstByte)),
+      lastFirstByteSeconds,
     },
     slowestToMedian: medianRate > 0 ? min(rates) / medianRate : NaN,
     idle: Object.fromEntries(ENDPOINTS.map((e) => [e, latencyFigures(idle[e])])),
-    loaded: Object.fromEntries(ENDPOINTS.map((e) => [e, latencyFigures(loaded[e])])),
+    loaded: Object.fromEntries(ENDPOINTS.map((e) => [e, latencyFigures(loaded[e], releasedAt + lastFirstByteSeconds * 1000)])),
     // the server's own figures at the top, where the suite's summaries look for them
     ...srv,
   }),
