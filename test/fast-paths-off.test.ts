@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loaded } from '../dist/binding.js';
 import { backend, contextStats, createReadStream } from '../dist/index.js';
@@ -97,62 +97,59 @@ describe.skipIf(!kernel)('without the cached open', () => {
   });
 });
 
+/** Why RWF_NOWAIT reads of files in `dir` are not refused here (a reason to skip), or undefined. */
+function nowaitNotRefused(dir: string): string | undefined {
+  const probe = path.join(dir, 'probe');
+  fs.writeFileSync(probe, 'probe');
+  const fd = fs.openSync(probe, 'r');
+  const refused = loaded.binding!.readCached(fd, Buffer.alloc(16), 0);
+  fs.closeSync(fd);
+  return refused === -os.constants.errno.EOPNOTSUPP
+    ? undefined
+    : `tmpfs does not refuse RWF_NOWAIT reads on this kernel (readCached: ${refused})`;
+}
+
+const NOWAIT_REFUSED =
+  'RWF_NOWAIT reads: refused (EOPNOTSUPP) by a filesystem, whose files are read through kernel AIO or a pool thread';
+
 describe.skipIf(!kernel)('on a filesystem that refuses RWF_NOWAIT reads', () => {
+  let tmpfs: Awaited<ReturnType<typeof mountTmpfs>> | undefined;
+  let skipWhy: string | undefined;
+  beforeAll(async () => {
+    tmpfs = await mountTmpfs('fast-paths-off', '16m');
+    skipWhy = tmpfs.skipReason ?? nowaitNotRefused(tmpfs.dir);
+    if (skipWhy !== undefined) console.log(`[fast-paths-off] skipped: ${skipWhy}`);
+  });
+  afterAll(() => tmpfs?.cleanup());
+
   it('readFile and a read stream read the file by the other ways, and fastPathsOff says so', async (ctx) => {
-    const tmpfs = await mountTmpfs('fast-paths-off', '16m');
-    try {
-      if (tmpfs.skipReason !== undefined) {
-        console.log(`[fast-paths-off] skipped: ${tmpfs.skipReason}`);
-        return ctx.skip();
-      }
-      const file = path.join(tmpfs.dir, 'data');
-      const contents = Buffer.alloc(200_000, 'tmpfs ');
-      fs.writeFileSync(file, contents);
-      const fd = fs.openSync(file, 'r');
-      const refused = loaded.binding!.readCached(fd, Buffer.alloc(16), 0);
-      fs.closeSync(fd);
-      if (refused !== -os.constants.errno.EOPNOTSUPP) {
-        console.log(`[fast-paths-off] skipped: tmpfs does not refuse RWF_NOWAIT reads on this kernel (readCached: ${refused})`);
-        return ctx.skip();
-      }
-      expect((await aiofs.readFile(file)).equals(contents)).toBe(true);
-      const chunks: Buffer[] = [];
-      for await (const chunk of createReadStream(file)) chunks.push(chunk as Buffer);
-      expect(Buffer.concat(chunks).equals(contents)).toBe(true);
-      expect(contextStats()!.fastPathsOff).toContain(
-        'RWF_NOWAIT reads: refused (EOPNOTSUPP) by a filesystem, whose files are read through kernel AIO or a pool thread',
-      );
-    } finally {
-      await tmpfs.cleanup();
-    }
+    if (skipWhy !== undefined) return ctx.skip();
+    const file = path.join(tmpfs!.dir, 'data');
+    const contents = Buffer.alloc(200_000, 'tmpfs ');
+    fs.writeFileSync(file, contents);
+    expect((await aiofs.readFile(file)).equals(contents)).toBe(true);
+    const chunks: Buffer[] = [];
+    for await (const chunk of createReadStream(file)) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).equals(contents)).toBe(true);
+    expect(contextStats()!.fastPathsOff).toContain(NOWAIT_REFUSED);
   });
 
-  it("the callback readFile(fd) reads node's bytes from there, and fastPathsOff says why (in a fresh process)", async (ctx) => {
-    const tmpfs = await mountTmpfs('fast-paths-off-fd', '16m');
-    try {
-      if (tmpfs.skipReason !== undefined) {
-        console.log(`[fast-paths-off] skipped: ${tmpfs.skipReason}`);
-        return ctx.skip();
-      }
-      const file = path.join(tmpfs.dir, 'small');
-      fs.writeFileSync(file, 'ab'.repeat(3000));
-      const script = `
-        const aiofs = require(${JSON.stringify(path.join(dist, 'index.js'))});
-        const fd = aiofs.openSync(process.argv[1], 'r');
-        aiofs.readSync(fd, Buffer.alloc(100), 0, 100, null);
-        aiofs.readFile(fd, 'latin1', (error, read) => {
-          if (error) throw error;
-          console.log(JSON.stringify({ read, fastPathsOff: aiofs.contextStats().fastPathsOff }));
-        });`;
-      const child = spawnSync(process.execPath, ['-e', script, file], { encoding: 'utf8' });
-      expect(child.stderr).toBe('');
-      const out = JSON.parse(child.stdout);
-      expect(out.read).toBe('ab'.repeat(3000).slice(100));
-      expect(out.fastPathsOff).toEqual([
-        'RWF_NOWAIT reads: refused (EOPNOTSUPP) by a filesystem, whose files are read through kernel AIO or a pool thread',
-      ]);
-    } finally {
-      await tmpfs.cleanup();
-    }
+  it("the callback readFile(fd) reads node's bytes from there, and fastPathsOff says why (in a fresh process)", (ctx) => {
+    if (skipWhy !== undefined) return ctx.skip();
+    const file = path.join(tmpfs!.dir, 'small');
+    fs.writeFileSync(file, 'ab'.repeat(3000));
+    const script = `
+      const aiofs = require(${JSON.stringify(path.join(dist, 'index.js'))});
+      const fd = aiofs.openSync(process.argv[1], 'r');
+      aiofs.readSync(fd, Buffer.alloc(100), 0, 100, null);
+      aiofs.readFile(fd, 'latin1', (error, read) => {
+        if (error) throw error;
+        console.log(JSON.stringify({ read, fastPathsOff: aiofs.contextStats().fastPathsOff }));
+      });`;
+    const child = spawnSync(process.execPath, ['-e', script, file], { encoding: 'utf8' });
+    expect(child.stderr).toBe('');
+    const out = JSON.parse(child.stdout);
+    expect(out.read).toBe('ab'.repeat(3000).slice(100));
+    expect(out.fastPathsOff).toEqual([NOWAIT_REFUSED]);
   });
 });
