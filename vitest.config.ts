@@ -8,6 +8,7 @@ import { defineConfig } from 'vitest/config';
  */
 const FULL_TIER_ONLY = [
   'test/arguments-differential.test.ts',
+  'test/promises-differential.test.ts',
   'test/bench-suite.test.ts',
   'test/fallback.test.ts',
   'test/read-stream-differential.test.ts',

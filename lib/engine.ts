@@ -2,9 +2,9 @@
  * The JavaScript half of one environment's AIO context: numbers each request, remembers its callback
  * and dispatches the completions the addon delivers, one native call per batch.
  */
-import { sharedPoolIdleBytes } from './aligned-buffer';
 import { constants } from 'node:os';
 
+import { sharedPoolIdleBytes } from './aligned-buffer';
 import { MISSED, type ContextStats, type NativeBinding } from './binding';
 import { budgetFromEnvironment, DEFAULT_MEMORY_BUDGET, MemoryBudget } from './memory-budget';
 

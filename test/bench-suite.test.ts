@@ -206,12 +206,16 @@ describe('bench suite --quick', () => {
     ]);
   });
 
-  it('prints --help and refuses unknown scenarios', () => {
+  it('prints --help and refuses unknown scenarios and a --dir that does not exist', () => {
     const help = spawnSync(process.execPath, [MAIN, '--help'], { encoding: 'utf8' });
     expect(help.status).toBe(0);
     for (const s of SCENARIOS as { id: string }[]) expect(help.stdout).toContain(s.id);
     const bad = spawnSync(process.execPath, [MAIN, '--only', 'nonsense'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/unknown scenario nonsense/);
+    const missing = join(work, 'no-such-dir');
+    const noDir = spawnSync(process.execPath, [MAIN, '--quick', '--dir', missing], { encoding: 'utf8' });
+    expect(noDir.status).toBe(2);
+    expect(noDir.stderr).toContain(`--dir ${missing} does not exist`);
   });
 });

@@ -3,6 +3,9 @@
 import { Agent, get } from 'node:http';
 
 const agent = new Agent({ keepAlive: true });
+
+/** Milliseconds since the epoch, comparable across the trial's processes (their performance clocks start apart). */
+export const wallClockMs = () => performance.timeOrigin + performance.now();
 const TIMEOUT_MS = 120_000;
 
 /** GET path: resolves with { ms, body }, or { error } (a status other than 200, a socket error, a timeout). */

@@ -133,7 +133,12 @@ export async function main(argv) {
     return 1;
   }
 
-  const dir = mkdtempSync(join(resolve(opt.dir ?? '.'), '.aiofs-bench-'));
+  const parent = resolve(opt.dir ?? '.');
+  if (!existsSync(parent)) {
+    console.error(`aiofs bench: --dir ${parent} does not exist`);
+    return 2;
+  }
+  const dir = mkdtempSync(join(parent, '.aiofs-bench-'));
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
   const onSignal = (signal) => {
     cleanup();

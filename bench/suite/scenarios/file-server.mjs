@@ -26,28 +26,26 @@ const MiB = 2 ** 20;
 const LAUNCHER = ['sh', '-c', 'ulimit -n 65536 2>/dev/null; exec "$@"', 'sh'];
 const RSS_SLACK_MiB = 32; // the issue's "fixed few tens of MiB" above the buffer budget
 
+/** The p99 of one of the prober's endpoints (/tiny, /login), with its p50 and its p99 once every client streams. */
+function probeFigure(endpoint) {
+  const probes = (t) => t.loaded[endpoint];
+  return {
+    id: `${endpoint}-p99`,
+    label: `/${endpoint} p99`,
+    unit: 'ms (lower is better)',
+    higher: false,
+    get: (t) => probes(t).p99Ms,
+    p50: (t) => probes(t).p50Ms,
+    steady: (t) => probes(t).steadyP99Ms,
+  };
+}
+
 /** The figures of every load case: one suite case each, the issue's five numbers. */
 const FIGURES = [
   { id: 'served', label: 'served', unit: 'MiB/s', higher: true, get: (t) => t.servedMiBps },
   { id: 'rss', label: 'server peak RSS', unit: 'MiB (lower is better)', higher: false, get: (t) => t.peakRssMiB },
-  {
-    id: 'tiny-p99',
-    label: '/tiny p99',
-    unit: 'ms (lower is better)',
-    higher: false,
-    get: (t) => t.loaded.tiny.p99Ms,
-    p50: (t) => t.loaded.tiny.p50Ms,
-    steady: (t) => t.loaded.tiny.steadyP99Ms,
-  },
-  {
-    id: 'login-p99',
-    label: '/login p99',
-    unit: 'ms (lower is better)',
-    higher: false,
-    get: (t) => t.loaded.login.p99Ms,
-    p50: (t) => t.loaded.login.p50Ms,
-    steady: (t) => t.loaded.login.steadyP99Ms,
-  },
+  probeFigure('tiny'),
+  probeFigure('login'),
   {
     id: 'first-byte',
     label: "last client's first byte",
@@ -90,10 +88,10 @@ function bufferBudget(trials) {
 
 /** The issue's targets, each over the load cases (the single-stream figures are the sequential-read scenario's). */
 function targets(loads) {
-  const value = (l, figure, id) => l.figures[figure][id]?.value ?? NaN;
+  const value = (l, figure, id, key = 'value') => l.figures[figure][id]?.[key] ?? NaN;
   const rows = (some, get) => some.map((l) => ({ label: loadLabel(l.spec), value: get(l) }));
-  const ratio = (figure, num, den) => (l) => value(l, figure, num) / value(l, figure, den);
-  const steadyRatio = (figure) => (l) => l.figures[figure].fs?.steadyP99Ms / l.figures[figure].aiofs?.steadyP99Ms;
+  const ratio = (figure, num, den, key) => (l) => value(l, figure, num, key) / value(l, figure, den, key);
+  const steadyRatio = (figure) => ratio(figure, 'fs', 'aiofs', 'steadyP99Ms');
   const limited = loads.filter((l) => l.spec.rate > 0);
   const mostSlow = Math.max(...limited.map((l) => l.spec.clients));
   const budget = bufferBudget(loads.flatMap((l) => l.trials.aiofs ?? []));

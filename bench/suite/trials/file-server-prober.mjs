@@ -9,9 +9,8 @@
 // First a few untimed requests to each endpoint (the connections opened, both processes' code warm),
 // then "ready" on a line, then probes until its stdin ends; then it waits for every answer and prints
 // {"tiny": {"latencies": [ms...], "sentAt": [ms...], "errors": [...]}, "login": {...}}, sentAt[i] the
-// time latencies[i]'s request went out (performance.timeOrigin + performance.now(), comparable
-// between processes of one machine).
-import { request } from '../../lib/http-get.mjs';
+// time latencies[i]'s request went out (http-get.mjs's wallClockMs(), comparable between processes).
+import { request, wallClockMs } from '../../lib/http-get.mjs';
 
 const [port, perSecond] = process.argv.slice(2).map(Number);
 const ENDPOINTS = ['tiny', 'login'];
@@ -31,9 +30,8 @@ console.log('ready');
 const samples = Object.fromEntries(ENDPOINTS.map((e) => [e, { latencies: [], sentAt: [], errors: [] }]));
 const pending = [];
 const periodMs = 1000 / perSecond;
-const now = () => performance.timeOrigin + performance.now();
 function fire(e) {
-  const sentAt = now();
+  const sentAt = wallClockMs();
   const answered = request(port, `/${e}`).then((r) => {
     if (r.error) return samples[e].errors.push(r.error);
     samples[e].latencies.push(r.ms);

@@ -32,7 +32,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { request as requestOf } from '../../lib/http-get.mjs';
+import { request as requestOf, wallClockMs } from '../../lib/http-get.mjs';
 import { max, median, min, percentile } from '../../lib/stats.mjs';
 
 const SERVER = fileURLToPath(new URL('./file-server.mjs', import.meta.url));
@@ -242,7 +242,7 @@ const idle = await stopIdle();
 const stopLoaded = await startProbing(probesPerSecond);
 if ((await request('/begin')).error) failTrial('/begin failed');
 t = process.hrtime.bigint();
-const releasedAt = performance.timeOrigin + performance.now();
+const releasedAt = wallClockMs();
 for (const c of all) c.release();
 const allDone = Promise.all(all.map((c) => c.done));
 // until the first client's window is over: from then on the load thins out
