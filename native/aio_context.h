@@ -80,7 +80,9 @@ class AioContext {
   void SpillCachedCopies();                 // Flush, out of time: cached copies at the queue's head go to pool threads
   void PostCopies();                        // held kJobPreadCopy jobs go to the pool while copy slots are free
   void Finish(Request* r, int64_t result);  // unlinks r and records its result for delivery
-  void Deliver();  // hands recorded results to JavaScript in calls of up to slots/2, flushing between calls
+  void Deliver();     // hands recorded results to JavaScript in calls of up to slots/2, flushing between calls
+  void UpdateIdle();  // the idle handle runs while submissions or results are held for the next turn
+  void NewDeliveryTurn() { turnDeliverNs_ = turnResults_ = 0; }
   void Reap();
   void ReapJobs();
   void Pump();  // deliver, submit, deliver refusals: what every loop callback ends with
@@ -112,10 +114,14 @@ class AioContext {
   std::unordered_set<int> ownedFds_;  // loop thread only
   uv_poll_t poll_;
   uv_prepare_t prepare_;
-  uv_idle_t idle_;             // active only while requests wait for the next turn's budget
-  uint64_t turnSubmitNs_ = 0;  // time spent in io_submit in this turn of the loop (see kTurnTimeNs)
-  unsigned copyJobs_ = 0;      // copies on pool threads (SpillCachedCopies, PostCopies), not yet reaped
-  unsigned maxCopyJobs_;       // at most one per CPU this process may run on, but one (the loop's)
+  uv_idle_t idle_;              // active only while requests or results wait for the next turn
+  bool submitHeld_ = false;     // Flush() ran out of this turn's io_submit time with requests left
+  bool deliveryHeld_ = false;   // the turn's delivery time ran out: the rest waits for the next turn
+  uint64_t turnDeliverNs_ = 0;  // time JavaScript took for this turn's results (see kDeliverTimeNs)
+  uint64_t turnResults_ = 0;    // results handed over in this turn
+  uint64_t turnSubmitNs_ = 0;   // time spent in io_submit in this turn of the loop (see kTurnTimeNs)
+  unsigned copyJobs_ = 0;       // copies on pool threads (SpillCachedCopies, PostCopies), not yet reaped
+  unsigned maxCopyJobs_;        // at most one per CPU this process may run on, but one (the loop's)
   int openHandles_ = 0;
   Napi::FunctionReference onComplete_;
   Napi::Reference<Napi::Float64Array> slots_;  // [id, result] pairs shared with JavaScript
