@@ -13,8 +13,9 @@ export type Completion = (result: number) => void;
 
 /**
  * Completions handed over per call from native code. Native code reaps every ready event at once, then
- * hands them over in calls of up to this many, and submits what each call's callbacks queued before
- * the next call, so the device gets new work while the rest of the batch is processed. Measured with
+ * hands them over in calls of up to this many (the first of a turn one, and none once the turn's
+ * callbacks have run 0.5 ms: kDeliverTimeNs in native/aio_context.cc), and submits what the callbacks
+ * queued after each call of this many, so the device gets new work while the rest of the batch is processed. Measured with
  * 4 KiB random reads at depth 64 (bench/suite/scenarios/random-read.mjs): one call per batch ~65k IOPS, 4-8 per call
  * ~78-81k, on a device fio drives at ~96k.
  */

@@ -80,7 +80,7 @@ class AioContext {
   void SpillCachedCopies();                 // Flush, out of time: cached copies at the queue's head go to pool threads
   void PostCopies();                        // held kJobPreadCopy jobs go to the pool while copy slots are free
   void Finish(Request* r, int64_t result);  // unlinks r and records its result for delivery
-  void Deliver();     // hands recorded results to JavaScript in calls of up to slots/2, flushing between calls
+  void Deliver();     // hands recorded results to JavaScript in calls of up to slots/2 for kDeliverTimeNs a turn
   void UpdateIdle();  // the idle handle runs while submissions or results are held for the next turn
   void NewDeliveryTurn() { turnDeliverNs_ = turnResults_ = 0; }
   void Reap();
